@@ -1,0 +1,30 @@
+# agentrt: the two commands the README opens with are `make demo` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: setup demo test test-unit test-integration test-e2e clean
+
+setup:
+	@bash tools/setup.sh
+
+demo: setup
+	$(PY) -m agentrt.demo
+
+# unit (no model, no server) + integration (tiny model, one shared server), then the end-to-end
+# run of the demo on the default model. pytest's "no tests ran" (exit 5) fails the target too.
+test: setup
+	$(PYTEST) test/unit test/integration
+	$(PYTEST) test/e2e
+
+test-unit: setup
+	$(PYTEST) test/unit
+
+test-integration: setup
+	$(PYTEST) test/integration
+
+test-e2e: setup
+	$(PYTEST) test/e2e
+
+clean:
+	rm -rf $(VENV) build python/*.egg-info sgl-kernel-ext/build sgl-kernel-ext/python/*.egg-info

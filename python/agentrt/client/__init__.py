@@ -1,0 +1,1 @@
+"""Client-side helpers: an OpenAI-compatible streaming chat client and a managed server process."""

@@ -1,0 +1,80 @@
+"""AgentrtConfig: every agentrt flag in one frozen dataclass.
+
+Each field is a CLI flag ``--agentrt-<field-with-dashes>``; its help text lives in the field's
+metadata, so the parser, `agentrt serve --help` and the docs cannot drift apart. The launcher
+passes the parsed config to SGLang's processes as JSON through the environment (see env.py).
+"""
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+from agentrt import env
+
+FLAG_PREFIX = "--agentrt-"
+
+
+def _flag(default, help: str, **kw):
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class AgentrtConfig:
+    cache_dir: str = _flag(
+        "", "Directory for prepared models (default: $AGENTRT_CACHE_DIR or ~/.cache/agentrt).")
+    state_dir: str = _flag(
+        "", "Directory where each SGLang process records that the agentrt plugin loaded "
+            "(default: a fresh temporary directory per server).")
+    cpu_defaults: bool = _flag(
+        True, "On a machine without CUDA, apply agentrt's CPU defaults (CPU engine, --device cpu, "
+              "float32, --sleep-on-idle, a KV pool sized for the machine) where not given.")
+    kv_memory_fraction: float = _flag(
+        0.10, "On CPU, when --max-total-tokens is not given: fraction of available RAM for the "
+              "KV pool.")
+    kv_max_tokens: int = _flag(
+        262144, "On CPU, upper bound of the KV pool chosen from --agentrt-kv-memory-fraction.")
+
+    def __post_init__(self):
+        if not 0.0 < self.kv_memory_fraction <= 0.9:
+            raise ValueError("--agentrt-kv-memory-fraction must be in (0, 0.9]")
+        if self.kv_max_tokens < 1024:
+            raise ValueError("--agentrt-kv-max-tokens must be at least 1024")
+
+    @property
+    def resolved_cache_dir(self) -> str:
+        return self.cache_dir or str(env.default_cache_dir())
+
+    # --- CLI -----------------------------------------------------------------------------------
+    @classmethod
+    def add_cli_args(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("agentrt")
+        for f in dataclasses.fields(cls):
+            name = FLAG_PREFIX + f.name.replace("_", "-")
+            if f.type in (bool, "bool"):
+                group.add_argument(name, dest=f"agentrt_{f.name}", default=f.default,
+                                   action=argparse.BooleanOptionalAction, help=f.metadata["help"])
+            else:
+                kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
+                group.add_argument(name, dest=f"agentrt_{f.name}", default=f.default, type=kind,
+                                   help=f.metadata["help"] + (f" (default: {f.default!r})" if f.default != "" else ""))
+
+    @classmethod
+    def from_cli_args(cls, ns: argparse.Namespace) -> "AgentrtConfig":
+        return cls(**{f.name: getattr(ns, f"agentrt_{f.name}") for f in dataclasses.fields(cls)})
+
+    # --- transport to SGLang's processes --------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "AgentrtConfig":
+        data = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def current(cls) -> Optional["AgentrtConfig"]:
+        """The config the launcher exported, or None outside an agentrt server."""
+        text = env.config_json()
+        return cls.from_json(text) if text else None

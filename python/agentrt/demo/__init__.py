@@ -1,0 +1,1 @@
+"""The demo agent run by `make demo`: a repository reviewer with real local tools."""

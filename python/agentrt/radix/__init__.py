@@ -1,0 +1,1 @@
+"""The patched RadixAttention tree: original and transformed context branches (issue 3/8)."""

@@ -1,0 +1,1 @@
+"""Everything that runs inside SGLang's processes. `plugin.py` is the only module touching SGLang seams."""

@@ -1,0 +1,121 @@
+"""The agentrt SGLang plugin: the ONE place that touches SGLang's seams.
+
+SGLang's ``load_plugins()`` calls :func:`register` in its engine (HTTP), scheduler and detokenizer
+processes (entry point group ``sglang.srt.plugins``, see setup.py). SGLang only *logs* exceptions
+from plugins, so :func:`register` raises ``SystemExit`` (which SGLang does not catch) when the
+installed SGLang lacks a seam: a half-patched server never starts.
+
+Seam table: every SGLang name agentrt relies on, and what for. `check_seams` resolves each one;
+a test asserts they all resolve against the pinned sglang==0.5.23.
+"""
+import importlib
+import logging
+import os
+import sys
+from importlib import metadata
+from typing import NamedTuple
+
+from agentrt import SGLANG_VERSION
+
+logger = logging.getLogger("agentrt.plugin")
+
+
+class Seam(NamedTuple):
+    target: str  # "package.module:attr.attr"
+    purpose: str
+
+
+SEAMS: tuple[Seam, ...] = (
+    Seam("sglang.srt.plugins:load_plugins", "loads this plugin in every SGLang process"),
+    Seam("sglang.srt.plugins.hook_registry:HookRegistry.register", "function/class hooks"),
+    Seam("sglang.srt.server_args:prepare_server_args", "agentrt serve parses SGLang's own flags"),
+    Seam("sglang.srt.server_args:ServerArgs.add_cli_args", "agentrt serve --help lists them"),
+    Seam("sglang.launch_server:run_server", "agentrt serve runs SGLang's HTTP server"),
+    Seam("sglang.srt.entrypoints.http_server:app", "extra /agentrt/* HTTP routes"),
+    Seam("sglang.srt.mem_cache.registry:register_radix_cache_backend",
+         "LookaheadRadixCache as a radix-cache backend"),
+    Seam("sglang.srt.mem_cache.radix_cache:RadixCache", "base class of LookaheadRadixCache"),
+    Seam("sglang.srt.layers.attention.attention_registry:register_attention_backend",
+         "sgl-kernel-ext CPU attention backend"),
+    Seam("sglang.srt.managers.schedule_policy:SchedulePolicy.calc_priority",
+         "lookahead-aware waiting-queue order"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.get_prefill_adder_class",
+         "background-work admission"),
+    Seam("sglang.srt.managers.scheduler:run_scheduler_process", "scheduler process entry"),
+)
+
+
+class SeamProblem(NamedTuple):
+    seam: Seam
+    error: str
+
+
+def resolve(target: str):
+    module_name, _, attr_path = target.partition(":")
+    obj = importlib.import_module(module_name)
+    for part in attr_path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def installed_sglang_version() -> str | None:
+    try:
+        return metadata.version("sglang")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check_seams() -> list[SeamProblem]:
+    """Every problem that makes this SGLang unusable for agentrt (empty list: all good)."""
+    version = installed_sglang_version()
+    if version != SGLANG_VERSION:
+        found = "not installed" if version is None else f"version {version} is installed"
+        return [SeamProblem(Seam("sglang", f"agentrt requires sglang=={SGLANG_VERSION}"),
+                            f"sglang {found}; run `make setup`")]
+    problems = []
+    for seam in SEAMS:
+        try:
+            resolve(seam.target)
+        except Exception as exc:  # ImportError, AttributeError, or an import-time failure
+            problems.append(SeamProblem(seam, f"{type(exc).__name__}: {exc}"))
+    return problems
+
+
+def describe(problems: list[SeamProblem]) -> str:
+    lines = ["agentrt cannot run on the installed SGLang:"]
+    lines += [f"  - {p.seam.target} ({p.seam.purpose}): {p.error}" for p in problems]
+    return "\n".join(lines)
+
+
+def check_or_exit() -> None:
+    """For `make setup`: exit 2 with the list of problems unless every seam resolves."""
+    from agentrt.server import cpu_defaults
+
+    if not cpu_defaults.has_cuda():
+        cpu_defaults.enable_cpu_engine()
+    problems = check_seams()
+    if problems:
+        print(describe(problems), file=sys.stderr)
+        raise SystemExit(2)
+
+
+def register() -> None:
+    """Entry point called by SGLang's load_plugins() in each of its processes."""
+    from agentrt.config import AgentrtConfig
+    from agentrt.server import process_registry
+
+    config = AgentrtConfig.current()
+    if config is None:
+        # Plain `sglang serve` with agentrt installed: stay out of the way.
+        logger.info("agentrt plugin: not launched by agentrt serve; nothing registered")
+        return
+    problems = check_seams()
+    if problems:
+        logger.critical(describe(problems))
+        raise SystemExit(describe(problems))  # BaseException: SGLang's plugin loader re-raises it
+    record = process_registry.record_this_process(config.state_dir)
+    logger.info("agentrt plugin loaded in %s (pid %d)", record.role, record.pid)
+    if record.role == process_registry.ROLE_HTTP:
+        from agentrt.server import routes
+
+        routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
