@@ -1,6 +1,7 @@
 """The launcher's command line, as a user runs it."""
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run(*args, timeout=120):
@@ -9,7 +10,8 @@ def run(*args, timeout=120):
 
 
 def test_help_lists_agentrt_and_sglang_flags():
-    out = subprocess.run(["agentrt", "serve", "--help"], capture_output=True, text=True,
+    agentrt = Path(sys.executable).parent / "agentrt"  # the console script in the venv
+    out = subprocess.run([str(agentrt), "serve", "--help"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0
     for flag in ("--agentrt-cache-dir", "--agentrt-kv-memory-fraction", "--model-path",

@@ -1,0 +1,187 @@
+"""Branches and sessions: the pure bookkeeping behind LookaheadRadixCache (no tree, no tensors).
+
+A *session* is one agent conversation; its ``context`` is the token ids of the context the agent
+sends next (the session head points at the tree node where that context ends). A *branch* is a
+transformed context prepared ahead of time: it forks from the session's context after
+``fork_len`` shared tokens and is tagged with (session, strategy, version, source signature).
+
+Branch life cycle (every transition is recorded with its reason)::
+
+    PREPARING --prefilled--> READY --commit--> COMMITTED
+        |                      |  \\--append (catch-up) --> READY
+        +---------+------------+
+                  v
+          STALE | ABANDONED          (terminal: the branch's KV is released)
+
+Mutations: only `BranchBook` methods mutate; they never touch KV memory. LookaheadRadixCache
+calls them and does the locking/freeing that goes with each transition.
+"""
+import enum
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Optional
+
+
+class BranchState(enum.Enum):
+    PREPARING = "preparing"
+    READY = "ready"
+    COMMITTED = "committed"
+    STALE = "stale"
+    ABANDONED = "abandoned"
+
+    @property
+    def live(self) -> bool:
+        """Live branches hold (or are about to hold) KV memory and count against the budget."""
+        return self in (BranchState.PREPARING, BranchState.READY)
+
+
+ALLOWED = {
+    BranchState.PREPARING: {BranchState.READY, BranchState.STALE, BranchState.ABANDONED},
+    BranchState.READY: {BranchState.READY, BranchState.COMMITTED, BranchState.STALE,
+                        BranchState.ABANDONED},
+    BranchState.COMMITTED: set(),
+    BranchState.STALE: set(),
+    BranchState.ABANDONED: set(),
+}
+
+
+class LookaheadError(ValueError):
+    """A request the tree refuses; ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class Transition(NamedTuple):
+    old: Optional[BranchState]
+    new: BranchState
+    reason: str
+    at: float
+
+
+@dataclass
+class Branch:
+    id: str
+    session_id: str
+    strategy: str
+    version: int
+    source_signature: str
+    tokens: list[int]               # the whole transformed context, fork prefix included
+    fork_len: int                   # leading tokens shared with the session's context
+    state: BranchState = BranchState.PREPARING
+    created_at: float = field(default_factory=time.monotonic)
+    history: list[Transition] = field(default_factory=list)
+    node: Any = None                # tree node this branch holds a lock on (None: holds none)
+    pending_tokens: Optional[list[int]] = None  # catch-up being prefilled (append)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "session_id": self.session_id, "strategy": self.strategy,
+            "version": self.version, "source_signature": self.source_signature,
+            "state": self.state.value, "tokens": len(self.tokens), "fork_len": self.fork_len,
+            "protected": self.node is not None,
+            "catching_up": self.pending_tokens is not None,
+            "history": [{"from": t.old.value if t.old else None, "to": t.new.value,
+                         "reason": t.reason, "at": t.at} for t in self.history],
+        }
+
+
+@dataclass
+class Session:
+    id: str
+    context: list[int] = field(default_factory=list)
+    branches: list[str] = field(default_factory=list)   # branch ids, oldest first
+    opened_at: float = field(default_factory=time.monotonic)
+
+
+def common_prefix_len(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+class BranchBook:
+    """Sessions and branches by id. Pure bookkeeping: validates and records, never frees KV."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.sessions: dict[str, Session] = {}
+        self.branches: dict[str, Branch] = {}
+        self._ids = itertools.count(1)
+
+    # --- sessions ------------------------------------------------------------------------------
+    def open_session(self, session_id: str, context: Optional[list[int]] = None) -> Session:
+        if not session_id or not isinstance(session_id, str):
+            raise LookaheadError("session_id must be a non-empty string")
+        if session_id in self.sessions:
+            raise LookaheadError(f"session {session_id!r} is already open", 409)
+        session = Session(session_id, list(context or []), opened_at=self.clock())
+        self.sessions[session_id] = session
+        return session
+
+    def session(self, session_id: str) -> Session:
+        try:
+            return self.sessions[session_id]
+        except KeyError:
+            raise LookaheadError(f"unknown session {session_id!r}", 404) from None
+
+    def close_session(self, session_id: str) -> list[Branch]:
+        """Forget the session; returns its live branches (the caller abandons them first)."""
+        session = self.session(session_id)
+        return [self.branches[b] for b in session.branches if self.branches[b].state.live]
+
+    def drop_session(self, session_id: str) -> None:
+        session = self.sessions.pop(session_id)
+        for branch_id in session.branches:
+            self.branches.pop(branch_id, None)
+
+    # --- branches ------------------------------------------------------------------------------
+    def new_branch(self, session_id: str, tokens: list[int], strategy: str, version: int,
+                   source_signature: str) -> Branch:
+        session = self.session(session_id)
+        if not tokens:
+            raise LookaheadError("a branch needs at least one token")
+        if not isinstance(version, int) or version < 0:
+            raise LookaheadError("version must be a non-negative integer")
+        fork_len = common_prefix_len(tokens, session.context)
+        if fork_len == 0:
+            raise LookaheadError(
+                f"branch does not fork from session {session_id!r}'s context (no common prefix)")
+        for other in self.live_branches(session_id):
+            if other.strategy == strategy and other.version >= version:
+                raise LookaheadError(
+                    f"stale version {version}: {strategy!r} branch {other.id} has version "
+                    f"{other.version}", 409)
+        branch = Branch(f"b{next(self._ids)}", session_id, strategy, version, source_signature,
+                        list(tokens), fork_len, created_at=self.clock())
+        self._record(branch, None, BranchState.PREPARING, "prepare")
+        self.branches[branch.id] = branch
+        session.branches.append(branch.id)
+        return branch
+
+    def branch(self, session_id: str, branch_id: str) -> Branch:
+        self.session(session_id)
+        branch = self.branches.get(branch_id)
+        if branch is None or branch.session_id != session_id:
+            raise LookaheadError(f"unknown branch {branch_id!r} in session {session_id!r}", 404)
+        return branch
+
+    def transition(self, branch: Branch, new: BranchState, reason: str) -> None:
+        if new not in ALLOWED[branch.state]:
+            raise LookaheadError(
+                f"branch {branch.id} is {branch.state.value}; cannot become {new.value}", 409)
+        self._record(branch, branch.state, new, reason)
+        branch.state = new
+
+    def _record(self, branch: Branch, old, new, reason: str) -> None:
+        branch.history.append(Transition(old, new, reason, self.clock()))
+
+    def live_branches(self, session_id: Optional[str] = None) -> list[Branch]:
+        """Live branches, oldest first (the order in which the budget abandons them)."""
+        found = [b for b in self.branches.values() if b.state.live
+                 and (session_id is None or b.session_id == session_id)]
+        return sorted(found, key=lambda b: (b.created_at, int(b.id[1:])))

@@ -1,0 +1,366 @@
+"""LookaheadRadixCache: SGLang's RadixCache with prepared branches, session heads and pins.
+
+A prepared branch is an ordinary path of the radix tree (its KV was prefilled by a background
+request tagged with the branch id); what makes it a branch is bookkeeping (branch.py) plus one
+lock_ref held on its last node while it is live. Commit moves the session's context (its head)
+to the branch; abandon releases the lock and frees the branch's exclusive nodes at once.
+
+Who holds locks (each holder holds exactly one lock on one node; SGLang's requests hold theirs):
+
+    holder                  node locked                         released by
+    ----------------------  ----------------------------------  -------------------------------
+    live branch             end of branch.tokens (page-aligned)  commit (-> commit pin), abandon,
+                                                                 stale, budget, reset
+    pin (tool TTL, commit)  end of the session's context         next turn, TTL expiry, budget,
+                                                                 close, reset
+
+Freeing at once (``_free_exclusive``) walks up from a released node and frees every node that is
+now an unlocked leaf and lies on no other session's context: the slots go straight back to the
+allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
+eviction takes discarded nodes before any other.
+
+Without sessions or branches every public method behaves exactly like RadixCache.
+"""
+import time
+from array import array
+from typing import Optional
+
+from sglang.srt.mem_cache.base_prefix_cache import EvictParams, EvictResult, MatchPrefixParams
+from sglang.srt.mem_cache.cache_init_params import CacheInitParams
+from sglang.srt.mem_cache.radix_cache import RadixCache, RadixKey
+
+from agentrt.radix.branch import Branch, BranchBook, BranchState, LookaheadError
+from agentrt.radix.eviction import PreferDiscarded
+from agentrt.radix.integrity import check_integrity
+from agentrt.radix.pins import Pin
+from agentrt.radix.settings import LookaheadSettings
+from agentrt.radix.ttl import ToolDurationStats
+
+PREPARE_RID_PREFIX = "agentrt-prepare:"
+
+
+def prepare_rid(session_id: str, branch_id: str, nonce: str) -> str:
+    """The rid of the background request that prefills a branch (parsed back by the tree)."""
+    return f"{PREPARE_RID_PREFIX}{branch_id}:{nonce}:{session_id}"
+
+
+def parse_prepare_rid(rid) -> Optional[str]:
+    if isinstance(rid, str) and rid.startswith(PREPARE_RID_PREFIX):
+        return rid[len(PREPARE_RID_PREFIX):].split(":", 1)[0]
+    return None
+
+
+class LookaheadRadixCache(RadixCache):
+    def __init__(self, params: CacheInitParams, settings: LookaheadSettings = LookaheadSettings(),
+                 clock=time.monotonic):
+        self.settings = settings
+        self.clock = clock
+        self.book = BranchBook(clock)
+        self.pins: dict[str, Pin] = {}
+        self.tool_stats = ToolDurationStats(settings.ttl)
+        self.discarded: set[int] = set()
+        super().__init__(params)  # calls self.reset()
+        self.eviction_strategy = PreferDiscarded(self.eviction_strategy, self.discarded)
+
+    # ------------------------------------------------------------------ SGLang overrides ------
+    def reset(self):
+        """Overrides RadixCache.reset (also /flush_cache): every lock is gone with the tree."""
+        super().reset()
+        if not hasattr(self, "book"):
+            return
+        for branch in self.book.live_branches():
+            branch.node = None
+            branch.pending_tokens = None
+            self.book.transition(branch, BranchState.ABANDONED, "tree reset")
+        for session in self.book.sessions.values():
+            session.context = []
+        self.pins.clear()
+        self.discarded.clear()
+
+    def checkpoint(self, req, *, up_to: int):
+        """Overrides RadixCache.checkpoint: after caching, protect prefilled branches and move
+        session heads (called by SGLang after prefill chunks and when a request finishes)."""
+        super().checkpoint(req, up_to=up_to)
+        if self.disable:
+            return
+        branch_id = parse_prepare_rid(getattr(req, "rid", None))
+        if branch_id is not None:
+            self._on_prepare_progress(branch_id)
+            return
+        session_id = getattr(req, "session_id", None)
+        if session_id in self.book.sessions:
+            tokens = list(req.full_untruncated_fill_ids[:up_to])
+            self.on_session_turn(session_id, tokens)
+
+    def evict(self, params: EvictParams) -> EvictResult:
+        """Overrides RadixCache.evict: expired pins first; if the unlocked tree cannot give the
+        tokens asked for, the oldest lookahead work is abandoned (foreground never starves)."""
+        self.expire_pins()
+        result = super().evict(params)
+        evicted = result.num_tokens_evicted
+        while evicted < params.num_tokens and self._abandon_oldest_work("KV memory pressure"):
+            more = super().evict(EvictParams(num_tokens=params.num_tokens - evicted))
+            evicted += more.num_tokens_evicted + self._freed_by_last_release
+        return EvictResult(num_tokens_evicted=evicted)
+
+    def _delete_leaf(self, node):
+        super()._delete_leaf(node)
+        self.discarded.discard(node.id)
+
+    # ------------------------------------------------------------------ sessions --------------
+    def open_session(self, session_id: str, context: Optional[list[int]] = None):
+        self._check_tokens(context or [])
+        return self.book.open_session(session_id, context)
+
+    def close_session(self, session_id: str) -> None:
+        for branch in self.book.close_session(session_id):
+            self.abandon(session_id, branch.id, "session closed")
+        self.unpin(session_id, "session closed")
+        self.book.drop_session(session_id)
+
+    def on_session_turn(self, session_id: str, tokens: list[int]) -> None:
+        """A request of the session was cached: its tokens are the session's context now."""
+        session = self.book.session(session_id)
+        session.context = list(tokens)
+        pin = self.pins.get(session_id)
+        if pin is not None and pin.reason.startswith(("tool:", "commit:")):
+            if pin.tool is not None:
+                self.tool_stats.observe(pin.tool, self.clock() - pin.started_at)
+            self.unpin(session_id, "next turn")
+
+    # ------------------------------------------------------------------ pins ------------------
+    def pin(self, session_id: str, tool: Optional[str] = None, ttl_s: Optional[float] = None):
+        """Pin the session's context while a tool runs; the TTL comes from the tool's observed
+        durations (Continuum's rule, ttl.py) unless given. Returns the Pin or None (not worth it)."""
+        session = self.book.session(session_id)
+        if ttl_s is None:
+            reload_cost = len(session.context) * self.settings.prefill_s_per_token
+            ttl_s = self.tool_stats.choose_ttl(tool or "*", reload_cost).ttl_s
+        if ttl_s < 0:
+            raise LookaheadError("ttl_s must be >= 0")
+        self.unpin(session_id, "re-pinned")
+        if ttl_s == 0 or not session.context:
+            return None
+        return self._pin_node(session_id, session.context, ttl_s, f"tool:{tool or '*'}", tool)
+
+    def _pin_node(self, session_id, tokens, ttl_s, reason, tool=None) -> Optional[Pin]:
+        node = self._lock_path(tokens)
+        if node is None:
+            return None
+        now = self.clock()
+        pin = Pin(session_id, node, len(tokens), now, now + ttl_s, reason, tool)
+        self.pins[session_id] = pin
+        self.enforce_budget()
+        return self.pins.get(session_id)
+
+    def unpin(self, session_id: str, reason: str) -> bool:
+        pin = self.pins.pop(session_id, None)
+        if pin is None:
+            return False
+        self.dec_lock_ref(pin.node)
+        return True
+
+    def expire_pins(self) -> int:
+        now = self.clock()
+        expired = [sid for sid, pin in self.pins.items() if pin.expires_at <= now]
+        for sid in expired:
+            self.unpin(sid, "ttl expired")
+        return len(expired)
+
+    # ------------------------------------------------------------------ branches --------------
+    def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
+                source_signature: str = "") -> Branch:
+        """Register a branch. If the tree already holds all its tokens it is READY at once;
+        otherwise it stays PREPARING until the tagged prefill request is cached."""
+        self._check_tokens(tokens)
+        session = self.book.session(session_id)
+        new_tokens = len(tokens) - min(len(tokens), len(session.context))
+        if new_tokens > self.budget_tokens:
+            raise LookaheadError(f"branch needs {len(tokens)} tokens; the lookahead budget is "
+                                 f"{self.budget_tokens}", 413)
+        branch = self.book.new_branch(session_id, tokens, strategy, version, source_signature)
+        for other in self.book.live_branches(session_id):
+            if other is not branch and other.strategy == strategy:
+                self._release_branch(other, BranchState.ABANDONED, f"superseded by {branch.id}")
+        self._on_prepare_progress(branch.id)
+        return branch
+
+    def append(self, session_id: str, branch_id: str, tokens: list[int]) -> Branch:
+        """Catch-up: the branch grows by ``tokens`` (prefilled by another tagged request)."""
+        self._check_tokens(tokens)
+        branch = self.book.branch(session_id, branch_id)
+        if branch.state is not BranchState.READY:
+            raise LookaheadError(f"branch {branch_id} is {branch.state.value}; only a ready "
+                                 "branch can be appended to", 409)
+        if not tokens:
+            raise LookaheadError("append needs at least one token")
+        branch.pending_tokens = branch.tokens + list(tokens)
+        self._on_prepare_progress(branch.id)
+        return branch
+
+    def commit(self, session_id: str, branch_id: str) -> Branch:
+        """Swap the session's head to the branch. The branch's lock becomes a commit pin (kept
+        until the commit request arrives); the old context's exclusive nodes are freed now."""
+        branch = self.book.branch(session_id, branch_id)
+        if branch.state is not BranchState.READY:
+            raise LookaheadError(f"branch {branch_id} is {branch.state.value}, not ready", 409)
+        session = self.book.session(session_id)
+        old_context, node = session.context, branch.node
+        self.unpin(session_id, "committed")
+        session.context = list(branch.tokens)
+        branch.node, branch.pending_tokens = None, None
+        self.book.transition(branch, BranchState.COMMITTED, "commit")
+        now = self.clock()
+        self.pins[session_id] = Pin(session_id, node, len(branch.tokens), now,
+                                    now + self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
+        for other in self.book.live_branches(session_id):
+            self._release_branch(other, BranchState.STALE, f"session committed {branch.id}")
+        self._free_path(old_context)
+        return branch
+
+    def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned") -> Branch:
+        branch = self.book.branch(session_id, branch_id)
+        self._release_branch(branch, BranchState.ABANDONED, reason)
+        return branch
+
+    def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
+        branch = self.book.branch(session_id, branch_id)
+        self._release_branch(branch, BranchState.STALE, reason)
+        return branch
+
+    def _on_prepare_progress(self, branch_id: str) -> None:
+        branch = self.book.branches.get(branch_id)
+        if branch is None or not branch.state.live:
+            return
+        target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
+        if branch.state is BranchState.READY and branch.pending_tokens is None:
+            return
+        node = self._lock_path(target)
+        if node is None:
+            return  # not (fully) prefilled yet
+        if branch.node is not None:
+            self.dec_lock_ref(branch.node)
+        caught_up = branch.pending_tokens is not None
+        branch.node, branch.tokens, branch.pending_tokens = node, list(target), None
+        self.book.transition(branch, BranchState.READY, "caught up" if caught_up else "prefilled")
+        self.enforce_budget()
+
+    def _release_branch(self, branch: Branch, state: BranchState, reason: str) -> None:
+        self.book.transition(branch, state, reason)
+        node, branch.node, branch.pending_tokens = branch.node, None, None
+        if node is not None:
+            self.dec_lock_ref(node)
+        self._free_path(branch.tokens, keep_session=branch.session_id)
+
+    # ------------------------------------------------------------------ budget ----------------
+    @property
+    def budget_tokens(self) -> int:
+        pool = self.token_to_kv_pool_allocator.size if self.token_to_kv_pool_allocator else 0
+        return self.settings.budget_for_pool(pool)
+
+    def holders(self) -> list[tuple[str, object]]:
+        found = [(f"branch {b.id}", b.node) for b in self.book.live_branches() if b.node]
+        return found + [(f"pin {p.session_id}", p.node) for p in self.pins.values()]
+
+    def held_tokens(self) -> int:
+        """Tokens on the union of the paths that branches and pins hold locked."""
+        seen, total = set(), 0
+        for _, node in self.holders():
+            while node is not self.root_node and node.id not in seen:
+                seen.add(node.id)
+                total += len(node.key)
+                node = node.parent
+        return total
+
+    def enforce_budget(self) -> None:
+        while self.held_tokens() > self.budget_tokens:
+            if not self._abandon_oldest_work("over lookahead budget"):
+                break
+
+    def _abandon_oldest_work(self, reason: str) -> bool:
+        """Release the oldest live branch, else the oldest pin. False when nothing is held."""
+        before = self.token_to_kv_pool_allocator.available_size() \
+            if self.token_to_kv_pool_allocator else 0
+        live = self.book.live_branches()
+        if live:
+            self._release_branch(live[0], BranchState.ABANDONED, reason)
+        elif self.pins:
+            oldest = min(self.pins.values(), key=lambda p: p.started_at)
+            self.unpin(oldest.session_id, reason)
+        else:
+            return False
+        after = self.token_to_kv_pool_allocator.available_size() \
+            if self.token_to_kv_pool_allocator else 0
+        self._freed_by_last_release = after - before
+        return True
+
+    _freed_by_last_release = 0
+
+    # ------------------------------------------------------------------ tree primitives -------
+    def _key(self, tokens: list[int]) -> RadixKey:
+        return RadixKey(token_ids=array("q", tokens), extra_key=None).page_aligned(self.page_size)
+
+    def _lock_path(self, tokens: list[int]):
+        """Lock the node where ``tokens`` (page-aligned) end, if the tree holds all of them."""
+        key = self._key(tokens)
+        if len(key) == 0:
+            return None
+        match = self.match_prefix(MatchPrefixParams(key=key))
+        if match.device_prefix_len != len(key):
+            return None
+        self.inc_lock_ref(match.last_device_node)
+        return match.last_device_node
+
+    def _path_node_ids(self, tokens: list[int]) -> set[int]:
+        ids, node, key = set(), self.root_node, self._key(tokens)
+        while len(key):
+            child = node.children.get(key.child_key(self.page_size))
+            if child is None:
+                break
+            n = child.key.match(key, page_size=self.page_size)
+            if n < len(child.key):
+                break
+            ids.add(child.id)
+            node, key = child, key[n:]
+        return ids
+
+    def _free_path(self, tokens: list[int], keep_session: Optional[str] = None) -> int:
+        """Free the exclusive tail of ``tokens``' path at once; returns tokens freed.
+
+        Nodes on any session's context path (``keep_session``'s included) are kept."""
+        keep: set[int] = set()
+        for session in self.book.sessions.values():
+            keep |= self._path_node_ids(session.context)
+        node, key = self.root_node, self._key(tokens)
+        path = []
+        while len(key):
+            child = node.children.get(key.child_key(self.page_size))
+            if child is None:
+                break
+            n = child.key.match(key, page_size=self.page_size)
+            path.append(child)
+            if n < len(child.key):
+                break
+            node, key = child, key[n:]
+        freed = 0
+        for node in reversed(path):
+            if node.id in keep or node.lock_ref > 0 or node.children or node.evicted:
+                if node.id not in keep and node.lock_ref == 0 and not node.evicted:
+                    self.discarded.add(node.id)
+                break
+            if self.token_to_kv_pool_allocator is not None:
+                self.token_to_kv_pool_allocator.free_segment(node.value, start_pos=0)
+            freed += len(node.key)
+            self._delete_leaf(node)
+            self.kv_events.record_remove(node)
+        return freed
+
+    def _check_tokens(self, tokens: list[int]) -> None:
+        vocab = self.settings.vocab_size
+        for t in tokens:
+            if not isinstance(t, int) or isinstance(t, bool) or t < 0 or (vocab and t >= vocab):
+                raise LookaheadError(f"token id {t!r} is out of vocabulary"
+                                     + (f" (size {vocab})" if vocab else ""))
+
+    def check_integrity(self, expected_free: bool = False) -> None:
+        check_integrity(self, expected_free=expected_free)

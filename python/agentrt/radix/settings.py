@@ -1,0 +1,30 @@
+"""LookaheadSettings: the knobs of LookaheadRadixCache (filled from AgentrtConfig by the plugin)."""
+from dataclasses import dataclass, field
+
+from agentrt.radix.ttl import TtlConfig
+
+
+@dataclass(frozen=True)
+class LookaheadSettings:
+    # Tokens that prepared branches and pins may hold locked, at most. None: a fraction of the pool.
+    budget_tokens: int | None = None
+    budget_fraction: float = 0.25
+    # After a commit the branch stays pinned this long for the commit request to arrive.
+    commit_pin_ttl_s: float = 30.0
+    # Estimated cost of re-prefilling one token (CPU, SmolLM2-135M: ~1.2 ms); sets TTL benefit.
+    prefill_s_per_token: float = 0.0012
+    vocab_size: int | None = None
+    ttl: TtlConfig = field(default_factory=TtlConfig)
+
+    def __post_init__(self):
+        if self.budget_tokens is not None and self.budget_tokens < 0:
+            raise ValueError("budget_tokens must be >= 0")
+        if not 0.0 <= self.budget_fraction <= 1.0:
+            raise ValueError("budget_fraction must be in [0, 1]")
+        if self.commit_pin_ttl_s < 0 or self.prefill_s_per_token < 0:
+            raise ValueError("commit_pin_ttl_s and prefill_s_per_token must be >= 0")
+
+    def budget_for_pool(self, pool_tokens: int) -> int:
+        if self.budget_tokens is not None:
+            return self.budget_tokens
+        return int(pool_tokens * self.budget_fraction)
