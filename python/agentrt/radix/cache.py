@@ -94,11 +94,13 @@ class LookaheadRadixCache(RadixCache):
 
     def evict(self, params: EvictParams) -> EvictResult:
         """Overrides RadixCache.evict: expired pins first; if the unlocked tree cannot give the
-        tokens asked for, the oldest lookahead work is abandoned (foreground never starves)."""
+        tokens asked for, the oldest prepared branches are abandoned (background work yields to
+        foreground). Pins stay: they are bounded by their TTL and the budget."""
         self.expire_pins()
         result = super().evict(params)
         evicted = result.num_tokens_evicted
-        while evicted < params.num_tokens and self._abandon_oldest_work("KV memory pressure"):
+        while evicted < params.num_tokens and self._abandon_oldest_work(
+                "KV memory pressure", branches_only=True):
             more = super().evict(EvictParams(num_tokens=params.num_tokens - evicted))
             evicted += more.num_tokens_evicted + self._freed_by_last_release
         return EvictResult(num_tokens_evicted=evicted)
@@ -173,9 +175,8 @@ class LookaheadRadixCache(RadixCache):
         """Register a branch. If the tree already holds all its tokens it is READY at once;
         otherwise it stays PREPARING until the tagged prefill request is cached."""
         self._check_tokens(tokens)
-        session = self.book.session(session_id)
-        new_tokens = len(tokens) - min(len(tokens), len(session.context))
-        if new_tokens > self.budget_tokens:
+        self.book.session(session_id)
+        if len(tokens) > self.budget_tokens:  # a branch holds its whole path locked
             raise LookaheadError(f"branch needs {len(tokens)} tokens; the lookahead budget is "
                                  f"{self.budget_tokens}", 413)
         branch = self.book.new_branch(session_id, tokens, strategy, version, source_signature)
@@ -277,14 +278,14 @@ class LookaheadRadixCache(RadixCache):
             if not self._abandon_oldest_work("over lookahead budget"):
                 break
 
-    def _abandon_oldest_work(self, reason: str) -> bool:
+    def _abandon_oldest_work(self, reason: str, branches_only: bool = False) -> bool:
         """Release the oldest live branch, else the oldest pin. False when nothing is held."""
         before = self.token_to_kv_pool_allocator.available_size() \
             if self.token_to_kv_pool_allocator else 0
         live = self.book.live_branches()
         if live:
             self._release_branch(live[0], BranchState.ABANDONED, reason)
-        elif self.pins:
+        elif self.pins and not branches_only:
             oldest = min(self.pins.values(), key=lambda p: p.started_at)
             self.unpin(oldest.session_id, reason)
         else:
@@ -342,12 +343,16 @@ class LookaheadRadixCache(RadixCache):
             if n < len(child.key):
                 break
             node, key = child, key[n:]
-        freed = 0
+        freed, below = 0, None
         for node in reversed(path):
-            if node.id in keep or node.lock_ref > 0 or node.children or node.evicted:
-                if node.id not in keep and node.lock_ref == 0 and not node.evicted:
-                    self.discarded.add(node.id)
+            if node.id in keep or node.evicted:
                 break
+            if any(child is not below for child in node.children.values()):
+                break  # a junction: the rest of the path is shared with other cached content
+            below = node
+            if node.lock_ref > 0 or node.children:
+                self.discarded.add(node.id)  # a request still reads it: evict it first later
+                continue
             if self.token_to_kv_pool_allocator is not None:
                 self.token_to_kv_pool_allocator.free_segment(node.value, start_pos=0)
             freed += len(node.key)
