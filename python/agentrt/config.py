@@ -35,7 +35,27 @@ class AgentrtConfig:
     kv_max_tokens: int = _flag(
         262144, "On CPU, upper bound of the KV pool chosen from --agentrt-kv-memory-fraction.")
 
+    lookahead: bool = _flag(
+        True, "Serve with LookaheadRadixCache (--radix-cache-backend agentrt_lookahead) and the "
+              "/agentrt/sessions API.")
+    lookahead_budget_fraction: float = _flag(
+        0.25, "Fraction of the KV pool that prepared branches and pins may hold locked; past it "
+              "the oldest lookahead work is abandoned.")
+    commit_pin_ttl_s: float = _flag(
+        30.0, "After a commit, keep the committed branch pinned this long for the commit request.")
+    tool_ttl_default_s: float = _flag(
+        2.0, "TTL of a tool-call pin before enough durations of that tool were observed.")
+    tool_ttl_min_samples: int = _flag(
+        100, "Observed durations a tool needs before its own distribution chooses the TTL.")
+
     def __post_init__(self):
+        if not 0.0 <= self.lookahead_budget_fraction <= 1.0:
+            raise ValueError("--agentrt-lookahead-budget-fraction must be in [0, 1]")
+        if self.commit_pin_ttl_s < 0 or self.tool_ttl_default_s < 0:
+            raise ValueError("--agentrt-commit-pin-ttl-s and --agentrt-tool-ttl-default-s "
+                             "must be >= 0")
+        if self.tool_ttl_min_samples < 1:
+            raise ValueError("--agentrt-tool-ttl-min-samples must be >= 1")
         if not 0.0 < self.kv_memory_fraction <= 0.9:
             raise ValueError("--agentrt-kv-memory-fraction must be in (0, 0.9]")
         if self.kv_max_tokens < 1024:

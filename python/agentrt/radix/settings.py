@@ -24,6 +24,15 @@ class LookaheadSettings:
         if self.commit_pin_ttl_s < 0 or self.prefill_s_per_token < 0:
             raise ValueError("commit_pin_ttl_s and prefill_s_per_token must be >= 0")
 
+    @classmethod
+    def from_config(cls, config, vocab_size: int | None = None) -> "LookaheadSettings":
+        """From an AgentrtConfig (the --agentrt-* flags)."""
+        window = max(1000, config.tool_ttl_min_samples)
+        return cls(budget_fraction=config.lookahead_budget_fraction,
+                   commit_pin_ttl_s=config.commit_pin_ttl_s, vocab_size=vocab_size,
+                   ttl=TtlConfig(default_ttl_s=config.tool_ttl_default_s,
+                                 min_samples=config.tool_ttl_min_samples, window=window))
+
     def budget_for_pool(self, pool_tokens: int) -> int:
         if self.budget_tokens is not None:
             return self.budget_tokens

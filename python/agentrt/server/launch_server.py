@@ -16,7 +16,7 @@ from dataclasses import replace
 from agentrt import env
 from agentrt.config import AgentrtConfig
 from agentrt.server import cpu_defaults, plugin
-from agentrt.server.cli_args import flag_value, with_default
+from agentrt.server.cli_args import flag_value, has_flag, with_default
 
 
 class LaunchError(Exception):
@@ -91,6 +91,8 @@ def prepare(argv: list[str]) -> tuple[AgentrtConfig, list[str], bool]:
         sglang_argv = cpu_defaults.apply(sglang_argv, config)
     # prompt_tokens_details.cached_tokens in every usage block: prefix hits must be observable
     sglang_argv = with_default(sglang_argv, "--enable-cache-report")
+    if config.lookahead and not has_flag(sglang_argv, "--disable-radix-cache"):
+        sglang_argv = with_default(sglang_argv, "--radix-cache-backend", plugin.RADIX_BACKEND)
     check_port(sglang_argv)
     own_state_dir = not config.state_dir
     if own_state_dir:

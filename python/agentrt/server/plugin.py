@@ -42,6 +42,21 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.managers.scheduler:Scheduler.get_prefill_adder_class",
          "background-work admission"),
     Seam("sglang.srt.managers.scheduler:run_scheduler_process", "scheduler process entry"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.ingest_requests",
+         "drain agentrt's control channel once per scheduler loop"),
+    Seam("sglang.srt.mem_cache.radix_cache:RadixCache.checkpoint",
+         "protect branches / move session heads when requests are cached"),
+    Seam("sglang.srt.entrypoints.http_server:get_global_state",
+         "the tokenizer manager, to prefill branches from /agentrt routes"),
+    Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
+)
+
+RADIX_BACKEND = "agentrt_lookahead"
+SCHEDULER_HOOKS = (  # (target, hook, hook type name)
+    ("sglang.srt.managers.scheduler.Scheduler.__init__",
+     "agentrt.server.control_endpoint:after_scheduler_init", "AFTER"),
+    ("sglang.srt.managers.scheduler.Scheduler.ingest_requests",
+     "agentrt.server.control_endpoint:after_ingest_requests", "AFTER"),
 )
 
 
@@ -119,3 +134,22 @@ def register() -> None:
         from agentrt.server import routes
 
         routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
+    elif record.role != process_registry.ROLE_DETOKENIZER:
+        install_scheduler_seams(config)
+
+
+def install_scheduler_seams(config) -> None:
+    """In the scheduler: the radix-cache backend and the control-channel hooks."""
+    from sglang.srt.plugins.hook_registry import HookRegistry, HookType
+
+    def lookahead_cache_factory(ctx):
+        from agentrt.radix.cache import LookaheadRadixCache
+        from agentrt.radix.settings import LookaheadSettings
+
+        vocab = getattr(ctx.model_config, "vocab_size", None)
+        return LookaheadRadixCache(ctx.params, LookaheadSettings.from_config(config, vocab))
+
+    resolve("sglang.srt.mem_cache.registry:register_radix_cache_backend")(
+        RADIX_BACKEND, lookahead_cache_factory)
+    for target, hook, kind in SCHEDULER_HOOKS:
+        HookRegistry.register(target, resolve(hook), HookType[kind])

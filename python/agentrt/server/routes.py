@@ -1,9 +1,21 @@
-"""Extra HTTP endpoints under /agentrt/, added to SGLang's FastAPI app by the plugin."""
+"""Extra HTTP endpoints under /agentrt/, added to SGLang's FastAPI app by the plugin.
+
+    GET /agentrt/info     versions, config, the SGLang processes that loaded the plugin
+    GET /agentrt/radix    snapshot of the lookahead radix tree (JSON; ?format=text for a tree)
+    GET /agentrt/radix/integrity   check_integrity() of the live tree
+    /agentrt/sessions...  the lookahead API (session_routes.py)
+"""
 import platform
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
+from agentrt.radix.visualize import to_text
 from agentrt.server import process_registry
+from agentrt.server.control_client import ControlClient, ControlError
+from agentrt.server.session_routes import SessionApi, build_router
 
 
 def info_payload(config: AgentrtConfig) -> dict:
@@ -11,19 +23,53 @@ def info_payload(config: AgentrtConfig) -> dict:
         "agentrt_version": __version__,
         "sglang_version": SGLANG_VERSION,
         "python": platform.python_version(),
-        "config": dict(AgentrtConfig.from_json(config.to_json()).__dict__),
+        "config": AgentrtConfig.from_json(config.to_json()).__dict__,
         "plugin_processes": [r._asdict() for r in process_registry.live_records(config.state_dir)],
     }
 
 
+def _tokenizer_manager():
+    from sglang.srt.entrypoints.http_server import get_global_state
+
+    return get_global_state().tokenizer_manager
+
+
+def add_previews(snap: dict, tokenizer) -> dict:
+    for node in snap["nodes"]:
+        ids = node.get("preview_ids") or []
+        node["preview"] = tokenizer.decode(ids) if ids and tokenizer is not None else ""
+    return snap
+
+
 def install(app, config: AgentrtConfig) -> None:
     """Register agentrt's routes on SGLang's app (called once, in the HTTP process)."""
-    from fastapi import APIRouter
-
+    control = ControlClient(config.state_dir)
     router = APIRouter(prefix="/agentrt", tags=["agentrt"])
 
     @router.get("/info")
     async def agentrt_info():
         return info_payload(config)
 
+    @router.get("/radix")
+    async def radix_snapshot(format: str = "json"):
+        try:
+            snap = await control.call("snapshot")
+        except ControlError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        tokenizer = getattr(_tokenizer_manager(), "tokenizer", None)
+        snap = add_previews(snap, tokenizer)
+        if format == "text":
+            return PlainTextResponse(to_text(snap, preview=lambda ids: repr(
+                tokenizer.decode(ids[:12]) if tokenizer is not None else ids[:12])))
+        return snap
+
+    @router.get("/radix/integrity")
+    async def radix_integrity():
+        """check_integrity() of the live tree: 200 {"ok": true}, or 500 naming the violation."""
+        try:
+            return await control.call("check_integrity")
+        except ControlError as exc:
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=exc.status)
+
     app.include_router(router)
+    app.include_router(build_router(SessionApi(control, _tokenizer_manager)))

@@ -1,0 +1,88 @@
+"""Tree snapshots for the visualizer and for debugging: pure functions of a LookaheadRadixCache.
+
+``snapshot(cache)`` returns plain JSON data: every node (token count, the first token ids for a
+text preview, lock ref, protected/evictable, discarded), the branch and session-head tags on
+each node, the branches with their transition histories, pins with their TTLs, and the sizes.
+``to_text`` renders it as an indented tree (the CLI of step 7 also draws DOT from the same data).
+"""
+PREVIEW_TOKENS = 24
+
+
+def _walk(cache):
+    stack = [(cache.root_node, None, 0)]
+    while stack:
+        node, parent_id, depth = stack.pop()
+        yield node, parent_id, depth
+        for child in sorted(node.children.values(), key=lambda n: n.id, reverse=True):
+            stack.append((child, node.id, depth + 1))
+
+
+def _end_node_id(cache, tokens):
+    """Id of the node where the page-aligned ``tokens`` end in the tree (None: not all cached)."""
+    node, key = cache.root_node, cache._key(tokens)
+    while len(key):
+        child = node.children.get(key.child_key(cache.page_size))
+        if child is None:
+            return None
+        n = child.key.match(key, page_size=cache.page_size)
+        if n < len(child.key):
+            return None
+        node, key = child, key[n:]
+    return node.id if node is not cache.root_node else None
+
+
+def snapshot(cache) -> dict:
+    now = cache.clock()
+    tags: dict[int, dict] = {}
+    for branch in cache.book.branches.values():
+        if branch.node is not None:
+            tags.setdefault(branch.node.id, {}).setdefault("branches", []).append(branch.id)
+    heads = {}
+    for session in cache.book.sessions.values():
+        node_id = _end_node_id(cache, session.context) if session.context else None
+        heads[session.id] = node_id
+        if node_id is not None:
+            tags.setdefault(node_id, {}).setdefault("session_heads", []).append(session.id)
+    for pin in cache.pins.values():
+        tags.setdefault(pin.node.id, {}).setdefault("pins", []).append(pin.session_id)
+    nodes = []
+    for node, parent_id, depth in _walk(cache):
+        is_root = node is cache.root_node
+        nodes.append({
+            "id": node.id, "parent": parent_id, "depth": depth,
+            "tokens": 0 if is_root else len(node.key),
+            "preview_ids": [] if is_root else list(node.key.token_ids[:PREVIEW_TOKENS]),
+            "lock_ref": node.lock_ref, "protected": node.lock_ref > 0 and not is_root,
+            "discarded": node.id in cache.discarded, "children": len(node.children),
+            **tags.get(node.id, {}),
+        })
+    return {
+        "page_size": cache.page_size,
+        "sizes": {"evictable": cache.evictable_size(), "protected": cache.protected_size(),
+                  "total": cache.total_size(), "held_by_lookahead": cache.held_tokens(),
+                  "budget": cache.budget_tokens},
+        "nodes": nodes,
+        "sessions": [{"id": s.id, "context_tokens": len(s.context), "head": heads[s.id],
+                      "branches": s.branches} for s in cache.book.sessions.values()],
+        "branches": [dict(b.to_json(), node=b.node.id if b.node is not None else None)
+                     for b in cache.book.branches.values()],
+        "pins": [dict(p.to_json(now), node=p.node.id) for p in cache.pins.values()],
+    }
+
+
+def to_text(snap: dict, preview=lambda ids: " ".join(map(str, ids[:8]))) -> str:
+    lines = []
+    for n in snap["nodes"]:
+        if n["parent"] is None:
+            lines.append(f"root  (evictable {snap['sizes']['evictable']}, protected "
+                         f"{snap['sizes']['protected']}, held {snap['sizes']['held_by_lookahead']}"
+                         f"/{snap['sizes']['budget']})")
+            continue
+        marks = [f"lock={n['lock_ref']}"] if n["lock_ref"] else []
+        marks += [f"branch={b}" for b in n.get("branches", [])]
+        marks += [f"head={s}" for s in n.get("session_heads", [])]
+        marks += [f"pin={s}" for s in n.get("pins", [])]
+        marks += ["discarded"] if n["discarded"] else []
+        lines.append(f"{'  ' * n['depth']}[{n['tokens']}] {preview(n['preview_ids'])!s}"
+                     f"{'  ' + ' '.join(marks) if marks else ''}")
+    return "\n".join(lines)

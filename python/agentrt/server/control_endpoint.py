@@ -1,0 +1,78 @@
+"""The scheduler side of agentrt's control channel: a ZMQ ROUTER socket drained every loop.
+
+Installed by two hooks (plugin.py): after ``Scheduler.__init__`` the socket is bound at
+``ipc://<state_dir>/control.ipc`` and added to SGLang's idle-sleeper poller (so a control message
+wakes a sleeping scheduler); after every ``Scheduler.ingest_requests`` the socket is drained and
+each op runs in the scheduler thread, between batches, where mutating the tree is safe.
+"""
+import json
+import logging
+import os
+
+import zmq
+
+from agentrt.radix.cache import LookaheadRadixCache
+from agentrt.server import control_ops
+
+logger = logging.getLogger("agentrt.control")
+ENDPOINT_FILE = "control.ipc"
+
+
+def endpoint_for(state_dir: str) -> str:
+    return f"ipc://{os.path.join(state_dir, ENDPOINT_FILE)}"
+
+
+class ControlEndpoint:
+    def __init__(self, scheduler, state_dir: str):
+        self.scheduler = scheduler
+        self.socket = zmq.Context.instance().socket(zmq.ROUTER)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.bind(endpoint_for(state_dir))
+        sleeper = getattr(scheduler, "idle_sleeper", None)
+        if sleeper is not None and hasattr(sleeper, "poller"):
+            sleeper.poller.register(self.socket, zmq.POLLIN)
+
+    @property
+    def cache(self):
+        tree = getattr(self.scheduler, "tree_cache", None)
+        return tree if isinstance(tree, LookaheadRadixCache) else None
+
+    def drain(self, limit: int = 64) -> int:
+        """Answer pending control messages (at most ``limit``, so batches keep flowing)."""
+        handled = 0
+        cache = self.cache
+        if cache is not None:
+            cache.expire_pins()
+        while handled < limit:
+            try:
+                identity, payload = self.socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            try:
+                message = json.loads(payload)
+                reply = control_ops.run(cache, message.get("op"), message.get("args") or {})
+                reply["id"] = message.get("id")
+            except ValueError as exc:
+                reply = {"error": f"malformed control message: {exc}", "status": 400}
+            self.socket.send_multipart([identity, json.dumps(reply).encode()])
+            handled += 1
+        return handled
+
+
+def after_scheduler_init(result, scheduler, *args, **kwargs):
+    """AFTER hook on Scheduler.__init__."""
+    from agentrt.config import AgentrtConfig
+
+    config = AgentrtConfig.current()
+    if config is not None and config.state_dir:
+        scheduler._agentrt_control = ControlEndpoint(scheduler, config.state_dir)
+        logger.info("agentrt control endpoint at %s", endpoint_for(config.state_dir))
+    return result
+
+
+def after_ingest_requests(result, scheduler, *args, **kwargs):
+    """AFTER hook on Scheduler.ingest_requests (once per scheduler loop iteration)."""
+    endpoint = getattr(scheduler, "_agentrt_control", None)
+    if endpoint is not None:
+        endpoint.drain()
+    return result

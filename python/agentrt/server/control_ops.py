@@ -1,0 +1,119 @@
+"""The operations the HTTP process may ask of the scheduler's LookaheadRadixCache.
+
+A registry: op name -> function(cache, args) -> JSON-able dict. Each runs in the scheduler's own
+thread (see control_endpoint.py), so it may mutate the tree. A LookaheadError becomes
+``{"error": message, "status": http_status}`` and, by the cache's contract, changed nothing.
+"""
+from typing import Callable
+
+from agentrt.radix.branch import LookaheadError
+from agentrt.radix.visualize import snapshot
+
+OPS: dict[str, Callable] = {}
+
+
+def op(name: str):
+    def register(fn):
+        OPS[name] = fn
+        return fn
+    return register
+
+
+def _session_json(cache, session_id: str) -> dict:
+    session = cache.book.session(session_id)
+    pin = cache.pins.get(session_id)
+    return {"session_id": session.id, "context_tokens": len(session.context),
+            "branches": [cache.book.branches[b].to_json() for b in session.branches],
+            "pin": pin.to_json(cache.clock()) if pin else None}
+
+
+@op("open_session")
+def open_session(cache, a):
+    cache.open_session(a["session_id"], a.get("tokens"))
+    return _session_json(cache, a["session_id"])
+
+
+@op("close_session")
+def close_session(cache, a):
+    cache.close_session(a["session_id"])
+    return {"session_id": a["session_id"], "closed": True}
+
+
+@op("status")
+def status(cache, a):
+    return _session_json(cache, a["session_id"])
+
+
+@op("prepare")
+def prepare(cache, a):
+    branch = cache.prepare(a["session_id"], a["tokens"], a["strategy"], a["version"],
+                           a.get("source_signature", ""))
+    return branch.to_json()
+
+
+@op("append")
+def append(cache, a):
+    return cache.append(a["session_id"], a["branch_id"], a["tokens"]).to_json()
+
+
+@op("branch_tokens")
+def branch_tokens(cache, a):
+    branch = cache.book.branch(a["session_id"], a["branch_id"])
+    target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
+    return {"branch": branch.to_json(), "tokens": list(target)}
+
+
+@op("commit")
+def commit(cache, a):
+    branch = cache.commit(a["session_id"], a["branch_id"])
+    return {"branch": branch.to_json(), "session": _session_json(cache, a["session_id"])}
+
+
+@op("abandon")
+def abandon(cache, a):
+    return cache.abandon(a["session_id"], a["branch_id"], a.get("reason", "abandoned")).to_json()
+
+
+@op("stale")
+def stale(cache, a):
+    return cache.mark_stale(a["session_id"], a["branch_id"], a.get("reason", "stale")).to_json()
+
+
+@op("pin")
+def pin(cache, a):
+    p = cache.pin(a["session_id"], a.get("tool"), a.get("ttl_s"))
+    return {"pinned": p is not None, "pin": p.to_json(cache.clock()) if p else None}
+
+
+@op("unpin")
+def unpin(cache, a):
+    return {"unpinned": cache.unpin(a["session_id"], a.get("reason", "client"))}
+
+
+@op("snapshot")
+def take_snapshot(cache, a):
+    return snapshot(cache)
+
+
+@op("check_integrity")
+def check_integrity(cache, a):
+    cache.check_integrity()
+    return {"ok": True}
+
+
+def run(cache, name: str, args: dict) -> dict:
+    """Execute one op; never raises (errors become a status the HTTP side answers with)."""
+    fn = OPS.get(name)
+    if fn is None:
+        return {"error": f"unknown op {name!r}", "status": 400}
+    if cache is None:
+        return {"error": "the lookahead radix cache is not active on this server "
+                         "(--radix-cache-backend agentrt_lookahead)", "status": 503}
+    try:
+        return {"result": fn(cache, args)}
+    except LookaheadError as exc:
+        return {"error": str(exc), "status": exc.status}
+    except (KeyError, TypeError) as exc:
+        return {"error": f"malformed arguments for {name}: {exc}", "status": 400}
+    except Exception as exc:  # noqa: BLE001 - never take the scheduler down
+        return {"error": f"{type(exc).__name__}: {exc}", "status": 500}

@@ -1,0 +1,179 @@
+"""HTTP API of the lookahead tree: sessions, prepared branches, commit, pins (under /agentrt/).
+
+    POST   /agentrt/sessions                         {session_id, tokens|messages|text?}
+    GET    /agentrt/sessions/{sid}                   status (branches with histories, pin)
+    DELETE /agentrt/sessions/{sid}                   close: abandon branches, drop pins
+    POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
+                                                      source_signature?, wait?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens|text, wait?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/commit
+    POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
+    POST   /agentrt/sessions/{sid}/pin               {tool?, ttl_s?}
+
+Prepare and append register the branch in the scheduler's tree first (validation happens there,
+atomically), then prefill it with a background request whose rid names the branch; the tree
+protects the branch the moment that request is cached. ``wait: true`` answers after the prefill.
+"""
+import asyncio
+import json
+import logging
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from agentrt.radix.cache import prepare_rid
+from agentrt.server import request_fields as rf
+from agentrt.server.control_client import ControlClient, ControlError
+
+logger = logging.getLogger("agentrt.routes")
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class SessionApi:
+    def __init__(self, control: ControlClient, tokenizer_manager_getter):
+        self.control = control
+        self._tm = tokenizer_manager_getter  # SGLang sets its global state after plugins load
+        self.tasks: set[asyncio.Task] = set()
+
+    @property
+    def tm(self):
+        return self._tm()
+
+    def tokens_of(self, body: dict, required: bool) -> list[int] | None:
+        tokens = rf.token_list(body)
+        if tokens is not None:
+            return tokens
+        msgs = rf.messages(body)
+        tokenizer = self.tm.tokenizer
+        if msgs is not None:
+            return list(tokenizer.apply_chat_template(msgs, tokenize=True,
+                                                      add_generation_prompt=False))
+        text = rf.field(body, "text", str, None)
+        if text is not None:
+            return list(tokenizer.encode(text, add_special_tokens=False))
+        if required:
+            raise rf.FieldError("one of 'tokens', 'messages' or 'text' is required")
+        return None
+
+    async def prefill(self, session_id: str, branch_id: str) -> None:
+        """Background prefill of the branch's (pending) tokens; abandon it if that fails."""
+        from sglang.srt.managers.io_struct import GenerateReqInput
+
+        try:
+            info = await self.control.call("branch_tokens", session_id=session_id,
+                                           branch_id=branch_id)
+            obj = GenerateReqInput(
+                input_ids=info["tokens"], rid=prepare_rid(session_id, branch_id,
+                                                          uuid.uuid4().hex[:8]),
+                sampling_params={"max_new_tokens": 1, "temperature": 0.0})
+            async for _ in self.tm.generate_request(obj, None):
+                pass
+            status = await self.control.call("status", session_id=session_id)
+            branch = next(b for b in status["branches"] if b["id"] == branch_id)
+            if branch["state"] == "preparing" or branch["catching_up"]:
+                await self.control.call("abandon", session_id=session_id, branch_id=branch_id,
+                                        reason="prefill finished but the branch is not cached")
+        except ControlError as exc:
+            if exc.status != 404:
+                logger.warning("prefill of %s/%s: %s", session_id, branch_id, exc)
+        except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
+            logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
+            try:
+                await self.control.call("abandon", session_id=session_id, branch_id=branch_id,
+                                        reason=f"prefill failed: {exc}")
+            except ControlError:
+                pass
+
+    async def start_prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
+        if branch["state"] == "ready" and not branch["catching_up"]:
+            return branch
+        task = asyncio.create_task(self.prefill(session_id, branch["id"]))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        if wait:
+            await task
+            status = await self.control.call("status", session_id=session_id)
+            return next(b for b in status["branches"] if b["id"] == branch["id"])
+        return branch
+
+
+def build_router(api: SessionApi) -> APIRouter:
+    router = APIRouter(prefix="/agentrt/sessions", tags=["agentrt"])
+
+    async def run(handler, request: Request | None = None):
+        try:
+            raw = await request.body() if request is not None else b""
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            return error(400, "the request body is not valid JSON")
+        try:
+            return await handler(body if body is not None else {})
+        except rf.FieldError as exc:
+            return error(400, str(exc))
+        except ControlError as exc:
+            return error(exc.status, str(exc))
+
+    @router.post("")
+    async def open_session(request: Request):
+        async def h(body):
+            sid = rf.field(body, "session_id", str)
+            return await api.control.call("open_session", session_id=sid,
+                                          tokens=api.tokens_of(body, required=False))
+        return await run(h, request)
+
+    @router.get("/{sid}")
+    async def session_status(sid: str):
+        async def h(_):
+            return await api.control.call("status", session_id=sid)
+        return await run(h)
+
+    @router.delete("/{sid}")
+    async def close_session(sid: str):
+        async def h(_):
+            return await api.control.call("close_session", session_id=sid)
+        return await run(h)
+
+    @router.post("/{sid}/prepare")
+    async def prepare(sid: str, request: Request):
+        async def h(body):
+            branch = await api.control.call(
+                "prepare", session_id=sid, tokens=api.tokens_of(body, required=True),
+                strategy=rf.field(body, "strategy", str), version=rf.field(body, "version", int),
+                source_signature=rf.field(body, "source_signature", str, ""))
+            return await api.start_prefill(sid, branch, rf.field(body, "wait", bool, False))
+        return await run(h, request)
+
+    @router.post("/{sid}/branches/{bid}/append")
+    async def append(sid: str, bid: str, request: Request):
+        async def h(body):
+            branch = await api.control.call("append", session_id=sid, branch_id=bid,
+                                            tokens=api.tokens_of(body, required=True))
+            return await api.start_prefill(sid, branch, rf.field(body, "wait", bool, False))
+        return await run(h, request)
+
+    @router.post("/{sid}/branches/{bid}/commit")
+    async def commit(sid: str, bid: str):
+        async def h(_):
+            return await api.control.call("commit", session_id=sid, branch_id=bid)
+        return await run(h)
+
+    @router.post("/{sid}/branches/{bid}/abandon")
+    async def abandon(sid: str, bid: str, request: Request):
+        async def h(body):
+            return await api.control.call("abandon", session_id=sid, branch_id=bid,
+                                          reason=rf.field(body, "reason", str, "client"))
+        return await run(h, request)
+
+    @router.post("/{sid}/pin")
+    async def pin(sid: str, request: Request):
+        async def h(body):
+            return await api.control.call("pin", session_id=sid,
+                                          tool=rf.field(body, "tool", str, None),
+                                          ttl_s=rf.field(body, "ttl_s", float, None))
+        return await run(h, request)
+
+    return router

@@ -1,0 +1,105 @@
+"""The lookahead API against the real server: prepare, commit, cache hits, errors, no leaks."""
+import requests
+
+SYSTEM = [1] + list(range(20, 120))            # shared prefix (the system prompt)
+TURNS = list(range(130, 330))                   # the long original history
+SUMMARY = list(range(340, 380))                 # what a summary turns the history into
+
+
+def post(url, path, body=None):
+    return requests.post(url + path, json=body, timeout=120)
+
+
+def generate(url, ids, session=None):
+    body = {"input_ids": ids, "sampling_params": {"max_new_tokens": 3, "temperature": 0}}
+    if session:
+        body["session_id"] = session
+    resp = post(url, "/generate", body)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def integrity_ok(url):
+    resp = requests.get(url + "/agentrt/radix/integrity", timeout=60)
+    assert resp.status_code == 200 and resp.json() == {"ok": True}, resp.text
+
+
+def test_commit_request_hits_the_whole_prepared_branch(url):
+    assert post(url, "/agentrt/sessions", {"session_id": "api-1",
+                                           "tokens": SYSTEM + TURNS}).status_code == 200
+    generate(url, SYSTEM + TURNS, session="api-1")
+    branch = post(url, "/agentrt/sessions/api-1/prepare", {
+        "tokens": SYSTEM + SUMMARY, "strategy": "summary", "version": 1,
+        "source_signature": "sha:abc", "wait": True}).json()
+    assert branch["state"] == "ready" and branch["protected"] and branch["fork_len"] == len(SYSTEM)
+    snap = requests.get(url + "/agentrt/radix", timeout=60).json()
+    tagged = [n for n in snap["nodes"] if branch["id"] in n.get("branches", [])]
+    assert len(tagged) == 1 and tagged[0]["protected"]
+    committed = post(url, f"/agentrt/sessions/api-1/branches/{branch['id']}/commit").json()
+    assert committed["branch"]["state"] == "committed"
+    assert committed["session"]["context_tokens"] == len(SYSTEM + SUMMARY)
+    out = generate(url, SYSTEM + SUMMARY + [400, 401, 402], session="api-1")
+    assert out["meta_info"]["cached_tokens"] == len(SYSTEM + SUMMARY)
+    status = requests.get(url + "/agentrt/sessions/api-1", timeout=30).json()
+    assert status["pin"] is None  # the commit pin ends when the commit request arrives
+    integrity_ok(url)
+    assert requests.delete(url + "/agentrt/sessions/api-1", timeout=30).json()["closed"]
+
+
+def test_append_catch_up_then_commit(url):
+    post(url, "/agentrt/sessions", {"session_id": "api-2", "tokens": SYSTEM + TURNS})
+    branch = post(url, "/agentrt/sessions/api-2/prepare", {
+        "tokens": SYSTEM + SUMMARY, "strategy": "summary", "version": 1, "wait": True}).json()
+    grown = post(url, f"/agentrt/sessions/api-2/branches/{branch['id']}/append",
+                 {"tokens": [450, 451, 452, 453], "wait": True}).json()
+    assert grown["state"] == "ready" and grown["tokens"] == len(SYSTEM + SUMMARY) + 4
+    assert [h["reason"] for h in grown["history"]][-1] == "caught up"
+    post(url, f"/agentrt/sessions/api-2/branches/{branch['id']}/commit")
+    out = generate(url, SYSTEM + SUMMARY + [450, 451, 452, 453, 460], session="api-2")
+    assert out["meta_info"]["cached_tokens"] == len(SYSTEM + SUMMARY) + 4
+    requests.delete(url + "/agentrt/sessions/api-2", timeout=30)
+    integrity_ok(url)
+
+
+def test_abandon_and_close_release_everything(url):
+    post(url, "/agentrt/sessions", {"session_id": "api-3", "tokens": SYSTEM})
+    branch = post(url, "/agentrt/sessions/api-3/prepare", {
+        "tokens": SYSTEM + [500, 501, 502], "strategy": "window", "version": 1,
+        "wait": True}).json()
+    gone = post(url, f"/agentrt/sessions/api-3/branches/{branch['id']}/abandon",
+                {"reason": "test"}).json()
+    assert gone["state"] == "abandoned" and gone["history"][-1]["reason"] == "test"
+    assert post(url, "/agentrt/sessions/api-3/pin", {"tool": "bash", "ttl_s": 5}).json()["pinned"]
+    requests.delete(url + "/agentrt/sessions/api-3", timeout=30)
+    snap = requests.get(url + "/agentrt/radix", timeout=60).json()
+    assert snap["sizes"]["held_by_lookahead"] == 0
+    assert all("api-3" not in n.get("pins", []) for n in snap["nodes"])
+    integrity_ok(url)
+
+
+def test_bad_input_is_4xx_and_changes_nothing(url):
+    post(url, "/agentrt/sessions", {"session_id": "api-4", "tokens": SYSTEM})
+    before = requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"]
+    cases = [
+        ("/agentrt/sessions/nope/prepare", {"tokens": SYSTEM, "strategy": "s", "version": 1},
+         404, "unknown session"),
+        ("/agentrt/sessions/api-4/prepare", {"tokens": [9999], "strategy": "s", "version": 1},
+         400, "out of vocabulary"),
+        ("/agentrt/sessions/api-4/prepare", {"tokens": [77, 78], "strategy": "s", "version": 1},
+         400, "does not fork"),
+        ("/agentrt/sessions/api-4/prepare", {"tokens": SYSTEM, "strategy": "s"}, 400, "version"),
+        ("/agentrt/sessions/api-4/prepare", {"tokens": "abc", "strategy": "s", "version": 1},
+         400, "tokens"),
+        ("/agentrt/sessions/api-4/branches/b999/commit", None, 404, "unknown branch"),
+        ("/agentrt/sessions", {"session_id": "api-4"}, 409, "already open"),
+        ("/agentrt/sessions/api-4/prepare", {"tokens": SYSTEM * 200, "strategy": "s",
+                                             "version": 1}, 413, "budget"),
+    ]
+    for path, body, status, words in cases:
+        resp = post(url, path, body)
+        assert resp.status_code == status and words in resp.json()["error"], (path, resp.text)
+    resp = requests.post(url + "/agentrt/sessions/api-4/prepare", data="{not json", timeout=30)
+    assert resp.status_code == 400
+    assert requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"] == before
+    requests.delete(url + "/agentrt/sessions/api-4", timeout=30)
+    integrity_ok(url)

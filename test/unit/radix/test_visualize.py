@@ -1,0 +1,24 @@
+from agentrt.radix.visualize import snapshot, to_text
+
+from .helpers import cache_sequence, make_cache
+
+
+def test_snapshot_tags_branch_head_and_pin():
+    c = make_cache(64)
+    cache_sequence(c, [1, 2, 3, 4])
+    c.open_session("s", [1, 2, 3, 4])
+    branch = c.prepare("s", [1, 2, 9], "summary", 1)
+    cache_sequence(c, [1, 2, 9])
+    c._on_prepare_progress(branch.id)
+    c.pin("s", tool="bash", ttl_s=5)
+    snap = snapshot(c)
+    by_tokens = {tuple(n["preview_ids"]): n for n in snap["nodes"]}
+    assert by_tokens[(9,)]["branches"] == [branch.id] and by_tokens[(9,)]["protected"]
+    assert by_tokens[(3, 4)]["session_heads"] == ["s"] and by_tokens[(3, 4)]["pins"] == ["s"]
+    assert by_tokens[(1, 2)]["lock_ref"] == 2
+    assert snap["sessions"][0]["head"] == by_tokens[(3, 4)]["id"]
+    assert snap["branches"][0]["state"] == "ready"
+    assert snap["pins"][0]["ttl_remaining_s"] == 5.0
+    assert snap["sizes"]["held_by_lookahead"] == 5
+    text = to_text(snap)
+    assert f"branch={branch.id}" in text and "head=s" in text and "pin=s" in text
