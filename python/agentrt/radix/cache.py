@@ -231,9 +231,13 @@ class LookaheadRadixCache(RadixCache):
 
     def _on_prepare_progress(self, branch_id: str) -> None:
         branch = self.book.branches.get(branch_id)
-        if branch is None or not branch.state.live:
+        if branch is None:
             return
         target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
+        if not branch.state.live:
+            # its prefill finished after the branch was abandoned: evict its remains first
+            self._free_path(target, keep_session=branch.session_id)
+            return
         if branch.state is BranchState.READY and branch.pending_tokens is None:
             return
         node = self._lock_path(target)

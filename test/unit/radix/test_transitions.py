@@ -176,3 +176,12 @@ def test_budget_abandons_oldest_work_first():
         c.prepare("a", [1, 2] + [5] * 10, "window", 1)
     assert err.value.status == 413
     c.check_integrity(expected_free=True)
+
+
+def test_prefill_finishing_after_abandon_leaves_nothing_protected(cache):
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    cache.close_session("s")                       # closed mid-preparation
+    assert branch.state is BranchState.ABANDONED
+    prefill(cache, branch)                         # the background request still lands
+    assert cache.protected_size() == 0
+    cache.check_integrity(expected_free=True)
