@@ -35,6 +35,9 @@ class AgentrtConfig:
     kv_max_tokens: int = _flag(
         262144, "On CPU, upper bound of the KV pool chosen from --agentrt-kv-memory-fraction.")
 
+    cpu_attention: bool = _flag(
+        True, "On CPU, use sgl-kernel-ext's agentrt_cpu attention backend (extend costs "
+              "O(new x total)) unless --attention-backend is given.")
     lookahead: bool = _flag(
         True, "Serve with LookaheadRadixCache (--radix-cache-backend agentrt_lookahead) and the "
               "/agentrt/sessions API.")

@@ -89,6 +89,8 @@ def prepare(argv: list[str]) -> tuple[AgentrtConfig, list[str], bool]:
     sglang_argv = resolve_model(sglang_argv, config)
     if on_cpu and config.cpu_defaults:
         sglang_argv = cpu_defaults.apply(sglang_argv, config)
+    if on_cpu and config.cpu_attention:
+        sglang_argv = with_default(sglang_argv, "--attention-backend", "agentrt_cpu")
     # prompt_tokens_details.cached_tokens in every usage block: prefix hits must be observable
     sglang_argv = with_default(sglang_argv, "--enable-cache-report")
     if config.lookahead and not has_flag(sglang_argv, "--disable-radix-cache"):

@@ -49,6 +49,10 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
          "the tokenizer manager, to prefill branches from /agentrt routes"),
     Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
+    Seam("sglang.srt.arg_groups.choices:add_attention_backend_choices",
+         "--attention-backend agentrt_cpu is accepted"),
+    Seam("sglang.srt.layers.attention.torch_native_backend:TorchNativeAttnBackend"
+         "._run_sdpa_forward_extend", "base class of the agentrt_cpu attention backend"),
 )
 
 RADIX_BACKEND = "agentrt_lookahead"
@@ -130,12 +134,25 @@ def register() -> None:
         raise SystemExit(describe(problems))  # BaseException: SGLang's plugin loader re-raises it
     record = process_registry.record_this_process(config.state_dir)
     logger.info("agentrt plugin loaded in %s (pid %d)", record.role, record.pid)
+    if record.role != process_registry.ROLE_DETOKENIZER:
+        register_attention_backend()
     if record.role == process_registry.ROLE_HTTP:
         from agentrt.server import routes
 
         routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
     elif record.role != process_registry.ROLE_DETOKENIZER:
         install_scheduler_seams(config)
+
+
+def register_attention_backend() -> None:
+    """`agentrt_cpu` (sgl-kernel-ext): a CLI choice everywhere, a factory in the registry."""
+    from agentrt_kernels.sglang_backend import BACKEND_NAME, create_backend
+
+    choices = resolve("sglang.srt.arg_groups.choices:ATTENTION_BACKEND_CHOICES")
+    if BACKEND_NAME not in choices:
+        resolve("sglang.srt.arg_groups.choices:add_attention_backend_choices")([BACKEND_NAME])
+    resolve("sglang.srt.layers.attention.attention_registry:register_attention_backend")(
+        BACKEND_NAME)(create_backend)
 
 
 def install_scheduler_seams(config) -> None:
