@@ -50,8 +50,9 @@ class SessionApi:
         msgs = rf.messages(body)
         tokenizer = self.tm.tokenizer
         if msgs is not None:
-            return list(tokenizer.apply_chat_template(msgs, tokenize=True,
-                                                      add_generation_prompt=False))
+            text = tokenizer.apply_chat_template(msgs, tokenize=False,
+                                                 add_generation_prompt=False)
+            return list(tokenizer.encode(text, add_special_tokens=False))
         text = rf.field(body, "text", str, None)
         if text is not None:
             return list(tokenizer.encode(text, add_special_tokens=False))
