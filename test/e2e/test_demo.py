@@ -7,17 +7,20 @@ import psutil
 
 
 def test_demo_runs_on_the_default_model():
-    out = subprocess.run([sys.executable, "-m", "agentrt.demo", "--reads", "2", "--max-tokens",
-                          "24"], capture_output=True, text=True, timeout=900)
+    out = subprocess.run([sys.executable, "-m", "agentrt.demo", "--reads", "3", "--max-tokens",
+                          "24", "--budget-tokens", "1700"], capture_output=True, text=True,
+                         timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    turns = re.findall(r"prompt (\d+) tokens \((\d+) cached\) \| TTFT (\d+) ms", out.stdout)
-    assert len(turns) == 4
-    blocks = out.stdout.split("── turn ")[1:]
-    answers = [" ".join(re.findall(r"^   > (.*)$", block, flags=re.M)) for block in blocks]
+    rows = re.findall(r"^(\d+) .* (\d+) +(\d+) +(\d+)ms +(\d+)ms", out.stdout, flags=re.M)
+    assert len(rows) == 5, out.stdout
+    answers = [" ".join(re.findall(r"^   > (.*)$", block, flags=re.M))
+               for block in re.split(r"^\d+ ", out.stdout, flags=re.M)[1:]]
     # the default model writes English: mostly letters and spaces, several words per answer
     for answer in answers:
         letters = sum(c.isalpha() or c.isspace() for c in answer)
         assert len(answer.split()) >= 4 and letters / len(answer) > 0.8, answer
+    assert re.search(r"commit turn \d+: TTFT \d+ ms synchronous vs \d+ ms with lookahead",
+                     out.stdout), out.stdout
     assert "demo: server stopped" in out.stdout
     leftovers = [p for p in psutil.process_iter(["cmdline"])
                  if "agentrt.launch_server" in " ".join(p.info["cmdline"] or [])]

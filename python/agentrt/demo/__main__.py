@@ -1,7 +1,10 @@
 """`make demo` / `python -m agentrt.demo`: start a server on the default model, run the demo agent.
 
-Prints every turn's tool call, prompt size, cached tokens, TTFT and the model's answer, then
-stops the server. With --url it talks to a running server instead of starting one.
+The agent runs twice on the same server: first with its context policy applied synchronously
+(the baseline: the commit turn re-prefills the rewritten context), then with agentrt's lookahead
+(the rewrite is prepared in the background and swapped in by pointer). Every turn prints the
+tool call, prompt size, cached tokens and the TTFT of both runs side by side, then the model's
+answer; the server is stopped at the end. With --url it uses a running server instead.
 """
 import argparse
 import sys
@@ -9,25 +12,38 @@ import textwrap
 import time
 from pathlib import Path
 
+import requests
+
 from agentrt.client.managed_server import ManagedServer, ServerStartError
 from agentrt.demo.agent import RepoReviewAgent
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def run_agent(url: str, repo: Path, reads: int, max_tokens: int) -> int:
-    agent = RepoReviewAgent(url, repo, reads=reads, max_tokens=max_tokens)
-    ttfts = []
-    for turn in agent.run():
-        r = turn.result
-        ttfts.append(r.ttft_s)
-        print(f"\n── turn {turn.index}: {turn.tool_call}")
-        print(f"   prompt {r.prompt_tokens} tokens ({r.cached_tokens} cached) | "
-              f"TTFT {r.ttft_s * 1000:.0f} ms | {r.completion_tokens} tokens in {r.total_s:.1f} s")
+def run_agent(url: str, args) -> list:
+    agent = RepoReviewAgent(url, args.repo, reads=args.reads, max_tokens=args.max_tokens,
+                            budget_tokens=args.budget_tokens, lookahead=args.lookahead_run,
+                            session_id=f"demo-{'lookahead' if args.lookahead_run else 'sync'}")
+    return list(agent.run())
+
+
+def show(sync_turns, la_turns) -> None:
+    print(f"\n{'turn':<5} {'tool call':<58} {'prompt':>7} {'cached':>7} "
+          f"{'TTFT sync':>10} {'TTFT lookahead':>15}")
+    for s, la in zip(sync_turns, la_turns):
+        r = la.result
+        mark = ""
+        if la.commit is not None:
+            mark = f"  <- commit ({la.commit.outcome}, {la.commit.prepared_tokens} tokens reused)"
+        call = la.tool_call.replace('<tool_call>{"name": ', "").replace("</tool_call>", "")
+        print(f"{la.index:<5} {call[:58]:<58} {r.prompt_tokens:>7} {r.cached_tokens:>7} "
+              f"{s.result.ttft_s * 1000:>8.0f}ms {r.ttft_s * 1000:>13.0f}ms{mark}")
         print(textwrap.indent(textwrap.fill(r.text.strip() or "(empty answer)", 96), "   > "))
-    print(f"\n{len(ttfts)} turns; TTFT first {ttfts[0] * 1000:.0f} ms, last {ttfts[-1] * 1000:.0f} ms,"
-          f" max {max(ttfts) * 1000:.0f} ms")
-    return 0
+    commit = [(s, la) for s, la in zip(sync_turns, la_turns) if la.commit is not None]
+    for s, la in commit:
+        print(f"\ncommit turn {la.index}: TTFT {s.result.ttft_s * 1000:.0f} ms synchronous vs "
+              f"{la.result.ttft_s * 1000:.0f} ms with lookahead "
+              f"({s.result.ttft_s / max(la.result.ttft_s, 1e-6):.1f}x)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,26 +52,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="repository to review")
     parser.add_argument("--reads", type=int, default=6, help="files the agent reads")
     parser.add_argument("--max-tokens", type=int, default=64, help="tokens per answer")
+    parser.add_argument("--budget-tokens", type=int, default=3000,
+                        help="context budget: lookahead starts at 60%%, commits at 80%%")
     parser.add_argument("server_args", nargs="*", help="extra `agentrt serve` flags (after --)")
     args = parser.parse_args(argv)
+    server = None
     if args.url:
-        return run_agent(args.url.rstrip("/"), args.repo, args.reads, args.max_tokens)
-    print("demo: starting agentrt serve on the default model (first run prepares it) ...",
-          flush=True)
-    started = time.perf_counter()
-    server = ManagedServer(args.server_args)
-    try:
-        server.start()
-    except ServerStartError as exc:
-        print(f"demo: error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        print(f"demo: server ready at {server.url} in {time.perf_counter() - started:.0f} s "
+        url = args.url.rstrip("/")
+    else:
+        print("demo: starting agentrt serve on the default model (first run prepares it) ...",
+              flush=True)
+        started = time.perf_counter()
+        server = ManagedServer(args.server_args)
+        try:
+            server.start()
+        except ServerStartError as exc:
+            print(f"demo: error: {exc}", file=sys.stderr)
+            return 1
+        url = server.url
+        print(f"demo: server ready at {url} in {time.perf_counter() - started:.0f} s "
               f"(log: {server.log_path})", flush=True)
-        return run_agent(server.url, args.repo, args.reads, args.max_tokens)
+    try:
+        runs = {}
+        for lookahead in (False, True):
+            args.lookahead_run = lookahead
+            print(f"demo: running the agent ({'lookahead' if lookahead else 'synchronous'}) ...",
+                  flush=True)
+            requests.post(f"{url}/flush_cache", timeout=60)   # both runs start cold
+            runs[lookahead] = run_agent(url, args)
+        show(runs[False], runs[True])
+        return 0
     finally:
-        server.stop()
-        print("demo: server stopped")
+        if server is not None:
+            server.stop()
+            print("demo: server stopped")
 
 
 if __name__ == "__main__":

@@ -3,21 +3,26 @@
 A 135M model cannot plan tool use, so the *sequence* of tool calls is fixed (list the files, then
 read the most informative ones); each tool call and its real output go into the conversation as
 they would for a tool-using agent, and the model answers after each observation. The context
-grows turn by turn, which is what the lookahead runtime is for.
+grows turn by turn; the agent's context policy (clear old file contents once the context passes
+its budget) runs through agentrt's LookaheadRuntime: with ``lookahead`` on it is prepared in the
+background and committed by pointer, with it off it runs synchronously at the commit turn.
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator, Optional
 
-from agentrt.client.chat import ChatResult, chat_stream
+from agentrt.client.chat import ChatResult
 from agentrt.demo import tools
+from agentrt.lookahead.runtime import CommitRecord, SyncLookaheadRuntime
+from agentrt.lookahead.strategies import ClearToolResults
+from agentrt.lookahead.strategy import ContextBudget
 
 SYSTEM = ("You are a helpful assistant that reviews software repositories. "
           "Answer briefly, in plain English.")
 # Files read, in this order, when they exist; then the first others until `reads` files are read.
 PREFERRED = ("README.md", "Makefile", "python/agentrt/server/launch_server.py",
              "python/agentrt/models.py", "python/agentrt/server/plugin.py",
-             "sgl-kernel-ext/python/sgl_kernel/memory.py", "docs/structures.md")
+             "python/agentrt/lookahead/runtime.py", "docs/structures.md")
 # Light penalties keep a 135M model from looping; decoding stays deterministic (temperature 0).
 SAMPLING = {"temperature": 0.0, "repetition_penalty": 1.15, "frequency_penalty": 0.3}
 
@@ -27,6 +32,7 @@ class Turn:
     index: int
     tool_call: str
     result: ChatResult
+    commit: Optional[CommitRecord] = None   # set on the turn where the context was transformed
 
 
 def tool_call_text(name: str, **args) -> str:
@@ -42,31 +48,42 @@ def plan(files: list[str], reads: int) -> list[str]:
 
 class RepoReviewAgent:
     def __init__(self, base_url: str, repo: str | Path, reads: int = 6, max_tokens: int = 64,
-                 chat: Callable[..., ChatResult] = chat_stream):
-        self.base_url, self.repo, self.reads, self.max_tokens = base_url, Path(repo), reads, max_tokens
-        self.chat = chat
+                 budget_tokens: int = 3000, lookahead: bool = True, keep_files: int = 1,
+                 session_id: Optional[str] = None):
+        self.repo, self.reads, self.max_tokens = Path(repo), reads, max_tokens
+        strategy = ClearToolResults(ContextBudget(budget_tokens), keep_last=keep_files)
+        self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
+                                            enabled=lookahead)
         self.messages: list[dict] = [{"role": "system", "content": SYSTEM}]
 
-    def _ask(self, question: str) -> ChatResult:
+    def _ask(self, question: str) -> tuple[ChatResult, Optional[CommitRecord]]:
         self.messages.append({"role": "user", "content": question})
-        result = self.chat(self.base_url, self.messages, max_tokens=self.max_tokens, **SAMPLING)
+        commits = len(self.runtime.records)
+        self.messages = self.runtime.on_commit(self.messages)
+        commit = self.runtime.records[-1] if len(self.runtime.records) > commits else None
+        result = self.runtime.chat(self.messages, max_tokens=self.max_tokens, **SAMPLING)
         self.messages.append({"role": "assistant", "content": result.text.strip()})
-        return result
+        self.runtime.on_segment_boundary(self.messages)
+        return result, commit
 
     def _tool(self, call: str, output: str) -> None:
         self.messages.append({"role": "assistant", "content": call})
         self.messages.append({"role": "tool", "content": output})
+        self.runtime.on_segment_boundary(self.messages)
 
     def run(self) -> Iterator[Turn]:
-        files = tools.list_files(self.repo)
-        call = tool_call_text("list_files", path=".")
-        self._tool(call, "\n".join(files))
-        yield Turn(1, call, self._ask(
-            "These are the files of the repository I am reviewing. In two sentences, what kind "
-            "of project is this?"))
-        for i, path in enumerate(plan(files, self.reads), start=2):
-            call = tool_call_text("read_file", path=path)
-            self._tool(call, tools.read_file(self.repo, path))
-            yield Turn(i, call, self._ask(f"In two sentences, what does {path} do?"))
-        yield Turn(self.reads + 2, "(no tool)", self._ask(
-            "Summarize your review of this repository in three sentences."))
+        try:
+            files = tools.list_files(self.repo)
+            call = tool_call_text("list_files", path=".")
+            self._tool(call, "\n".join(files))
+            yield Turn(1, call, *self._ask(
+                "These are the files of the repository I am reviewing. In two sentences, what "
+                "kind of project is this?"))
+            for i, path in enumerate(plan(files, self.reads), start=2):
+                call = tool_call_text("read_file", path=path)
+                self._tool(call, tools.read_file(self.repo, path))
+                yield Turn(i, call, *self._ask(f"In two sentences, what does {path} do?"))
+            yield Turn(self.reads + 2, "(no tool)", *self._ask(
+                "Summarize your review of this repository in three sentences."))
+        finally:
+            self.runtime.close()

@@ -145,8 +145,14 @@ def register() -> None:
 
 
 def register_attention_backend() -> None:
-    """`agentrt_cpu` (sgl-kernel-ext): a CLI choice everywhere, a factory in the registry."""
-    from agentrt_kernels.sglang_backend import BACKEND_NAME, create_backend
+    """`agentrt_cpu` (sgl-kernel-ext): a CLI choice everywhere, a factory in the registry.
+
+    sgl-kernel-ext is installed on CPU machines only (on CUDA, SGLang's own kernels serve)."""
+    try:
+        from agentrt_kernels.sglang_backend import BACKEND_NAME, create_backend
+    except ImportError as exc:
+        logger.info("agentrt_cpu attention backend unavailable (%s)", exc)
+        return
 
     choices = resolve("sglang.srt.arg_groups.choices:ATTENTION_BACKEND_CHOICES")
     if BACKEND_NAME not in choices:

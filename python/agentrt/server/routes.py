@@ -3,18 +3,21 @@
     GET /agentrt/info     versions, config, the SGLang processes that loaded the plugin
     GET /agentrt/radix    snapshot of the lookahead radix tree (JSON; ?format=text for a tree)
     GET /agentrt/radix/integrity   check_integrity() of the live tree
+    POST /agentrt/tokenize         token ids with the served chat template
     /agentrt/sessions...  the lookahead API (session_routes.py)
 """
 import platform
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
 from agentrt.server import process_registry
+from agentrt.server import request_fields as rf
 from agentrt.server.control_client import ControlClient, ControlError
+from agentrt.server.fields_middleware import AgentFieldsMiddleware
 from agentrt.server.session_routes import SessionApi, build_router
 
 
@@ -63,6 +66,24 @@ def install(app, config: AgentrtConfig) -> None:
                 tokenizer.decode(ids[:12]) if tokenizer is not None else ids[:12])))
         return snap
 
+    @router.post("/tokenize")
+    async def tokenize(request: Request):
+        """Token ids of {messages, add_generation_prompt} or {text}, with the served model's
+        tokenizer and chat template: exactly what a prepared branch must hold."""
+        try:
+            body = await request.json()
+            messages = rf.messages(body)
+            gen = rf.field(body, "add_generation_prompt", bool, False)
+            tokenizer = _tokenizer_manager().tokenizer
+            if messages is not None:
+                text = tokenizer.apply_chat_template(messages, tokenize=False,
+                                                     add_generation_prompt=gen)
+            else:
+                text = rf.field(body, "text", str)
+            return {"tokens": list(tokenizer.encode(text, add_special_tokens=False))}
+        except ValueError as exc:  # FieldError and invalid JSON
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
     @router.get("/radix/integrity")
     async def radix_integrity():
         """check_integrity() of the live tree: 200 {"ok": true}, or 500 naming the violation."""
@@ -73,3 +94,4 @@ def install(app, config: AgentrtConfig) -> None:
 
     app.include_router(router)
     app.include_router(build_router(SessionApi(control, _tokenizer_manager)))
+    app.add_middleware(AgentFieldsMiddleware, control=control)

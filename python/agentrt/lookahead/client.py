@@ -1,0 +1,125 @@
+"""Async HTTP client for an agentrt server: chat, tokenization and the lookahead API.
+
+Every call raises ``ServerError`` (status, message) on an HTTP error and ``ServerUnavailable``
+when the server cannot be reached, so the runtime can fall back instead of failing the agent.
+"""
+import json
+import time
+from typing import Any, Optional
+
+import httpx
+
+from agentrt.client.chat import ChatResult
+
+
+class ServerError(RuntimeError):
+    def __init__(self, status: int, message: str):
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class ServerUnavailable(RuntimeError):
+    pass
+
+
+class AgentrtClient:
+    def __init__(self, base_url: str, timeout_s: float = 600.0):
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout_s)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _call(self, method: str, path: str, body: Optional[dict] = None) -> Any:
+        try:
+            resp = await self.http.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(f"{self.base_url}{path}: {exc}") from exc
+        if resp.status_code >= 400:
+            try:
+                message = resp.json().get("error") or resp.text
+            except ValueError:
+                message = resp.text
+            raise ServerError(resp.status_code, str(message))
+        return resp.json()
+
+    # --- tokens -----------------------------------------------------------------------------
+    async def tokenize(self, messages: list[dict], add_generation_prompt: bool = False) -> list[int]:
+        out = await self._call("POST", "/agentrt/tokenize", {
+            "messages": messages, "add_generation_prompt": add_generation_prompt})
+        return out["tokens"]
+
+    # --- lookahead API ------------------------------------------------------------------------
+    async def open_session(self, session_id: str, tokens: Optional[list[int]] = None) -> dict:
+        return await self._call("POST", "/agentrt/sessions",
+                                {"session_id": session_id, "tokens": tokens})
+
+    async def close_session(self, session_id: str) -> dict:
+        return await self._call("DELETE", f"/agentrt/sessions/{session_id}")
+
+    async def session(self, session_id: str) -> dict:
+        return await self._call("GET", f"/agentrt/sessions/{session_id}")
+
+    async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
+                      source_signature: str, wait: bool = True) -> dict:
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", {
+            "tokens": tokens, "strategy": strategy, "version": version,
+            "source_signature": source_signature, "wait": wait})
+
+    async def append(self, session_id: str, branch_id: str, tokens: list[int],
+                     wait: bool = True) -> dict:
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/branches/{branch_id}"
+                                "/append", {"tokens": tokens, "wait": wait})
+
+    async def commit(self, session_id: str, branch_id: str) -> dict:
+        return await self._call("POST",
+                                f"/agentrt/sessions/{session_id}/branches/{branch_id}/commit")
+
+    async def abandon(self, session_id: str, branch_id: str, reason: str) -> dict:
+        return await self._call("POST",
+                                f"/agentrt/sessions/{session_id}/branches/{branch_id}/abandon",
+                                {"reason": reason})
+
+    # --- model calls ----------------------------------------------------------------------------
+    async def chat(self, messages: list[dict], *, max_tokens: int = 64,
+                   session_id: Optional[str] = None, extra: Optional[dict] = None,
+                   **sampling) -> ChatResult:
+        """Streaming chat completion; TTFT measured here, usage from the last chunk."""
+        body = {"model": "default", "messages": messages, "max_tokens": max_tokens,
+                "stream": True, "stream_options": {"include_usage": True}, **sampling,
+                **(extra or {})}
+        if session_id:
+            body["session_id"] = session_id
+        start, first, pieces, usage, finish = time.perf_counter(), None, [], {}, None
+        try:
+            async with self.http.stream("POST", "/v1/chat/completions", json=body) as resp:
+                if resp.status_code >= 400:
+                    raise ServerError(resp.status_code, (await resp.aread()).decode()[:500])
+                async for line in resp.aiter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    chunk = json.loads(line[6:])
+                    for choice in chunk.get("choices") or []:
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            first = first or time.perf_counter()
+                            pieces.append(delta)
+                        finish = choice.get("finish_reason") or finish
+                    usage = chunk.get("usage") or usage
+        except httpx.TransportError as exc:
+            raise ServerUnavailable(str(exc)) from exc
+        end = time.perf_counter()
+        details = usage.get("prompt_tokens_details") or {}
+        return ChatResult("".join(pieces), (first or end) - start, end - start,
+                          int(usage.get("prompt_tokens", 0)),
+                          int(details.get("cached_tokens", 0) or 0),
+                          int(usage.get("completion_tokens", 0)), finish)
+
+    def llm_call(self, **sampling):
+        """An LLMCall for strategies (summaries): a best-effort background request."""
+        async def call(messages: list[dict], max_tokens: int) -> str:
+            result = await self.chat(messages, max_tokens=max_tokens, temperature=0.0,
+                                     extra={"request_class": "bg", "is_lookahead": True},
+                                     **sampling)
+            return result.text
+        return call

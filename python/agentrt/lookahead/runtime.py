@@ -1,0 +1,266 @@
+"""LookaheadRuntime: runs a strategy's transformation ahead of time and commits it by pointer.
+
+The agent loop calls two hooks and changes nothing else:
+
+    await runtime.on_segment_boundary(messages)   # after every model reply / tool observation
+    messages = await runtime.on_commit(messages)  # before every model call; send what it returns
+
+Between the soft and the hard threshold the runtime snapshots the messages, computes the
+transform in a background task, tokenizes the transformed prefix with the server's chat template
+and prepares it as a protected branch of the session (prefill in the background); each later
+segment is appended to the branch (catch-up). At the hard threshold ``on_commit`` returns
+``transformed + messages[segment_end:]`` at once and swaps the session to the branch, so the
+model call that follows re-uses the whole prepared KV.
+
+Outcomes (one CommitRecord per commit; the returned messages are the same in every case):
+  ready     transform and branch were ready: pointer swap
+  promoted  the commit waited for unfinished preparation (the fast lane)
+  stale     the prefix changed since the snapshot: dropped, transformed synchronously
+  fallback  transform or preparation failed (or the server lost the branch): synchronous path
+  sync      lookahead disabled (the baseline): the transform runs at commit time
+"""
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
+
+from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
+from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
+                                        Transform, TransformError, signature)
+
+logger = logging.getLogger("agentrt.lookahead")
+
+
+class CommitRecord(NamedTuple):
+    outcome: str                 # ready | promoted | stale | fallback
+    strategy: str
+    prepared_tokens: int         # tokens of the prepared branch the commit swapped to (0: none)
+    waited_s: float              # time on_commit spent (transform / prefill not ready)
+    reason: str = ""
+    segment_end: int = 0         # messages[:segment_end] were transformed; the rest kept as is
+
+
+@dataclass
+class _Job:
+    version: int
+    segment_end: int
+    source_signature: str
+    task: Optional[asyncio.Task] = None
+    transform: Optional[Transform] = None
+    branch_id: Optional[str] = None
+    branch_tokens: list[int] = field(default_factory=list)
+    covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
+    error: Optional[str] = None
+
+
+class LookaheadRuntime:
+    def __init__(self, client: AgentrtClient, strategy: LookaheadStrategy,
+                 session_id: Optional[str] = None, llm: Optional[LLMCall] = None,
+                 enabled: bool = True):
+        """``enabled=False`` is the baseline: the transform runs synchronously at commit."""
+        self.client, self.strategy, self.enabled = client, strategy, enabled
+        self.session_id = session_id or f"agent-{uuid.uuid4().hex[:12]}"
+        self.state = MainState([], 0)
+        self.records: list[CommitRecord] = []
+        self.llm = llm or client.llm_call()
+        self._job: Optional[_Job] = None
+        self._versions = 0
+        self._lock = asyncio.Lock()
+        self._session_open = False
+
+    # --- the two hooks -----------------------------------------------------------------------
+    async def on_segment_boundary(self, messages: list[Message]) -> None:
+        async with self._lock:
+            await self._observe(messages)
+            job = self._job
+            if not self.enabled:
+                return
+            if job is None:
+                if self.strategy.should_lookahead(self.state):
+                    self._start(messages)
+            elif job.task is not None and job.task.done() and job.branch_id \
+                    and len(messages) > job.covered:
+                job.task = asyncio.create_task(self._catch_up(job, list(messages)))
+
+    async def on_commit(self, messages: list[Message]) -> list[Message]:
+        async with self._lock:  # two racing commits are serialised; the second sees the result
+            await self._observe(messages)
+            if not self.strategy.should_commit(self.state):
+                return messages
+            started = time.perf_counter()
+            job, self._job = self._job, None
+            result, record = await self._commit(job, messages)
+            self.records.append(record._replace(waited_s=time.perf_counter() - started))
+            await self._observe(result)
+            return result
+
+    async def close(self) -> None:
+        job, self._job = self._job, None
+        if job is not None and job.task is not None:
+            job.task.cancel()
+        if self._session_open:
+            try:
+                await self.client.close_session(self.session_id)
+            except (ServerError, ServerUnavailable):
+                pass
+            self._session_open = False
+
+    # --- internals -----------------------------------------------------------------------------
+    async def _observe(self, messages: list[Message]) -> None:
+        self.state.messages = messages
+        try:
+            tokens = await self.client.tokenize(messages)
+            self.state.tokens = len(tokens)
+            if not self._session_open:
+                await self.client.open_session(self.session_id, tokens)
+                self._session_open = True
+        except ServerError as exc:
+            if exc.status == 409:       # already open (e.g. a second runtime object)
+                self._session_open = True
+            else:
+                raise
+        except ServerUnavailable:
+            self.state.tokens = sum(len(m.get("content") or "") for m in messages) // 4
+            self._session_open = False
+
+    def _start(self, messages: list[Message]) -> None:
+        self._versions += 1
+        end = self.strategy.segment_end(messages)
+        job = _Job(self._versions, end, signature(messages, end))
+        job.task = asyncio.create_task(self._prepare(job, list(messages)))
+        self._job = job
+
+    async def _prepare(self, job: _Job, snapshot: list[Message]) -> None:
+        try:
+            job.transform = await self.strategy.transform(snapshot[:job.segment_end],
+                                                          dict(self.state.strategy_data), self.llm)
+        except TransformError as exc:
+            job.error = f"transform failed: {exc}"
+            return
+        try:
+            job.branch_tokens = await self.client.tokenize(job.transform.messages)
+            branch = await self.client.prepare(self.session_id, job.branch_tokens,
+                                               self.strategy.name, job.version,
+                                               job.source_signature, wait=True)
+            if branch["state"] != "ready":
+                job.error = f"branch {branch['id']} is {branch['state']}"
+                return
+            job.branch_id, job.covered = branch["id"], job.segment_end
+            if len(snapshot) > job.covered:
+                await self._catch_up(job, snapshot)
+        except (ServerError, ServerUnavailable) as exc:
+            job.error = f"prepare failed: {exc}"
+            if isinstance(exc, ServerError) and exc.status == 404:
+                self._session_open = False   # the server lost the session (restart): reopen
+
+    async def _catch_up(self, job: _Job, messages: list[Message]) -> None:
+        """Append the segments that arrived since the branch was prepared."""
+        try:
+            tokens = await self.client.tokenize(job.transform.messages +
+                                                messages[job.segment_end:])
+            if tokens[:len(job.branch_tokens)] != job.branch_tokens:
+                job.error = "catch-up tokens do not extend the branch"
+                return
+            extra = tokens[len(job.branch_tokens):]
+            if extra:
+                branch = await self.client.append(self.session_id, job.branch_id, extra)
+                if branch["state"] != "ready" or branch["catching_up"]:
+                    job.error = f"catch-up left branch {job.branch_id} {branch['state']}"
+                    return
+                job.branch_tokens = tokens
+            job.covered = len(messages)
+        except (ServerError, ServerUnavailable) as exc:
+            job.error = f"catch-up failed: {exc}"
+
+    async def _commit(self, job: Optional[_Job], messages: list[Message]):
+        name = self.strategy.name
+        if job is not None and job.source_signature == signature(messages, job.segment_end):
+            promoted = job.task is not None and not job.task.done()
+            if promoted:
+                await job.task   # the fast lane: finish the preparation now
+            if job.transform is not None:
+                result = job.transform.messages + list(messages[job.segment_end:])
+                self.state.strategy_data = job.transform.strategy_data
+                if job.branch_id and not job.error:
+                    try:
+                        await self.client.commit(self.session_id, job.branch_id)
+                        return result, CommitRecord("promoted" if promoted else "ready", name,
+                                                    len(job.branch_tokens), 0.0,
+                                                    segment_end=job.segment_end)
+                    except (ServerError, ServerUnavailable) as exc:
+                        job.error = f"commit failed: {exc}"
+                return result, CommitRecord("fallback", name, 0, 0.0,
+                                            job.error or "branch not prepared",
+                                            segment_end=job.segment_end)
+            reason = job.error or "no transform"
+            outcome = "fallback"
+        elif job is not None:
+            outcome, reason = "stale", "source prefix changed since the snapshot"
+            if job.task is not None:
+                job.task.cancel()
+            if job.branch_id:
+                try:
+                    await self.client.abandon(self.session_id, job.branch_id, "stale")
+                except (ServerError, ServerUnavailable):
+                    pass
+        elif not self.enabled:
+            outcome, reason = "sync", "lookahead disabled"
+        else:
+            outcome, reason = "fallback", "no lookahead was started"
+        end = self.strategy.segment_end(messages)
+        return await self._synchronous(messages, end), CommitRecord(outcome, name, 0, 0.0, reason,
+                                                                    segment_end=end)
+
+    async def _synchronous(self, messages: list[Message], end: int) -> list[Message]:
+        """The transform on the critical path; if even that fails, the context is kept as is."""
+        try:
+            t = await self.strategy.transform(messages[:end], dict(self.state.strategy_data),
+                                              self.llm)
+        except TransformError as exc:
+            logger.warning("synchronous transform failed (%s); keeping the context", exc)
+            return messages
+        self.state.strategy_data = t.strategy_data
+        return t.messages + list(messages[end:])
+
+
+class SyncLookaheadRuntime:
+    """A thin synchronous facade: the runtime's event loop runs in a background thread, so
+    preparation keeps going between the agent's (blocking) calls."""
+
+    def __init__(self, base_url: str, strategy: LookaheadStrategy, **kw):
+        import threading
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="agentrt-lookahead")
+        self._thread.start()
+        self._client = self._run(self._make_client(base_url))
+        self.runtime = LookaheadRuntime(self._client, strategy, **kw)
+
+    @staticmethod
+    async def _make_client(base_url):
+        return AgentrtClient(base_url)
+
+    def _run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def on_segment_boundary(self, messages):
+        return self._run(self.runtime.on_segment_boundary(messages))
+
+    def on_commit(self, messages):
+        return self._run(self.runtime.on_commit(messages))
+
+    def chat(self, messages, **kw):
+        return self._run(self._client.chat(messages, session_id=self.runtime.session_id, **kw))
+
+    @property
+    def records(self):
+        return self.runtime.records
+
+    def close(self):
+        self._run(self.runtime.close())
+        self._run(self._client.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)

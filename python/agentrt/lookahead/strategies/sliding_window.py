@@ -1,0 +1,39 @@
+"""Sliding window: keep the system prompt and the most recent turns (by tokens or by turns)."""
+from typing import Callable, Optional
+
+from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform, clone,
+                                        leading_system)
+
+
+class SlidingWindow(LookaheadStrategy):
+    name = "sliding_window"
+
+    def __init__(self, budget: ContextBudget, keep_tokens: Optional[int] = None,
+                 keep_turns: Optional[int] = None,
+                 count_tokens: Callable[[str], int] = lambda s: len(s) // 4):
+        super().__init__(budget)
+        if (keep_tokens is None) == (keep_turns is None):
+            raise ValueError("give exactly one of keep_tokens and keep_turns")
+        self.keep_tokens, self.keep_turns, self.count_tokens = keep_tokens, keep_turns, count_tokens
+
+    def _window_start(self, messages) -> int:
+        head = leading_system(messages)
+        if self.keep_turns is not None:
+            start = max(head, len(messages) - self.keep_turns)
+        else:
+            used, start = 0, len(messages)
+            while start > head:
+                cost = self.count_tokens(messages[start - 1].get("content") or "")
+                if used + cost > self.keep_tokens:
+                    break
+                used, start = used + cost, start - 1
+        # never start on a tool output whose call was cut off
+        while start < len(messages) and messages[start].get("role") == "tool":
+            start += 1
+        return start
+
+    async def transform(self, messages, strategy_data, llm=None) -> Transform:
+        head, start = leading_system(messages), self._window_start(messages)
+        dropped = strategy_data.get("dropped", 0) + (start - head)
+        return Transform(clone(messages[:head]) + clone(messages[start:]),
+                         {**strategy_data, "dropped": dropped})

@@ -1,0 +1,110 @@
+"""The lookahead programming model: strategies, segments, states, staleness signatures.
+
+Compatible in spirit with SmoothAgent: a strategy decides ``should_lookahead`` (soft threshold),
+computes ``transform`` of a prefix, decides ``should_commit`` (hard threshold) and
+``should_promote``. A transform may depend only on ``messages[:segment_end]`` and the strategy's
+own data, so the runtime can run it ahead of time; ``signature(messages, end)`` detects that the
+prefix changed since (stale). A commit is ``transformed + messages[segment_end:]``.
+
+This module imports nothing from the server: strategies are plain, unit-testable classes.
+"""
+import abc
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, NamedTuple, Optional
+
+Message = dict[str, Any]
+# Background LLM call a strategy may use (summaries): (messages, max_tokens) -> text
+LLMCall = Callable[[list[Message], int], Awaitable[str]]
+
+
+def signature(messages: list[Message], end: Optional[int] = None) -> str:
+    """Stable hash of ``messages[:end]`` (role, content, name, tool fields), for staleness."""
+    prefix = messages if end is None else messages[:end]
+    data = json.dumps(prefix, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ContextBudget:
+    """Context budget in tokens; soft and hard triggers as fractions of it."""
+    tokens: int
+    soft: float = 0.6
+    hard: float = 0.8
+
+    def __post_init__(self):
+        if self.tokens <= 0 or not 0 < self.soft <= self.hard <= 1:
+            raise ValueError("need tokens > 0 and 0 < soft <= hard <= 1")
+
+    @property
+    def soft_tokens(self) -> int:
+        return int(self.tokens * self.soft)
+
+    @property
+    def hard_tokens(self) -> int:
+        return int(self.tokens * self.hard)
+
+
+@dataclass
+class MainState:
+    """What the agent's loop holds: its messages and the strategy's own data."""
+    messages: list[Message]
+    tokens: int
+    strategy_data: dict = field(default_factory=dict)
+
+
+class Transform(NamedTuple):
+    messages: list[Message]          # the transformed prefix (replaces messages[:segment_end])
+    strategy_data: dict              # the strategy's data after this transform
+
+
+class TransformError(RuntimeError):
+    """A transform could not be computed (e.g. the summary request failed)."""
+
+
+class LookaheadStrategy(abc.ABC):
+    """One context transformation. Subclasses set ``name`` and implement ``transform``."""
+
+    name = "strategy"
+
+    def __init__(self, budget: ContextBudget):
+        self.budget = budget
+
+    def should_lookahead(self, state: MainState) -> bool:
+        """Start preparing the transformation in the background (soft threshold)."""
+        return state.tokens >= self.budget.soft_tokens
+
+    def should_commit(self, state: MainState) -> bool:
+        """Apply the transformation before the next model call (hard threshold)."""
+        return state.tokens >= self.budget.hard_tokens
+
+    def should_promote(self, state: MainState) -> bool:
+        """The commit is imminent: unfinished preparation moves to the foreground fast lane."""
+        return self.should_commit(state)
+
+    def segment_end(self, messages: list[Message]) -> int:
+        """Where the transformed prefix ends (default: everything so far)."""
+        return len(messages)
+
+    @abc.abstractmethod
+    async def transform(self, messages: list[Message], strategy_data: dict,
+                        llm: Optional[LLMCall]) -> Transform:
+        """Transform ``messages`` (a prefix; never mutate it). Pure but for ``llm`` calls."""
+
+
+def clone(messages: list[Message]) -> list[Message]:
+    return copy.deepcopy(messages)
+
+
+def is_tool_output(message: Message) -> bool:
+    return message.get("role") == "tool"
+
+
+def leading_system(messages: list[Message]) -> int:
+    """Number of leading system messages (kept by every strategy)."""
+    n = 0
+    while n < len(messages) and messages[n].get("role") == "system":
+        n += 1
+    return n
