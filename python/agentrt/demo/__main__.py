@@ -23,8 +23,14 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 def run_agent(url: str, args) -> list:
     agent = RepoReviewAgent(url, args.repo, reads=args.reads, max_tokens=args.max_tokens,
                             budget_tokens=args.budget_tokens, lookahead=args.lookahead_run,
+                            tool_latency_s=args.tool_latency_ms / 1000,
                             session_id=f"demo-{'lookahead' if args.lookahead_run else 'sync'}")
     return list(agent.run())
+
+
+def latency(turn) -> float:
+    """Time to first token of the turn as the agent sees it: preparation it waited for + TTFT."""
+    return (turn.commit.waited_s if turn.commit is not None else 0.0) + turn.result.ttft_s
 
 
 def show(sync_turns, la_turns) -> None:
@@ -34,16 +40,23 @@ def show(sync_turns, la_turns) -> None:
         r = la.result
         mark = ""
         if la.commit is not None:
-            mark = f"  <- commit ({la.commit.outcome}, {la.commit.prepared_tokens} tokens reused)"
+            mark = (f"  <- commit ({la.commit.outcome}, {la.commit.prepared_tokens} tokens "
+                    f"reused, waited {la.commit.waited_s * 1000:.0f} ms)")
         call = la.tool_call.replace('<tool_call>{"name": ', "").replace("</tool_call>", "")
         print(f"{la.index:<5} {call[:58]:<58} {r.prompt_tokens:>7} {r.cached_tokens:>7} "
-              f"{s.result.ttft_s * 1000:>8.0f}ms {r.ttft_s * 1000:>13.0f}ms{mark}")
+              f"{latency(s) * 1000:>8.0f}ms {latency(la) * 1000:>13.0f}ms{mark}")
         print(textwrap.indent(textwrap.fill(r.text.strip() or "(empty answer)", 96), "   > "))
-    commit = [(s, la) for s, la in zip(sync_turns, la_turns) if la.commit is not None]
-    for s, la in commit:
-        print(f"\ncommit turn {la.index}: TTFT {s.result.ttft_s * 1000:.0f} ms synchronous vs "
-              f"{la.result.ttft_s * 1000:.0f} ms with lookahead "
-              f"({s.result.ttft_s / max(la.result.ttft_s, 1e-6):.1f}x)")
+    ordinary = [latency(la) for la in la_turns[1:] if la.commit is None]
+    for s, la in zip(sync_turns, la_turns):
+        if la.commit is not None:
+            print(f"\ncommit turn {la.index}: TTFT {latency(s) * 1000:.0f} ms synchronous vs "
+                  f"{latency(la) * 1000:.0f} ms with lookahead "
+                  f"({latency(s) / max(latency(la), 1e-6):.1f}x)")
+    if ordinary:
+        print(f"ordinary turns with lookahead: median TTFT "
+              f"{sorted(ordinary)[len(ordinary) // 2] * 1000:.0f} ms")
+    print("(TTFT includes any wait for unfinished preparation; tools are local files, each "
+          "followed by --tool-latency-ms standing in for a real tool's run time)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="repository to review")
     parser.add_argument("--reads", type=int, default=6, help="files the agent reads")
     parser.add_argument("--max-tokens", type=int, default=64, help="tokens per answer")
-    parser.add_argument("--budget-tokens", type=int, default=3000,
+    parser.add_argument("--budget-tokens", type=int, default=4000,
                         help="context budget: lookahead starts at 60%%, commits at 80%%")
+    parser.add_argument("--tool-latency-ms", type=float, default=1500,
+                        help="stand-in for a real tool's run time after each (instant) local "
+                             "tool call")
     parser.add_argument("server_args", nargs="*", help="extra `agentrt serve` flags (after --)")
     args = parser.parse_args(argv)
     server = None

@@ -7,6 +7,7 @@ grows turn by turn; the agent's context policy (clear old file contents once the
 its budget) runs through agentrt's LookaheadRuntime: with ``lookahead`` on it is prepared in the
 background and committed by pointer, with it off it runs synchronously at the commit turn.
 """
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -49,8 +50,12 @@ def plan(files: list[str], reads: int) -> list[str]:
 class RepoReviewAgent:
     def __init__(self, base_url: str, repo: str | Path, reads: int = 6, max_tokens: int = 64,
                  budget_tokens: int = 3000, lookahead: bool = True, keep_files: int = 1,
-                 session_id: Optional[str] = None):
+                 session_id: Optional[str] = None, tool_latency_s: float = 0.0):
         self.repo, self.reads, self.max_tokens = Path(repo), reads, max_tokens
+        # Local file tools answer in microseconds; real agents' tools take seconds (Continuum
+        # measured 0.9 s mean on SWE-bench). The demo waits this long after each tool call, the
+        # time in which a real agent's tool would run and the lookahead prepares in background.
+        self.tool_latency_s = tool_latency_s
         strategy = ClearToolResults(ContextBudget(budget_tokens), keep_last=keep_files)
         self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
                                             enabled=lookahead)
@@ -70,6 +75,7 @@ class RepoReviewAgent:
         self.messages.append({"role": "assistant", "content": call})
         self.messages.append({"role": "tool", "content": output})
         self.runtime.on_segment_boundary(self.messages)
+        time.sleep(self.tool_latency_s)
 
     def run(self) -> Iterator[Turn]:
         try:

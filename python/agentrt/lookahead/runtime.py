@@ -80,9 +80,9 @@ class LookaheadRuntime:
             if job is None:
                 if self.strategy.should_lookahead(self.state):
                     self._start(messages)
-            elif job.task is not None and job.task.done() and job.branch_id \
-                    and len(messages) > job.covered:
-                job.task = asyncio.create_task(self._catch_up(job, list(messages)))
+            elif job.error is None and len(messages) > job.covered:
+                # catch-up, chained after whatever preparation is still running
+                job.task = asyncio.create_task(self._then_catch_up(job.task, job, list(messages)))
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
@@ -154,6 +154,13 @@ class LookaheadRuntime:
             job.error = f"prepare failed: {exc}"
             if isinstance(exc, ServerError) and exc.status == 404:
                 self._session_open = False   # the server lost the session (restart): reopen
+
+    async def _then_catch_up(self, previous: Optional[asyncio.Task], job: _Job,
+                             messages: list[Message]) -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        if job.branch_id and job.error is None and len(messages) > job.covered:
+            await self._catch_up(job, messages)
 
     async def _catch_up(self, job: _Job, messages: list[Message]) -> None:
         """Append the segments that arrived since the branch was prepared."""
