@@ -69,3 +69,55 @@ def test_greedy_tokens_equal_across_backends_and_hf(model_path, prompt_ids):
         assert ours_warm[i] == hf_out, f"prompt {i}: agentrt_cpu (cached, batched) differs"
         assert native_cold[i] == hf_out and native_warm[i] == hf_out, \
             f"prompt {i}: torch_native differs from HF"
+
+
+def test_lookahead_commit_greedy_equals_full_prefill(model_path):
+    """Default model: the commit request over a prepared branch generates exactly the tokens a
+    full prefill of the same transformed context generates (HF transformers, no cache)."""
+    import asyncio
+
+    from transformers import AutoModelForCausalLM
+
+    from agentrt.lookahead.client import AgentrtClient
+    from agentrt.lookahead.runtime import LookaheadRuntime
+    from agentrt.lookahead.strategies import ClearToolResults
+    from agentrt.lookahead.strategy import ContextBudget
+
+    files = ["README.md", "Makefile", "docs/structures.md"]
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    msgs = [{"role": "system", "content": "You review code. Answer in plain English."}]
+    for f in files:
+        msgs += [{"role": "assistant", "content": f'<tool_call>{{"name": "read_file", '
+                                                  f'"arguments": {{"path": "{f}"}}}}</tool_call>'},
+                 {"role": "tool", "content": (root / f).read_text()[:1500]}]
+    msgs.append({"role": "user", "content": "What does this project do? Answer in detail."})
+
+    async def scenario(url):
+        client = AgentrtClient(url)
+        strategy = ClearToolResults(ContextBudget(10_000), keep_last=1)
+        rt = LookaheadRuntime(client, strategy, session_id="e2e-exact")
+        tokens = len(await client.tokenize(msgs))
+        strategy.budget = ContextBudget(int(tokens / 0.7))
+        await rt.on_segment_boundary(msgs)
+        await rt._job.task
+        strategy.budget = ContextBudget(tokens)
+        result = await rt.on_commit(msgs)
+        ids = await client.tokenize(result, add_generation_prompt=True)
+        resp = requests.post(f"{url}/generate", json={
+            "input_ids": ids, "session_id": rt.session_id,
+            "sampling_params": {"max_new_tokens": NEW, "temperature": 0}}, timeout=600).json()
+        record = rt.records[-1]
+        await rt.close()
+        await client.close()
+        return record, ids, resp
+
+    with ManagedServer(["--max-total-tokens", "16384"]) as srv:
+        record, ids, resp = asyncio.run(scenario(srv.url))
+    assert record.outcome == "ready"
+    assert resp["meta_info"]["cached_tokens"] == record.prepared_tokens
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
+    with torch.no_grad():
+        hf = model.generate(torch.tensor([ids]), max_new_tokens=NEW, do_sample=False,
+                            eos_token_id=model.generation_config.eos_token_id,
+                            pad_token_id=model.generation_config.pad_token_id)
+    assert resp["output_ids"] == hf[0, len(ids):].tolist()

@@ -31,6 +31,15 @@ def url(server) -> str:
     return server.url
 
 
+@pytest.fixture(scope="session")
+def hf_model(tiny_model):
+    """The tiny model in HF transformers: the full-prefill reference for parity tests."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "integration" in str(item.fspath):

@@ -6,26 +6,10 @@ prefix is cached, and a batch of concurrent requests with different cached prefi
 """
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 import requests
 import torch
 
-TOL = 2e-3  # max |logprob difference| in fp32 (different GEMM blocking, same math)
-
-
-@pytest.fixture(scope="module")
-def hf_model(tiny_model):
-    from transformers import AutoModelForCausalLM
-
-    return AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
-
-
-def hf_logprobs(model, ids: list[int]) -> list[float]:
-    """log p(ids[i] | ids[:i]) for i >= 1."""
-    with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0].double()
-    logp = logits.log_softmax(-1)
-    return [logp[i - 1, ids[i]].item() for i in range(1, len(ids))]
+from .hf_reference import TOL, hf_logprobs
 
 
 def server_logprobs(url, ids: list[int], start: int) -> tuple[list[float], int]:

@@ -11,6 +11,8 @@ from agentrt.lookahead.strategies import (ClearToolResults, Offload, SlidingWind
 from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.lookahead.strategy import ContextBudget
 
+from .hf_reference import assert_matches_hf, served_continuation
+
 WORDS = "agent tool call result file read write list search summary context window token cache"
 
 
@@ -54,7 +56,7 @@ async def drive(url, strategy, session, llm=None):
 
 
 @pytest.mark.parametrize("index", range(5))
-def test_every_strategy_commits_with_the_whole_branch_cached(url, tmp_path, index):
+def test_every_strategy_commits_with_the_whole_branch_cached(url, tmp_path, index, hf_model):
     async def scenario():
         strategy = make_strategies(tmp_path, ContextBudget(10_000))[index]
         client, rt, msgs, result = await drive(url, strategy, f"rt-{strategy.name}")
@@ -69,6 +71,13 @@ def test_every_strategy_commits_with_the_whole_branch_cached(url, tmp_path, inde
         reply = await client.chat(result, max_tokens=2, session_id=rt.session_id,
                                   temperature=0)
         assert reply.cached_tokens == record.prepared_tokens > 0
+        # exactness: the commit request over the prepared branch gives the logits a full
+        # prefill of the same transformed context gives (HF, no cache), within fp32 tolerance
+        ids = await client.tokenize(result, add_generation_prompt=True)
+        start = record.prepared_tokens
+        prompt_lp, out_ids, out_lp, _ = served_continuation(url, ids, start,
+                                                            session=rt.session_id)
+        assert_matches_hf(hf_model, ids, start, prompt_lp, out_ids, out_lp)
         await rt.close()
         await client.close()
     asyncio.run(scenario())

@@ -18,7 +18,7 @@ def test_foreground_and_explicit_values_win():
                         "program_id": "p"})
     assert clean == {"priority": 3, "session_id": "s"}
     clean, _ = extract({"request_class": "fg"})
-    assert clean["priority"] == FOREGROUND_PRIORITY
+    assert clean["priority"] == FOREGROUND_PRIORITY > BACKGROUND_PRIORITY
 
 
 def test_continuum_and_agent_hints_tool_pins():

@@ -14,7 +14,10 @@ from typing import Any, Optional
 
 from agentrt.server.request_fields import FieldError
 
-FOREGROUND_PRIORITY, BACKGROUND_PRIORITY = 10, -10
+# agentrt serve runs SGLang with --enable-priority-scheduling --default-priority-value 0: plain
+# requests are foreground (0); background work sits far below, so SGLang admits foreground
+# first and may preempt a running background prefill for it (threshold 10).
+FOREGROUND_PRIORITY, BACKGROUND_PRIORITY = 0, -100
 
 _TOP = {  # name: (type, allowed values or None)
     "request_class": (str, {"fg", "bg"}),

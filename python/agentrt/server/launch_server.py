@@ -95,6 +95,10 @@ def prepare(argv: list[str]) -> tuple[AgentrtConfig, list[str], bool]:
     sglang_argv = with_default(sglang_argv, "--enable-cache-report")
     if config.lookahead and not has_flag(sglang_argv, "--disable-radix-cache"):
         sglang_argv = with_default(sglang_argv, "--radix-cache-backend", plugin.RADIX_BACKEND)
+        # background preparation is the lowest class (agent_fields.BACKGROUND_PRIORITY); plain
+        # requests default to the foreground priority 0
+        sglang_argv = with_default(sglang_argv, "--enable-priority-scheduling")
+        sglang_argv = with_default(sglang_argv, "--default-priority-value", "0")
     check_port(sglang_argv)
     own_state_dir = not config.state_dir
     if own_state_dir:

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from agentrt.radix.cache import prepare_rid
+from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server import request_fields as rf
 from agentrt.server.control_client import ControlClient, ControlError
 
@@ -70,7 +71,8 @@ class SessionApi:
             obj = GenerateReqInput(
                 input_ids=info["tokens"], rid=prepare_rid(session_id, branch_id,
                                                           uuid.uuid4().hex[:8]),
-                sampling_params={"max_new_tokens": 1, "temperature": 0.0})
+                sampling_params={"max_new_tokens": 1, "temperature": 0.0},
+                priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
             async for _ in self.tm.generate_request(obj, None):
                 pass
             status = await self.control.call("status", session_id=session_id)
