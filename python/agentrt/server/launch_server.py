@@ -66,6 +66,9 @@ def check_port(sglang_argv: list[str]) -> None:
     host = flag_value(sglang_argv, "--host") or "127.0.0.1"
     port = int(flag_value(sglang_argv, "--port") or 30000)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # as uvicorn binds: a port left in TIME_WAIT by a stopped server is free, a listening
+        # one is not
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
