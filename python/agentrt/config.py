@@ -51,7 +51,34 @@ class AgentrtConfig:
     tool_ttl_min_samples: int = _flag(
         100, "Observed durations a tool needs before its own distribution chooses the TTL.")
 
+    bg_max_in_flight: int = _flag(
+        2, "Background (lookahead) requests prefilling at once.")
+    bg_chunk_tokens: int = _flag(
+        512, "Background prefill chunk; shrinks with the foreground backlog and step time.")
+    bg_deny_usage: float = _flag(
+        0.85, "Deny background admission above this KV usage.")
+    bg_reserve: float = _flag(
+        0.10, "KV fraction background work must leave free for foreground requests.")
+    bg_starvation_s: float = _flag(
+        30.0, "Background work waiting longer than this competes as foreground.")
+    tbt_slo_ms: float = _flag(
+        0.0, "Foreground time-between-tokens target; background chunks shrink when a step "
+             "exceeds it (0: none).")
+    program_policy: str = _flag(
+        "fcfs", "Foreground order across agent programs: fcfs, continuum (pinned programs first, "
+                "program FCFS) or agentsched (cache-pressure shadow price).")
+
     def __post_init__(self):
+        from agentrt.server.scheduler import PROGRAM_POLICIES
+
+        if self.program_policy not in PROGRAM_POLICIES:
+            raise ValueError(f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICIES)}")
+        if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64:
+            raise ValueError("--agentrt-bg-max-in-flight must be >= 0 and "
+                             "--agentrt-bg-chunk-tokens >= 64")
+        if not 0 < self.bg_deny_usage <= 1 or not 0 <= self.bg_reserve < 1:
+            raise ValueError("--agentrt-bg-deny-usage must be in (0, 1], --agentrt-bg-reserve "
+                             "in [0, 1)")
         if not 0.0 <= self.lookahead_budget_fraction <= 1.0:
             raise ValueError("--agentrt-lookahead-budget-fraction must be in [0, 1]")
         if self.commit_pin_ttl_s < 0 or self.tool_ttl_default_s < 0:

@@ -68,9 +68,9 @@ def test_every_strategy_commits_with_the_whole_branch_cached(url, tmp_path, inde
             assert 0 < end < len(msgs)     # later segments were caught up, not transformed
             sync = (await strategy.transform(msgs[:end], {}, None)).messages + msgs[end:]
             assert result == sync
-        reply = await client.chat(result, max_tokens=2, session_id=rt.session_id,
-                                  temperature=0)
+        reply = await rt.chat(result, max_tokens=2, temperature=0)
         assert reply.cached_tokens == record.prepared_tokens > 0
+        assert rt.records[-1].ttft_s == reply.ttft_s and rt.records[-1].cached_tokens > 0
         # exactness: the commit request over the prepared branch gives the logits a full
         # prefill of the same transformed context gives (HF, no cache), within fp32 tolerance
         ids = await client.tokenize(result, add_generation_prompt=True)

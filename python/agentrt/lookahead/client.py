@@ -80,6 +80,9 @@ class AgentrtClient:
                                 f"/agentrt/sessions/{session_id}/branches/{branch_id}/abandon",
                                 {"reason": reason})
 
+    async def promote(self, session_id: str) -> dict:
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/promote")
+
     # --- model calls ----------------------------------------------------------------------------
     async def chat(self, messages: list[dict], *, max_tokens: int = 64,
                    session_id: Optional[str] = None, extra: Optional[dict] = None,

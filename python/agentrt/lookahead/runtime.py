@@ -40,6 +40,8 @@ class CommitRecord(NamedTuple):
     waited_s: float              # time on_commit spent (transform / prefill not ready)
     reason: str = ""
     segment_end: int = 0         # messages[:segment_end] were transformed; the rest kept as is
+    ttft_s: Optional[float] = None   # of the commit request, when sent through runtime.chat()
+    cached_tokens: Optional[int] = None
 
 
 @dataclass
@@ -93,8 +95,21 @@ class LookaheadRuntime:
             job, self._job = self._job, None
             result, record = await self._commit(job, messages)
             self.records.append(record._replace(waited_s=time.perf_counter() - started))
+            self._commit_pending_ttft = True
             await self._observe(result)
             return result
+
+    async def chat(self, messages: list[Message], **kw):
+        """The model call, tagged with this session; the first call after a commit completes that
+        commit's record with its TTFT and cached tokens."""
+        result = await self.client.chat(messages, session_id=self.session_id, **kw)
+        if self.records and self.records[-1].ttft_s is None and self._commit_pending_ttft:
+            self.records[-1] = self.records[-1]._replace(ttft_s=result.ttft_s,
+                                                         cached_tokens=result.cached_tokens)
+        self._commit_pending_ttft = False
+        return result
+
+    _commit_pending_ttft = False
 
     async def close(self) -> None:
         job, self._job = self._job, None
@@ -186,7 +201,11 @@ class LookaheadRuntime:
         if job is not None and job.source_signature == signature(messages, job.segment_end):
             promoted = job.task is not None and not job.task.done()
             if promoted:
-                await job.task   # the fast lane: finish the preparation now
+                try:   # the fast lane: the scheduler puts this session's prefill first
+                    await self.client.promote(self.session_id)
+                except (ServerError, ServerUnavailable):
+                    pass
+                await job.task
             if job.transform is not None:
                 result = job.transform.messages + list(messages[job.segment_end:])
                 self.state.strategy_data = job.transform.strategy_data
@@ -198,6 +217,7 @@ class LookaheadRuntime:
                                                     segment_end=job.segment_end)
                     except (ServerError, ServerUnavailable) as exc:
                         job.error = f"commit failed: {exc}"
+                await self._abandon(job, "not committed")
                 return result, CommitRecord("fallback", name, 0, 0.0,
                                             job.error or "branch not prepared",
                                             segment_end=job.segment_end)
@@ -207,11 +227,7 @@ class LookaheadRuntime:
             outcome, reason = "stale", "source prefix changed since the snapshot"
             if job.task is not None:
                 job.task.cancel()
-            if job.branch_id:
-                try:
-                    await self.client.abandon(self.session_id, job.branch_id, "stale")
-                except (ServerError, ServerUnavailable):
-                    pass
+            await self._abandon(job, "stale")
         elif not self.enabled:
             outcome, reason = "sync", "lookahead disabled"
         else:
@@ -219,6 +235,14 @@ class LookaheadRuntime:
         end = self.strategy.segment_end(messages)
         return await self._synchronous(messages, end), CommitRecord(outcome, name, 0, 0.0, reason,
                                                                     segment_end=end)
+
+    async def _abandon(self, job: _Job, reason: str) -> None:
+        """Release a branch the commit does not use (the server would also, under pressure)."""
+        if job.branch_id:
+            try:
+                await self.client.abandon(self.session_id, job.branch_id, reason)
+            except (ServerError, ServerUnavailable):
+                pass
 
     async def _synchronous(self, messages: list[Message], end: int) -> list[Message]:
         """The transform on the critical path; if even that fails, the context is kept as is."""
@@ -260,7 +284,7 @@ class SyncLookaheadRuntime:
         return self._run(self.runtime.on_commit(messages))
 
     def chat(self, messages, **kw):
-        return self._run(self._client.chat(messages, session_id=self.runtime.session_id, **kw))
+        return self._run(self.runtime.chat(messages, **kw))
 
     @property
     def records(self):

@@ -59,6 +59,7 @@ class LookaheadRadixCache(RadixCache):
         self.pins: dict[str, Pin] = {}
         self.tool_stats = ToolDurationStats(settings.ttl)
         self.discarded: set[int] = set()
+        self.promoted: set[str] = set()   # branches a commit waits on: the scheduler's fast lane
         super().__init__(params)  # calls self.reset()
         self.eviction_strategy = PreferDiscarded(self.eviction_strategy, self.discarded)
 
@@ -76,6 +77,7 @@ class LookaheadRadixCache(RadixCache):
             session.context = []
         self.pins.clear()
         self.discarded.clear()
+        self.promoted.clear()
 
     def checkpoint(self, req, *, up_to: int):
         """Overrides RadixCache.checkpoint: after caching, protect prefilled branches and move
@@ -224,6 +226,14 @@ class LookaheadRadixCache(RadixCache):
         self._release_branch(branch, BranchState.ABANDONED, reason)
         return branch
 
+    def promote(self, session_id: str) -> list[str]:
+        """A commit waits on the session's unfinished preparation: move it to the fast lane."""
+        self.book.session(session_id)
+        waiting = [b.id for b in self.book.live_branches(session_id)
+                   if b.state is BranchState.PREPARING or b.pending_tokens is not None]
+        self.promoted.update(waiting)
+        return waiting
+
     def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
         branch = self.book.branch(session_id, branch_id)
         self._release_branch(branch, BranchState.STALE, reason)
@@ -247,11 +257,13 @@ class LookaheadRadixCache(RadixCache):
             self.dec_lock_ref(branch.node)
         caught_up = branch.pending_tokens is not None
         branch.node, branch.tokens, branch.pending_tokens = node, list(target), None
+        self.promoted.discard(branch.id)
         self.book.transition(branch, BranchState.READY, "caught up" if caught_up else "prefilled")
         self.enforce_budget()
 
     def _release_branch(self, branch: Branch, state: BranchState, reason: str) -> None:
         self.book.transition(branch, state, reason)
+        self.promoted.discard(branch.id)
         node, branch.node, branch.pending_tokens = branch.node, None, None
         if node is not None:
             self.dec_lock_ref(node)

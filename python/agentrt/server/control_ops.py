@@ -90,6 +90,29 @@ def unpin(cache, a):
     return {"unpinned": cache.unpin(a["session_id"], a.get("reason", "client"))}
 
 
+@op("promote")
+def promote(cache, a):
+    from agentrt.server.scheduler_stats import STATS
+
+    promoted = cache.promote(a["session_id"])
+    STATS.promoted += len(promoted)
+    return {"promoted": promoted}
+
+
+@op("scheduler")
+def scheduler_status(cache, a):
+    from agentrt.server import scheduler_hooks
+    from agentrt.server.scheduler_stats import STATS
+
+    policy = scheduler_hooks._State.policy
+    return {"policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__},
+            "stats": STATS.to_json(), "pinned_tokens": sum(p.tokens for p in cache.pins.values()),
+            "held_by_lookahead": cache.held_tokens(), "promoted_branches": sorted(cache.promoted),
+            "kv": {"total": cache.token_to_kv_pool_allocator.size,
+                   "available": cache.token_to_kv_pool_allocator.available_size(),
+                   "evictable": cache.evictable_size(), "protected": cache.protected_size()}}
+
+
 @op("snapshot")
 def take_snapshot(cache, a):
     return snapshot(cache)

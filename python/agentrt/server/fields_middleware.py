@@ -2,13 +2,13 @@
 
 It buffers the JSON body of POST /generate, /v1/chat/completions and /v1/completions, strips and
 validates the agent fields (HTTP 400 naming the field on a bad value), passes the cleaned body to
-SGLang, and, when the turn ends in a tool call (``agent_hints.tool_name`` or Continuum's
+SGLang, times the response per request class (latency_metrics.py), and, when the turn ends in a tool call (``agent_hints.tool_name`` or Continuum's
 ``this_func_call``), pins the session's KV for a TTL once the response is complete.
 """
 import json
 import logging
 
-from agentrt.server import agent_fields
+from agentrt.server import agent_fields, latency_metrics
 from agentrt.server.control_client import ControlError
 from agentrt.server.request_fields import FieldError
 
@@ -51,7 +51,8 @@ class AgentFieldsMiddleware:
                 return {"type": "http.request", "body": raw, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        cls = "bg" if fields.background else "fg"
+        await self.app(scope, replay, latency_metrics.ResponseTimer(send, cls))
         if fields.tool_name and self.control is not None:
             session = fields.group_id or (body or {}).get("session_id")
             if session:

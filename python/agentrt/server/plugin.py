@@ -49,6 +49,8 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
          "the tokenizer manager, to prefill branches from /agentrt routes"),
     Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.run_batch", "observed step time"),
+    Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
     Seam("sglang.srt.arg_groups.choices:add_attention_backend_choices",
          "--attention-backend agentrt_cpu is accepted"),
     Seam("sglang.srt.layers.attention.torch_native_backend:TorchNativeAttnBackend"
@@ -61,6 +63,12 @@ SCHEDULER_HOOKS = (  # (target, hook, hook type name)
      "agentrt.server.control_endpoint:after_scheduler_init", "AFTER"),
     ("sglang.srt.managers.scheduler.Scheduler.ingest_requests",
      "agentrt.server.control_endpoint:after_ingest_requests", "AFTER"),
+    ("sglang.srt.managers.schedule_policy.SchedulePolicy.calc_priority",
+     "agentrt.server.scheduler_hooks:around_calc_priority", "AROUND"),
+    ("sglang.srt.managers.scheduler.Scheduler.get_prefill_adder_class",
+     "agentrt.server.scheduler_hooks:after_get_prefill_adder_class", "AFTER"),
+    ("sglang.srt.managers.scheduler.Scheduler.run_batch",
+     "agentrt.server.scheduler_hooks:around_run_batch", "AROUND"),
 )
 
 
@@ -174,5 +182,13 @@ def install_scheduler_seams(config) -> None:
 
     resolve("sglang.srt.mem_cache.registry:register_radix_cache_backend")(
         RADIX_BACKEND, lookahead_cache_factory)
+    from agentrt.server import scheduler_hooks
+    from agentrt.server.scheduler import BgPolicy
+
+    scheduler_hooks.configure(BgPolicy(
+        deny_usage=config.bg_deny_usage, reserve=config.bg_reserve,
+        max_in_flight=config.bg_max_in_flight, chunk_tokens=config.bg_chunk_tokens,
+        starvation_s=config.bg_starvation_s, tbt_slo_ms=config.tbt_slo_ms,
+        program_policy=config.program_policy))
     for target, hook, kind in SCHEDULER_HOOKS:
         HookRegistry.register(target, resolve(hook), HookType[kind])

@@ -4,6 +4,8 @@
     GET /agentrt/radix    snapshot of the lookahead radix tree (JSON; ?format=text for a tree)
     GET /agentrt/radix/integrity   check_integrity() of the live tree
     POST /agentrt/tokenize         token ids with the served chat template
+    GET /agentrt/scheduler         lookahead scheduler policy, counters, KV state (JSON)
+    GET /agentrt/metrics           Prometheus metrics
     /agentrt/sessions...  the lookahead API (session_routes.py)
 """
 import platform
@@ -14,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
-from agentrt.server import process_registry
+from agentrt.server import latency_metrics, process_registry
 from agentrt.server import request_fields as rf
 from agentrt.server.control_client import ControlClient, ControlError
 from agentrt.server.fields_middleware import AgentFieldsMiddleware
@@ -83,6 +85,24 @@ def install(app, config: AgentrtConfig) -> None:
             return {"tokens": list(tokenizer.encode(text, add_special_tokens=False))}
         except ValueError as exc:  # FieldError and invalid JSON
             return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @router.get("/scheduler")
+    async def scheduler_status():
+        """The lookahead scheduler's policy, counters and KV state (JSON)."""
+        try:
+            return await control.call("scheduler")
+        except ControlError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @router.get("/metrics")
+    async def metrics():
+        """Prometheus text format: latency histograms + the scheduler's counters."""
+        try:
+            scheduler = await control.call("scheduler")
+        except ControlError:
+            scheduler = None
+        return PlainTextResponse(latency_metrics.render(scheduler),
+                                 media_type="text/plain; version=0.0.4")
 
     @router.get("/radix/integrity")
     async def radix_integrity():

@@ -9,6 +9,7 @@
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
     POST   /agentrt/sessions/{sid}/pin               {tool?, ttl_s?}
+    POST   /agentrt/sessions/{sid}/promote           a commit waits: unfinished prefill first
 
 Prepare and append register the branch in the scheduler's tree first (validation happens there,
 atomically), then prefill it with a background request whose rid names the branch; the tree
@@ -170,6 +171,12 @@ def build_router(api: SessionApi) -> APIRouter:
             return await api.control.call("abandon", session_id=sid, branch_id=bid,
                                           reason=rf.field(body, "reason", str, "client"))
         return await run(h, request)
+
+    @router.post("/{sid}/promote")
+    async def promote(sid: str):
+        async def h(_):
+            return await api.control.call("promote", session_id=sid)
+        return await run(h)
 
     @router.post("/{sid}/pin")
     async def pin(sid: str, request: Request):

@@ -1,0 +1,150 @@
+"""Lookahead-aware scheduling decisions: pure functions of a snapshot (no SGLang imports).
+
+Two request classes: foreground (latency-critical turns) and background (lookahead prefill,
+catch-up, summaries). The SGLang glue (scheduler_hooks.py) builds a ``Snapshot`` each time the
+scheduler forms a prefill batch and asks:
+
+- ``order_waiting``: the waiting-queue order. Promoted work (a commit is waiting on it) first,
+  then foreground by the program-level policy, then background oldest first; background that
+  waited longer than ``starvation_s`` is aged into the foreground class.
+- ``admit_background``: whether one more background request may enter this batch, and with how
+  many tokens at most (its chunk), from KV pressure (deny above ``deny_usage``, keep a
+  ``reserve``), the background requests in flight, the foreground backlog and the observed step
+  time against the TBT SLO.
+
+Program-level policies for the foreground (flag ``--agentrt-program-policy``):
+  fcfs       arrival order (SGLang's own)
+  continuum  programs holding a TTL pin first, then program-level FCFS (first arrival of the
+             program), as Continuum schedules multi-turn agents
+  agentsched shadow price lambda = usage^2 / (1 - usage) (clipped to [0, 1]) blends
+             shortest-job-first (lambda -> 0) with cache preservation (lambda -> 1: requests whose
+             prefix is cached go first, new allocations are penalised), after AgentInfer
+"""
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+
+class ReqClass(enum.IntEnum):
+    PROMOTED = 0
+    FOREGROUND = 1
+    BACKGROUND = 2
+
+
+@dataclass(frozen=True)
+class BgPolicy:
+    deny_usage: float = 0.85          # deny background admission above this KV usage
+    reserve: float = 0.10             # ... or when free KV would fall under this fraction
+    max_in_flight: int = 2            # background requests running at once
+    chunk_tokens: int = 512           # background prefill chunk
+    min_chunk_tokens: int = 64
+    backlog_shrink: int = 8           # foreground waiting >= this: chunk shrinks to the minimum
+    starvation_s: float = 30.0        # background older than this is treated as foreground
+    tbt_slo_ms: float = 0.0           # 0: no step-time target
+    program_policy: str = "fcfs"
+
+    def __post_init__(self):
+        if not 0 < self.deny_usage <= 1 or not 0 <= self.reserve < 1:
+            raise ValueError("deny_usage must be in (0, 1] and reserve in [0, 1)")
+        if self.max_in_flight < 0 or self.min_chunk_tokens < 1 \
+                or self.chunk_tokens < self.min_chunk_tokens:
+            raise ValueError("need max_in_flight >= 0 and chunk_tokens >= min_chunk_tokens >= 1")
+        if self.program_policy not in PROGRAM_POLICIES:
+            raise ValueError(f"program policy must be one of {sorted(PROGRAM_POLICIES)}")
+
+
+class ReqView(NamedTuple):
+    """What the decisions need to know about one waiting request."""
+    index: int                    # position in SGLang's waiting queue
+    req_class: ReqClass
+    arrival_s: float
+    program: Optional[str] = None
+    program_arrival_s: float = 0.0
+    pinned: bool = False
+    uncached_tokens: int = 0
+    cached_tokens: int = 0
+
+
+class Snapshot(NamedTuple):
+    now_s: float
+    kv_used: int
+    kv_total: int
+    fg_waiting: int
+    bg_running: int
+    last_step_ms: float = 0.0
+
+
+class Admission(NamedTuple):
+    admit: bool
+    max_tokens: int
+    reason: str
+
+
+def effective_class(r: ReqView, now_s: float, policy: BgPolicy) -> ReqClass:
+    if r.req_class is ReqClass.BACKGROUND and now_s - r.arrival_s >= policy.starvation_s:
+        return ReqClass.FOREGROUND  # anti-starvation: aged background competes as foreground
+    return r.req_class
+
+
+def shadow_price(kv_used: int, kv_total: int) -> float:
+    usage = kv_used / kv_total if kv_total else 1.0
+    if usage >= 1:
+        return 1.0
+    return min(1.0, usage * usage / (1.0 - usage))
+
+
+def _fcfs(r: ReqView, snap: Snapshot):
+    return (r.arrival_s,)
+
+
+def _continuum(r: ReqView, snap: Snapshot):
+    return (0 if r.pinned else 1, r.program_arrival_s if r.program else r.arrival_s, r.arrival_s)
+
+
+def _agentsched(r: ReqView, snap: Snapshot):
+    lam = shadow_price(snap.kv_used, snap.kv_total)
+    total = max(1, r.uncached_tokens + r.cached_tokens)
+    job = r.uncached_tokens / max(1, snap.kv_total)          # new allocation it needs
+    hit = r.cached_tokens / total                            # share already in cache
+    return ((1 - lam) * job + lam * (job - hit), r.arrival_s)
+
+
+PROGRAM_POLICIES = {"fcfs": _fcfs, "continuum": _continuum, "agentsched": _agentsched}
+
+
+def order_waiting(reqs: list[ReqView], snap: Snapshot, policy: BgPolicy) -> list[int]:
+    """Indices of ``reqs`` (their ``index`` fields) in scheduling order."""
+    key_fn = PROGRAM_POLICIES[policy.program_policy]
+
+    def key(r: ReqView):
+        cls = effective_class(r, snap.now_s, policy)
+        if cls is ReqClass.BACKGROUND:
+            return (cls, r.arrival_s, r.index)
+        return (cls, *key_fn(r, snap), r.index)
+
+    return [r.index for r in sorted(reqs, key=key)]
+
+
+def admit_background(snap: Snapshot, policy: BgPolicy, fg_scheduled_tokens: int = 0) -> Admission:
+    """May one more background request join this prefill batch, with at most how many tokens?"""
+    if policy.max_in_flight == 0:
+        return Admission(False, 0, "background disabled")
+    if snap.bg_running >= policy.max_in_flight:
+        return Admission(False, 0, f"{snap.bg_running} background requests in flight")
+    usage = snap.kv_used / snap.kv_total if snap.kv_total else 1.0
+    if usage >= policy.deny_usage:
+        return Admission(False, 0, f"KV usage {usage:.2f} >= {policy.deny_usage}")
+    free = snap.kv_total - snap.kv_used
+    room = free - int(policy.reserve * snap.kv_total)
+    if room < policy.min_chunk_tokens:
+        return Admission(False, 0, "KV reserve for foreground")
+    chunk = policy.chunk_tokens
+    if snap.fg_waiting >= policy.backlog_shrink:
+        chunk = policy.min_chunk_tokens
+    elif snap.fg_waiting:
+        chunk = max(policy.min_chunk_tokens, chunk // (1 + snap.fg_waiting))
+    if policy.tbt_slo_ms > 0 and snap.last_step_ms > policy.tbt_slo_ms:
+        # the last step already missed the SLO: shrink in proportion to the overshoot
+        chunk = max(policy.min_chunk_tokens, int(chunk * policy.tbt_slo_ms / snap.last_step_ms))
+    chunk = min(chunk, room)
+    return Admission(True, chunk, "admitted")

@@ -1,0 +1,76 @@
+"""The lookahead scheduler under load: several agents' foreground turns and background branch
+preparation at once. Background work finishes, foreground requests all complete, and the
+scheduler's hooks are live (admission counters, queue re-ordering, metrics)."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+
+
+def ids(seed: int, n: int) -> list[int]:
+    return [1] + [(seed * 131 + i * 17) % 480 + 20 for i in range(n - 1)]
+
+
+def test_background_finishes_while_foreground_is_served(url):
+    before = requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]
+    sessions = [f"load-{i}" for i in range(4)]
+    contexts = {s: ids(i + 1, 300) for i, s in enumerate(sessions)}
+    for s in sessions:
+        assert requests.post(f"{url}/agentrt/sessions", json={
+            "session_id": s, "tokens": contexts[s]}, timeout=30).status_code == 200
+
+    def foreground(session):
+        latencies = []
+        for turn in range(3):
+            start = time.perf_counter()
+            resp = requests.post(f"{url}/generate", json={
+                "input_ids": contexts[session] + ids(turn + 50, 120), "session_id": session,
+                "sampling_params": {"max_new_tokens": 4, "temperature": 0}}, timeout=120)
+            assert resp.status_code == 200, resp.text
+            latencies.append(time.perf_counter() - start)
+        return latencies
+
+    def background(session):
+        resp = requests.post(f"{url}/agentrt/sessions/{session}/prepare", json={
+            "tokens": contexts[session][:10] + ids(99, 1500)[1:], "strategy": "summary",
+            "version": 1, "request_class": "bg"}, timeout=60)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        branches = list(pool.map(background, sessions))
+        fg = list(pool.map(foreground, sessions))
+    assert all(len(lat) == 3 for lat in fg)
+    deadline = time.monotonic() + 180
+    states = {}
+    while time.monotonic() < deadline:
+        states = {s: next(b["state"] for b in requests.get(
+            f"{url}/agentrt/sessions/{s}", timeout=30).json()["branches"] if b["id"] == bid)
+            for s, bid in zip(sessions, branches)}
+        if all(v == "ready" for v in states.values()):
+            break
+        time.sleep(0.5)
+    assert all(v == "ready" for v in states.values()), states
+    status = requests.get(f"{url}/agentrt/scheduler", timeout=30).json()
+    stats = status["stats"]
+    assert stats["bg_admitted"] > before["bg_admitted"]
+    assert stats["bg_tokens_prefilled"] >= before["bg_tokens_prefilled"] + 4 * 1400
+    assert status["policy"]["chunk_tokens"] == 512
+    # 4 x ~1,500 background tokens in chunks of at most 512 (SGLang's own chunk is 4,096)
+    assert stats["bg_chunks"] - before["bg_chunks"] >= 12
+    metrics = requests.get(f"{url}/agentrt/metrics", timeout=30).text
+    assert 'agentrt_ttft_seconds_count{cls="fg"}' in metrics
+    assert "agentrt_bg_tokens_prefilled_total" in metrics
+    for s in sessions:
+        requests.delete(f"{url}/agentrt/sessions/{s}", timeout=30)
+    assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
+
+
+def test_promote_marks_unfinished_preparation(url):
+    requests.post(f"{url}/agentrt/sessions", json={"session_id": "promo", "tokens": ids(7, 50)},
+                  timeout=30)
+    resp = requests.post(f"{url}/agentrt/sessions/promo/promote", timeout=30)
+    assert resp.status_code == 200 and resp.json() == {"promoted": []}
+    assert requests.post(f"{url}/agentrt/sessions/nope/promote", timeout=30).status_code == 404
+    requests.delete(f"{url}/agentrt/sessions/promo", timeout=30)
