@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-unit test-integration test-e2e clean
+.PHONY: setup demo test test-unit test-integration test-e2e bench bench-kernels clean
 
 setup:
 	@bash tools/setup.sh
@@ -25,6 +25,13 @@ test-integration: setup
 
 test-e2e: setup
 	$(PYTEST) test/e2e
+
+# agent-trace replay, every system side by side (QUICK=1: 2 agents, a few minutes)
+bench: setup
+	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,)
+
+bench-kernels: setup
+	$(PY) -m benchmark.kernels.run $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) build python/*.egg-info sgl-kernel-ext/build sgl-kernel-ext/python/*.egg-info

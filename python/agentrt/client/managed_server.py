@@ -28,8 +28,10 @@ def free_port() -> int:
 class ManagedServer:
     def __init__(self, args: list[str] | None = None, *, port: int | None = None,
                  log_path: str | os.PathLike | None = None, ready_timeout_s: float = 300.0,
-                 env: dict | None = None):
+                 env: dict | None = None, module: str = "agentrt.launch_server"):
+        """``module`` = "sglang.launch_server" runs plain SGLang (a baseline), same flags."""
         self.args = list(args or [])
+        self.module = module
         self.port = port or free_port()
         self.log_path = Path(log_path) if log_path else Path(f"/tmp/agentrt-server-{self.port}.log")
         self.ready_timeout_s = ready_timeout_s
@@ -47,7 +49,7 @@ class ManagedServer:
             return "(no log)"
 
     def start(self) -> "ManagedServer":
-        cmd = [sys.executable, "-m", "agentrt.launch_server", "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", self.module, "--host", "127.0.0.1",
                "--port", str(self.port), *self.args]
         env = dict(os.environ, **(self.env or {}))
         with open(self.log_path, "w") as log:

@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Awaitable, Callable, NamedTuple, Optional
 
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
@@ -60,9 +60,12 @@ class _Job:
 class LookaheadRuntime:
     def __init__(self, client: AgentrtClient, strategy: LookaheadStrategy,
                  session_id: Optional[str] = None, llm: Optional[LLMCall] = None,
-                 enabled: bool = True):
-        """``enabled=False`` is the baseline: the transform runs synchronously at commit."""
+                 enabled: bool = True,
+                 count_tokens: Optional[Callable[[list[Message]], Awaitable[int]]] = None):
+        """``enabled=False`` is the baseline: the transform runs synchronously at commit, and no
+        agentrt endpoint is used (works against plain SGLang with ``count_tokens`` given)."""
         self.client, self.strategy, self.enabled = client, strategy, enabled
+        self.count_tokens = count_tokens
         self.session_id = session_id or f"agent-{uuid.uuid4().hex[:12]}"
         self.state = MainState([], 0)
         self.records: list[CommitRecord] = []
@@ -125,9 +128,13 @@ class LookaheadRuntime:
     # --- internals -----------------------------------------------------------------------------
     async def _observe(self, messages: list[Message]) -> None:
         self.state.messages = messages
+        if self.count_tokens is not None and not self.enabled:
+            self.state.tokens = await self.count_tokens(messages)
+            return
         try:
             tokens = await self.client.tokenize(messages)
-            self.state.tokens = len(tokens)
+            self.state.tokens = len(tokens) if self.count_tokens is None \
+                else await self.count_tokens(messages)
             if not self._session_open:
                 await self.client.open_session(self.session_id, tokens)
                 self._session_open = True

@@ -148,7 +148,7 @@ def register() -> None:
         from agentrt.server import routes
 
         routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
-    elif record.role != process_registry.ROLE_DETOKENIZER:
+    elif record.role != process_registry.ROLE_DETOKENIZER and config.lookahead:
         install_scheduler_seams(config)
 
 
