@@ -55,6 +55,7 @@ class _Job:
     branch_tokens: list[int] = field(default_factory=list)
     covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
     error: Optional[str] = None
+    latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
 
 
 class LookaheadRuntime:
@@ -86,8 +87,10 @@ class LookaheadRuntime:
                 if self.strategy.should_lookahead(self.state):
                     self._start(messages)
             elif job.error is None and len(messages) > job.covered:
-                # catch-up, chained after whatever preparation is still running
-                job.task = asyncio.create_task(self._then_catch_up(job.task, job, list(messages)))
+                # catch-up: one append for everything new, after the running preparation
+                job.latest = list(messages)
+                if job.task is None or job.task.done():
+                    job.task = asyncio.create_task(self._then_catch_up(None, job))
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
@@ -170,19 +173,19 @@ class LookaheadRuntime:
                 job.error = f"branch {branch['id']} is {branch['state']}"
                 return
             job.branch_id, job.covered = branch["id"], job.segment_end
-            if len(snapshot) > job.covered:
-                await self._catch_up(job, snapshot)
+            job.latest = max(job.latest, snapshot, key=len)
+            await self._then_catch_up(None, job)
         except (ServerError, ServerUnavailable) as exc:
             job.error = f"prepare failed: {exc}"
             if isinstance(exc, ServerError) and exc.status == 404:
                 self._session_open = False   # the server lost the session (restart): reopen
 
-    async def _then_catch_up(self, previous: Optional[asyncio.Task], job: _Job,
-                             messages: list[Message]) -> None:
+    async def _then_catch_up(self, previous: Optional[asyncio.Task], job: _Job) -> None:
+        """Catch the branch up to the newest messages seen, in as few appends as possible."""
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
-        if job.branch_id and job.error is None and len(messages) > job.covered:
-            await self._catch_up(job, messages)
+        while job.branch_id and job.error is None and len(job.latest) > job.covered:
+            await self._catch_up(job, job.latest)
 
     async def _catch_up(self, job: _Job, messages: list[Message]) -> None:
         """Append the segments that arrived since the branch was prepared."""

@@ -12,7 +12,7 @@ import os
 import zmq
 
 from agentrt.radix.cache import LookaheadRadixCache
-from agentrt.server import control_ops
+from agentrt.server import control_ops, scheduler_hooks
 
 logger = logging.getLogger("agentrt.control")
 ENDPOINT_FILE = "control.ipc"
@@ -75,4 +75,5 @@ def after_ingest_requests(result, scheduler, *args, **kwargs):
     endpoint = getattr(scheduler, "_agentrt_control", None)
     if endpoint is not None:
         endpoint.drain()
+        scheduler_hooks.boost_promoted(scheduler)
     return result

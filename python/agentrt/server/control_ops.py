@@ -44,23 +44,22 @@ def status(cache, a):
     return _session_json(cache, a["session_id"])
 
 
+def _with_target(branch) -> dict:
+    """Branch JSON plus the tokens its prefill request must carry (saves a round trip)."""
+    target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
+    return dict(branch.to_json(), target=list(target))
+
+
 @op("prepare")
 def prepare(cache, a):
     branch = cache.prepare(a["session_id"], a["tokens"], a["strategy"], a["version"],
                            a.get("source_signature", ""))
-    return branch.to_json()
+    return _with_target(branch)
 
 
 @op("append")
 def append(cache, a):
-    return cache.append(a["session_id"], a["branch_id"], a["tokens"]).to_json()
-
-
-@op("branch_tokens")
-def branch_tokens(cache, a):
-    branch = cache.book.branch(a["session_id"], a["branch_id"])
-    target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
-    return {"branch": branch.to_json(), "tokens": list(target)}
+    return _with_target(cache.append(a["session_id"], a["branch_id"], a["tokens"]))
 
 
 @op("commit")

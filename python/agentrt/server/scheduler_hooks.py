@@ -146,6 +146,27 @@ def lookahead_adder(base: type) -> type:
     return LookaheadPrefillAdder
 
 
+PROMOTED_PRIORITY = 100   # above every foreground request: a commit is waiting on it
+
+
+def boost_promoted(scheduler) -> int:
+    """Give queued and running requests of promoted branches the top SGLang priority, so SGLang's
+    own priority sort and preemption treat them as the fast lane. Returns how many changed."""
+    tree = getattr(scheduler, "tree_cache", None)
+    if tree is None or not getattr(tree, "promoted", None):
+        return 0
+    reqs = list(getattr(scheduler, "waiting_queue", []) or [])
+    reqs += list(getattr(getattr(scheduler, "running_batch", None), "reqs", None) or [])
+    chunked = getattr(scheduler, "chunked_req", None)
+    reqs += [chunked] if chunked is not None else []
+    changed = 0
+    for req in reqs:
+        if req_class(req, tree) is ReqClass.PROMOTED and req.priority != PROMOTED_PRIORITY:
+            req.priority = PROMOTED_PRIORITY
+            changed += 1
+    return changed
+
+
 def after_get_prefill_adder_class(result, scheduler, *args, **kwargs):
     """AFTER hook on Scheduler.get_prefill_adder_class."""
     return lookahead_adder(result)

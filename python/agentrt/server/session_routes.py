@@ -62,15 +62,13 @@ class SessionApi:
             raise rf.FieldError("one of 'tokens', 'messages' or 'text' is required")
         return None
 
-    async def prefill(self, session_id: str, branch_id: str) -> None:
+    async def prefill(self, session_id: str, branch_id: str, tokens: list[int]) -> None:
         """Background prefill of the branch's (pending) tokens; abandon it if that fails."""
         from sglang.srt.managers.io_struct import GenerateReqInput
 
         try:
-            info = await self.control.call("branch_tokens", session_id=session_id,
-                                           branch_id=branch_id)
             obj = GenerateReqInput(
-                input_ids=info["tokens"], rid=prepare_rid(session_id, branch_id,
+                input_ids=tokens, rid=prepare_rid(session_id, branch_id,
                                                           uuid.uuid4().hex[:8]),
                 sampling_params={"max_new_tokens": 1, "temperature": 0.0},
                 priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
@@ -93,9 +91,10 @@ class SessionApi:
                 pass
 
     async def start_prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
+        tokens = branch.pop("target")
         if branch["state"] == "ready" and not branch["catching_up"]:
             return branch
-        task = asyncio.create_task(self.prefill(session_id, branch["id"]))
+        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         if wait:
