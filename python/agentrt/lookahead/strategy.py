@@ -108,3 +108,17 @@ def leading_system(messages: list[Message]) -> int:
     while n < len(messages) and messages[n].get("role") == "system":
         n += 1
     return n
+
+
+def recent_start(messages: list[Message], keep_tokens: int, count_tokens, floor: int = 0) -> int:
+    """Index where the most recent messages worth at most ``keep_tokens`` begin (never below
+    ``floor``, never on a tool output whose call would be cut off)."""
+    used, start = 0, len(messages)
+    while start > floor:
+        cost = count_tokens(messages[start - 1].get("content") or "")
+        if used + cost > keep_tokens:
+            break
+        used, start = used + cost, start - 1
+    while start < len(messages) and messages[start].get("role") == "tool":
+        start += 1
+    return start

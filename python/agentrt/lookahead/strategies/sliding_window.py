@@ -2,7 +2,7 @@
 from typing import Callable, Optional
 
 from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform, clone,
-                                        leading_system)
+                                        leading_system, recent_start)
 
 
 class SlidingWindow(LookaheadStrategy):
@@ -20,17 +20,10 @@ class SlidingWindow(LookaheadStrategy):
         head = leading_system(messages)
         if self.keep_turns is not None:
             start = max(head, len(messages) - self.keep_turns)
-        else:
-            used, start = 0, len(messages)
-            while start > head:
-                cost = self.count_tokens(messages[start - 1].get("content") or "")
-                if used + cost > self.keep_tokens:
-                    break
-                used, start = used + cost, start - 1
-        # never start on a tool output whose call was cut off
-        while start < len(messages) and messages[start].get("role") == "tool":
-            start += 1
-        return start
+            while start < len(messages) and messages[start].get("role") == "tool":
+                start += 1   # never start on a tool output whose call was cut off
+            return start
+        return recent_start(messages, self.keep_tokens, self.count_tokens, floor=head)
 
     async def transform(self, messages, strategy_data, llm=None) -> Transform:
         head, start = leading_system(messages), self._window_start(messages)

@@ -2,7 +2,8 @@
 its first prompt is prepared ahead of time so the hand-off costs an ordinary turn."""
 from typing import Callable
 
-from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy, Transform, clone
+from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform, clone,
+                                        recent_start)
 
 
 class SubAgent(LookaheadStrategy):
@@ -16,14 +17,9 @@ class SubAgent(LookaheadStrategy):
         self.recent_tokens, self.count_tokens = recent_tokens, count_tokens
 
     async def transform(self, messages, strategy_data, llm=None) -> Transform:
-        used, start = 0, len(messages)
-        while start > 0:
-            cost = self.count_tokens(messages[start - 1].get("content") or "")
-            if used + cost > self.recent_tokens or messages[start - 1].get("role") == "system":
-                break
-            used, start = used + cost, start - 1
-        while start < len(messages) and messages[start].get("role") == "tool":
-            start += 1
+        last_system = max((i + 1 for i, m in enumerate(messages) if m.get("role") == "system"),
+                          default=0)
+        start = recent_start(messages, self.recent_tokens, self.count_tokens, floor=last_system)
         first = [{"role": "system", "content": self.system_prompt}] + clone(messages[start:]) + \
             [{"role": "user", "content": f"Your task as a sub-agent: {self.task}"}]
         return Transform(first, {**strategy_data, "handoffs": strategy_data.get("handoffs", 0) + 1})

@@ -6,7 +6,8 @@ tool outputs (reasoning turns are kept verbatim), as AgentInfer's AgentCompress 
 from typing import Callable
 
 from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform,
-                                        TransformError, clone, is_tool_output, leading_system)
+                                        TransformError, clone, is_tool_output, leading_system,
+                                        recent_start)
 
 PROMPT = ("Summarize the conversation above for an assistant who must continue the task. "
           "Keep facts, file names, decisions and open questions. Be brief.")
@@ -23,15 +24,8 @@ class Summarize(LookaheadStrategy):
         self.tool_outputs_only, self.count_tokens = tool_outputs_only, count_tokens
 
     def _tail_start(self, messages) -> int:
-        head, used, start = leading_system(messages), 0, len(messages)
-        while start > head:
-            cost = self.count_tokens(messages[start - 1].get("content") or "")
-            if used + cost > self.keep_tail_tokens:
-                break
-            used, start = used + cost, start - 1
-        while start < len(messages) and messages[start].get("role") == "tool":
-            start += 1
-        return start
+        return recent_start(messages, self.keep_tail_tokens, self.count_tokens,
+                            floor=leading_system(messages))
 
     async def transform(self, messages, strategy_data, llm) -> Transform:
         if llm is None:
