@@ -31,10 +31,22 @@ def test_wrong_sglang_version_refused(monkeypatch):
 
 def test_register_exits_loudly_when_a_seam_is_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("AGENTRT_CONFIG", AgentrtConfig(state_dir=str(tmp_path)).to_json())
+    monkeypatch.setenv("AGENTRT_MAIN_PID", str(__import__("os").getpid()))   # the HTTP process
     monkeypatch.setattr(plugin, "SEAMS", (plugin.Seam("sglang:does_not_exist", "test"),))
     with pytest.raises(SystemExit, match="does_not_exist"):  # SGLang's loader does not catch it
         plugin.register()
-    assert not list(tmp_path.glob("plugin-*.json"))
+
+
+def test_scheduler_exits_loudly_when_its_seams_are_missing(monkeypatch, tmp_path):
+    monkeypatch.setenv("AGENTRT_CONFIG", AgentrtConfig(state_dir=str(tmp_path)).to_json())
+    monkeypatch.delenv("AGENTRT_MAIN_PID", raising=False)                  # another process
+
+    def broken(config):
+        plugin.resolve("sglang.srt.mem_cache.registry:no_such_function")
+
+    monkeypatch.setattr(plugin, "install_scheduler_seams", broken)
+    with pytest.raises(SystemExit, match="no_such_function"):
+        plugin.register()
 
 
 def test_register_outside_agentrt_serve_does_nothing(monkeypatch, tmp_path):

@@ -136,11 +136,14 @@ def register() -> None:
         # Plain `sglang serve` with agentrt installed: stay out of the way.
         logger.info("agentrt plugin: not launched by agentrt serve; nothing registered")
         return
-    problems = check_seams()
+    record = process_registry.record_this_process(config.state_dir)
+    # The whole table is checked where it is cheap: the HTTP process has imported all of SGLang
+    # already (the launcher checked it before spawning anything). The scheduler resolves its own
+    # seams below and fails the same loud way; the detokenizer uses none.
+    problems = check_seams() if record.role == process_registry.ROLE_HTTP else []
     if problems:
         logger.critical(describe(problems))
         raise SystemExit(describe(problems))  # BaseException: SGLang's plugin loader re-raises it
-    record = process_registry.record_this_process(config.state_dir)
     logger.info("agentrt plugin loaded in %s (pid %d)", record.role, record.pid)
     if record.role != process_registry.ROLE_DETOKENIZER:
         register_attention_backend()
@@ -149,7 +152,12 @@ def register() -> None:
 
         routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
     elif record.role != process_registry.ROLE_DETOKENIZER and config.lookahead:
-        install_scheduler_seams(config)
+        try:
+            install_scheduler_seams(config)
+        except (ImportError, AttributeError) as exc:
+            message = f"agentrt cannot install its scheduler seams: {type(exc).__name__}: {exc}"
+            logger.critical(message)
+            raise SystemExit(message) from exc
 
 
 def register_attention_backend() -> None:
