@@ -13,7 +13,8 @@ segment is appended to the branch (catch-up). At the hard threshold ``on_commit`
 model call that follows re-uses the whole prepared KV.
 
 Outcomes (one CommitRecord per commit; the returned messages are the same in every case):
-  ready     transform and branch were ready: pointer swap
+  ready     transform and branch were ready: pointer swap (a catch-up still running is left
+            behind: the commit request prefills those last segments itself)
   promoted  the commit waited for unfinished preparation (the fast lane)
   stale     the prefix changed since the snapshot: dropped, transformed synchronously
   fallback  transform or preparation failed (or the server lost the branch): synchronous path
@@ -56,6 +57,7 @@ class _Job:
     covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
     error: Optional[str] = None
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
+    stop: bool = False            # committed: no further catch-up
 
 
 class LookaheadRuntime:
@@ -184,7 +186,8 @@ class LookaheadRuntime:
         """Catch the branch up to the newest messages seen, in as few appends as possible."""
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)
-        while job.branch_id and job.error is None and len(job.latest) > job.covered:
+        while job.branch_id and job.error is None and not job.stop \
+                and len(job.latest) > job.covered:
             await self._catch_up(job, job.latest)
 
     async def _catch_up(self, job: _Job, messages: list[Message]) -> None:
@@ -210,6 +213,10 @@ class LookaheadRuntime:
         name = self.strategy.name
         if job is not None and job.source_signature == signature(messages, job.segment_end):
             promoted = job.task is not None and not job.task.done()
+            if promoted and job.branch_id and job.error is None:
+                # only catch-up is still running: commit what is prepared now; the commit
+                # request prefills the last segments itself (at foreground priority)
+                job.stop, promoted = True, False
             if promoted:
                 try:   # the fast lane: the scheduler puts this session's prefill first
                     await self.client.promote(self.session_id)

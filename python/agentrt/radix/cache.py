@@ -244,6 +244,8 @@ class LookaheadRadixCache(RadixCache):
         if branch is None:
             return
         target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
+        if branch.state is BranchState.COMMITTED:
+            return  # a catch-up that landed after the commit: the session's own continuation
         if not branch.state.live:
             # its prefill finished after the branch was abandoned: evict its remains first
             self._free_path(target, keep_session=branch.session_id)

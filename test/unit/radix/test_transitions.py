@@ -185,3 +185,16 @@ def test_prefill_finishing_after_abandon_leaves_nothing_protected(cache):
     prefill(cache, branch)                         # the background request still lands
     assert cache.protected_size() == 0
     cache.check_integrity(expected_free=True)
+
+
+def test_catch_up_landing_after_commit_is_kept_as_the_sessions_continuation(cache):
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill(cache, branch)
+    cache.append("s", branch.id, [7, 7])            # catch-up in flight ...
+    cache.commit("s", branch.id)                    # ... when the commit happens
+    assert branch.state is BranchState.COMMITTED and branch.pending_tokens is None
+    cache_sequence(cache, SUMMARY + [7, 7])         # the late catch-up request lands
+    cache._on_prepare_progress(branch.id)
+    assert matched(cache, SUMMARY + [7, 7]) == 6 and not cache.discarded
+    assert shape(cache) == (((1, 2), 1, ((9, 9), 1, ((7, 7), 0))),)
+    cache.check_integrity(expected_free=True)
