@@ -7,6 +7,7 @@ commands:
   serve   launch an SGLang server with agentrt inside (every sglang flag + --agentrt-*)
   model   prepare the embedded default model (offline) and print its path
   demo    run the demo agent against a fresh server on the default model
+  radix   print a server's radix tree (text / DOT), save a snapshot, render a saved one
 """
 
 
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"agentrt model: error: {exc}", file=sys.stderr)
             return 2
         return 0
+    if command == "radix":
+        from agentrt.radix_cli import main as radix
+
+        return radix(rest)
     if command == "demo":
         from agentrt.demo.__main__ import main as demo
 

@@ -103,3 +103,18 @@ def test_bad_input_is_4xx_and_changes_nothing(url):
     assert requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"] == before
     requests.delete(url + "/agentrt/sessions/api-4", timeout=30)
     integrity_ok(url)
+
+
+def test_radix_cli_against_the_live_server(url, tmp_path):
+    import subprocess
+    import sys
+
+    post(url, "/agentrt/sessions", {"session_id": "cli-1", "tokens": SYSTEM})
+    branch = post(url, "/agentrt/sessions/cli-1/prepare", {
+        "tokens": SYSTEM + [450, 451], "strategy": "window", "version": 1, "wait": True}).json()
+    out = subprocess.run([sys.executable, "-m", "agentrt.radix_cli", "--url", url, "--save",
+                          str(tmp_path / "s.json")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"branch={branch['id']}" in out.stdout and "head=cli-1" in out.stdout
+    assert (tmp_path / "s.json").stat().st_size > 0
+    requests.delete(url + "/agentrt/sessions/cli-1", timeout=30)

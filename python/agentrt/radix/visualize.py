@@ -3,7 +3,7 @@
 ``snapshot(cache)`` returns plain JSON data: every node (token count, the first token ids for a
 text preview, lock ref, protected/evictable, discarded), the branch and session-head tags on
 each node, the branches with their transition histories, pins with their TTLs, and the sizes.
-``to_text`` renders it as an indented tree (the CLI of step 7 also draws DOT from the same data).
+``to_text`` renders it as an indented tree and ``to_dot`` as Graphviz (`agentrt radix`).
 """
 PREVIEW_TOKENS = 24
 
@@ -70,19 +70,44 @@ def snapshot(cache) -> dict:
     }
 
 
-def to_text(snap: dict, preview=lambda ids: " ".join(map(str, ids[:8]))) -> str:
+def _label(node: dict) -> str:
+    """A node's text preview (decoded by the server) or its first token ids."""
+    text = node.get("preview") or " ".join(map(str, node["preview_ids"][:8]))
+    return repr(text[:40])
+
+
+def _marks(node: dict) -> list[str]:
+    marks = [f"lock={node['lock_ref']}"] if node["lock_ref"] else []
+    marks += [f"branch={b}" for b in node.get("branches", [])]
+    marks += [f"head={s}" for s in node.get("session_heads", [])]
+    marks += [f"pin={s}" for s in node.get("pins", [])]
+    return marks + (["discarded"] if node["discarded"] else [])
+
+
+def to_text(snap: dict) -> str:
+    """The tree as indented text, one node a line: [tokens] preview  marks."""
     lines = []
     for n in snap["nodes"]:
         if n["parent"] is None:
-            lines.append(f"root  (evictable {snap['sizes']['evictable']}, protected "
-                         f"{snap['sizes']['protected']}, held {snap['sizes']['held_by_lookahead']}"
-                         f"/{snap['sizes']['budget']})")
+            sizes = snap["sizes"]
+            lines.append(f"root  (evictable {sizes['evictable']}, protected {sizes['protected']}, "
+                         f"held {sizes['held_by_lookahead']}/{sizes['budget']})")
             continue
-        marks = [f"lock={n['lock_ref']}"] if n["lock_ref"] else []
-        marks += [f"branch={b}" for b in n.get("branches", [])]
-        marks += [f"head={s}" for s in n.get("session_heads", [])]
-        marks += [f"pin={s}" for s in n.get("pins", [])]
-        marks += ["discarded"] if n["discarded"] else []
-        lines.append(f"{'  ' * n['depth']}[{n['tokens']}] {preview(n['preview_ids'])!s}"
+        marks = _marks(n)
+        lines.append(f"{'  ' * n['depth']}[{n['tokens']}] {_label(n)}"
                      f"{'  ' + ' '.join(marks) if marks else ''}")
     return "\n".join(lines)
+
+
+def to_dot(snap: dict) -> str:
+    """The tree in Graphviz DOT: protected nodes bold, branch / head / pin tags in the label."""
+    lines = ["digraph radix {", '  node [shape=box, fontname="monospace", fontsize=10];']
+    for n in snap["nodes"]:
+        if n["parent"] is None:
+            lines.append(f'  n{n["id"]} [label="root"];')
+            continue
+        label = f"[{n['tokens']}] {_label(n)}\\n{' '.join(_marks(n))}".replace('"', "'")
+        style = ', style=bold' if n["protected"] else (', style=dashed' if n["discarded"] else "")
+        lines.append(f'  n{n["id"]} [label="{label}"{style}];')
+        lines.append(f'  n{n["parent"]} -> n{n["id"]};')
+    return "\n".join(lines + ["}"])

@@ -64,8 +64,7 @@ def install(app, config: AgentrtConfig) -> None:
         tokenizer = getattr(_tokenizer_manager(), "tokenizer", None)
         snap = add_previews(snap, tokenizer)
         if format == "text":
-            return PlainTextResponse(to_text(snap, preview=lambda ids: repr(
-                tokenizer.decode(ids[:12]) if tokenizer is not None else ids[:12])))
+            return PlainTextResponse(to_text(snap))
         return snap
 
     @router.post("/tokenize")

@@ -22,3 +22,42 @@ def test_snapshot_tags_branch_head_and_pin():
     assert snap["sizes"]["held_by_lookahead"] == 5
     text = to_text(snap)
     assert f"branch={branch.id}" in text and "head=s" in text and "pin=s" in text
+
+
+def _snap():
+    c = make_cache(64)
+    cache_sequence(c, [1, 2, 3, 4])
+    c.open_session("s", [1, 2, 3, 4])
+    branch = c.prepare("s", [1, 2, 9], "summary", 1)
+    cache_sequence(c, [1, 2, 9])
+    c._on_prepare_progress(branch.id)
+    return snapshot(c), branch.id
+
+
+def test_dot_marks_protected_branch_and_head():
+    from agentrt.radix.visualize import to_dot
+
+    snap, bid = _snap()
+    dot = to_dot(snap)
+    assert dot.startswith("digraph radix {") and dot.rstrip().endswith("}")
+    assert f"branch={bid}" in dot and "head=s" in dot and "style=bold" in dot
+    assert dot.count("->") == len(snap["nodes"]) - 1
+
+
+def test_cli_saves_and_renders_a_snapshot(tmp_path, capsys):
+    import json
+
+    from agentrt.radix_cli import main
+
+    snap, bid = _snap()
+    saved = tmp_path / "snap.json"
+    saved.write_text(json.dumps(snap))
+    assert main(["--load", str(saved), "--format", "dot", "--save", str(tmp_path / "copy.json")]) == 0
+    assert f"branch={bid}" in capsys.readouterr().out
+    assert json.loads((tmp_path / "copy.json").read_text()) == snap
+    assert main(["--load", str(tmp_path / "copy.json")]) == 0
+    assert "head=s" in capsys.readouterr().out
+    (tmp_path / "bad.json").write_text('{"x": 1}')
+    assert main(["--load", str(tmp_path / "bad.json")]) == 2
+    assert "not an agentrt radix snapshot" in capsys.readouterr().err
+    assert main(["--url", "http://127.0.0.1:9"]) == 2
