@@ -95,7 +95,8 @@ def test_summary_failure_falls_back_and_keeps_a_correct_context(url, tmp_path):
         assert "transform failed" in rt.records[-1].reason
         assert result == msgs          # even the synchronous summary failed: context kept
         reply = await client.chat(result, max_tokens=2, session_id=rt.session_id)
-        assert reply.completion_tokens == 2
+        # a random-weight model may stop at once; what matters is a complete, valid answer
+        assert 1 <= reply.completion_tokens <= 2 and reply.finish_reason in ("stop", "length")
         await rt.close()
         await client.close()
     asyncio.run(scenario())

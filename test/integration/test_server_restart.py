@@ -49,7 +49,7 @@ def test_commit_after_server_restart_falls_back(tiny_model, tmp_path):
             end = record.segment_end   # the prepared transform is still the right context
             want = loop.run_until_complete(strategy.transform(msgs[:end], {}, None)).messages
             assert result == want + msgs[end:]
-            assert reply.completion_tokens == 3
+            assert 1 <= reply.completion_tokens <= 3 and reply.finish_reason in ("stop", "length")
             assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == \
                 {"ok": True}
         finally:
