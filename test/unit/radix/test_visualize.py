@@ -3,13 +3,24 @@ from agentrt.radix.visualize import snapshot, to_text
 from .helpers import cache_sequence, make_cache
 
 
-def test_snapshot_tags_branch_head_and_pin():
+def cache_with_branch():
+    """Context [1 2 3 4] of session s, and a ready branch [1 2 9] beside it."""
     c = make_cache(64)
     cache_sequence(c, [1, 2, 3, 4])
     c.open_session("s", [1, 2, 3, 4])
     branch = c.prepare("s", [1, 2, 9], "summary", 1)
     cache_sequence(c, [1, 2, 9])
     c._on_prepare_progress(branch.id)
+    return c, branch
+
+
+def _snap():
+    c, branch = cache_with_branch()
+    return snapshot(c), branch.id
+
+
+def test_snapshot_tags_branch_head_and_pin():
+    c, branch = cache_with_branch()
     c.pin("s", tool="bash", ttl_s=5)
     snap = snapshot(c)
     by_tokens = {tuple(n["preview_ids"]): n for n in snap["nodes"]}
@@ -22,16 +33,6 @@ def test_snapshot_tags_branch_head_and_pin():
     assert snap["sizes"]["held_by_lookahead"] == 5
     text = to_text(snap)
     assert f"branch={branch.id}" in text and "head=s" in text and "pin=s" in text
-
-
-def _snap():
-    c = make_cache(64)
-    cache_sequence(c, [1, 2, 3, 4])
-    c.open_session("s", [1, 2, 3, 4])
-    branch = c.prepare("s", [1, 2, 9], "summary", 1)
-    cache_sequence(c, [1, 2, 9])
-    c._on_prepare_progress(branch.id)
-    return snapshot(c), branch.id
 
 
 def test_dot_marks_protected_branch_and_head():
