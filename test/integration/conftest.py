@@ -1,5 +1,4 @@
 """One real agentrt server on a tiny random-weight model, shared by the whole test session."""
-import os
 from pathlib import Path
 
 import pytest

@@ -10,7 +10,6 @@ a test asserts they all resolve against the pinned sglang==0.5.23.
 """
 import importlib
 import logging
-import os
 import sys
 from importlib import metadata
 from typing import NamedTuple

@@ -12,6 +12,7 @@ Note that ``torch.ops.sgl_kernel`` stays empty, so SGLang's AMX fast paths
 from sgl_kernel.memory import assign_req_to_token_pool_cpu
 
 __version__ = "0.1.0+agentrt.cpu"
+__all__ = ["assign_req_to_token_pool_cpu", "UnsupportedKernelError", "IMPLEMENTED"]
 
 IMPLEMENTED = ("assign_req_to_token_pool_cpu",)
 
