@@ -29,6 +29,8 @@ class AgentTrace:
     system: str
     task: str
     steps: tuple[Step, ...]
+    source: str = ""                  # where a real trace came from (wheel file and record)
+    cuts: tuple[str, ...] = ()        # what scaling to the model's context removed, in words
 
 
 def _text(rng: random.Random, words: int) -> str:
