@@ -2,7 +2,8 @@
 
 ``snapshot(cache)`` returns plain JSON data: every node (token count, the first token ids for a
 text preview, lock ref, protected/evictable, discarded), the branch and session-head tags on
-each node, the branches with their transition histories, pins with their TTLs, and the sizes.
+each node, the branches with their transition histories and end nodes, pins with their TTLs, the
+sizes and, when asked for ``match`` tokens, the node where their longest cached prefix ends.
 ``to_text`` renders it as an indented tree and ``to_dot`` as Graphviz (`agentrt radix`).
 """
 PREVIEW_TOKENS = 24
@@ -31,7 +32,27 @@ def _end_node_id(cache, tokens):
     return node.id if node is not cache.root_node else None
 
 
-def snapshot(cache) -> dict:
+def match_node(cache, tokens: list[int]) -> dict:
+    """Where the longest cached prefix of ``tokens`` ends, read-only (SGLang's match_prefix would
+    split the node it stops in and touch access times). ``node`` None: nothing matched."""
+    node, key, matched, partial = cache.root_node, cache._key(tokens), 0, False
+    while len(key):
+        child = node.children.get(key.child_key(cache.page_size))
+        if child is None:
+            break
+        n = child.key.match(key, page_size=cache.page_size)
+        if n == 0:
+            break
+        node, matched = child, matched + n
+        if n < len(child.key):
+            partial = True
+            break
+        key = key[n:]
+    return {"requested": len(tokens), "matched_tokens": matched, "partial": partial,
+            "node": node.id if node is not cache.root_node else None}
+
+
+def snapshot(cache, match: list[int] | None = None) -> dict:
     now = cache.clock()
     tags: dict[int, dict] = {}
     for branch in cache.book.branches.values():
@@ -64,9 +85,11 @@ def snapshot(cache) -> dict:
         "nodes": nodes,
         "sessions": [{"id": s.id, "context_tokens": len(s.context), "head": heads[s.id],
                       "branches": s.branches} for s in cache.book.sessions.values()],
-        "branches": [dict(b.to_json(), node=b.node.id if b.node is not None else None)
+        "branches": [dict(b.to_json(), node=b.node.id if b.node is not None else None,
+                          end_node=_end_node_id(cache, b.tokens))
                      for b in cache.book.branches.values()],
         "pins": [dict(p.to_json(now), node=p.node.id) for p in cache.pins.values()],
+        **({"match": match_node(cache, match)} if match is not None else {}),
     }
 
 

@@ -114,7 +114,7 @@ def scheduler_status(cache, a):
 
 @op("snapshot")
 def take_snapshot(cache, a):
-    return snapshot(cache)
+    return snapshot(cache, match=a.get("match"))
 
 
 @op("check_integrity")

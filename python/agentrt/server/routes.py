@@ -3,6 +3,7 @@
     GET /agentrt/info     versions, config, the SGLang processes that loaded the plugin
     GET /agentrt/radix    snapshot of the lookahead radix tree (JSON; ?format=text for a tree)
     GET /agentrt/radix/integrity   check_integrity() of the live tree
+    GET /agentrt/radix/view[.json] the tree's web view and its model (radix_view_routes.py)
     POST /agentrt/tokenize         token ids with the served chat template
     GET /agentrt/scheduler         lookahead scheduler policy, counters, KV state (JSON)
     GET /agentrt/metrics           Prometheus metrics
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
-from agentrt.server import latency_metrics, process_registry
+from agentrt.server import latency_metrics, process_registry, radix_view_routes
 from agentrt.server import request_fields as rf
 from agentrt.server.control_client import ControlClient, ControlError
 from agentrt.server.fields_middleware import AgentFieldsMiddleware
@@ -112,5 +113,7 @@ def install(app, config: AgentrtConfig) -> None:
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=exc.status)
 
     app.include_router(router)
+    app.include_router(radix_view_routes.build_router(
+        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews))
     app.include_router(build_router(SessionApi(control, _tokenizer_manager)))
     app.add_middleware(AgentFieldsMiddleware, control=control)
