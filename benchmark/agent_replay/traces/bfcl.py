@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.agent_replay.traces import durations
-from benchmark.agent_replay.traces.fetch import WHEELS
+from benchmark.agent_replay.traces.fetch import WHEELS, cache_lock
 from benchmark.agent_replay.traces.scaling import (
     DEFAULT,
     Caps,
@@ -114,6 +114,11 @@ def extracted_package(wheel: Path) -> Path:
 
 def run_backends(wheel: Path, tasks: list[Task], timeout_s: float = 300.0) -> dict:
     """{task id: [[output per call] per turn]}, from the cache or by running bfcl_backend.py."""
+    with cache_lock(wheel.parent):
+        return _run_backends_locked(wheel, tasks, timeout_s)
+
+
+def _run_backends_locked(wheel: Path, tasks: list[Task], timeout_s: float) -> dict:
     cache = wheel.parent / f"bfcl_outputs-{WHEELS['bfcl'].sha256[:12]}-v{BACKEND_VERSION}.json"
     if cache.is_file():
         outputs = json.loads(cache.read_text())

