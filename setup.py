@@ -7,6 +7,7 @@ setup(
     description="Lookahead context engineering for LLM agents on SGLang",
     package_dir={"": "python"},
     packages=find_packages("python"),
+    package_data={"agentrt.server": ["static/*.html"]},   # the radix-tree web view
     python_requires=">=3.11",
     entry_points={
         # loaded by sglang.srt.plugins.load_plugins() in SGLang's engine, scheduler and

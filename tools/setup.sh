@@ -12,6 +12,19 @@ STAMP=$VENV/.agentrt-setup-stamp
 have_cuda() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
 flavour=cpu; have_cuda && flavour=cuda
 
+# Headless Chromium for the browser test (test/e2e/test_radix_view_browser.py), from Debian.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing chromium and chromium-driver (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    echo "setup: warning: /usr/bin/chromium is missing and apt-get cannot run as root here;" \
+         "install chromium and chromium-driver, or the browser test fails" >&2
+  fi
+fi
+
 # Everything that shapes the environment goes into the stamp.
 stamp=$( (echo "$flavour"; cat requirements/*.txt tools/setup.sh tools/patch_torchvision.py setup.py \
           sgl-kernel-ext/setup.py; find sgl-kernel-ext -name '*.cpp' -o -name '*.h' -o -name '*.cu' \
