@@ -63,7 +63,10 @@ class AgentrtConfig:
         30.0, "Background work waiting longer than this competes as foreground.")
     tbt_slo_ms: float = _flag(
         0.0, "Foreground time-between-tokens target; background chunks shrink when a step "
-             "exceeds it (0: none).")
+             "exceeds it, and may run next to foreground decoding only within it (0: none).")
+    bg_yield_to_foreground: bool = _flag(
+        True, "Background prefill never shares a step with foreground prefill or decoding "
+              "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")
     program_policy: str = _flag(
         "fcfs", "Foreground order across agent programs: fcfs, continuum (pinned programs first, "
                 "program FCFS) or agentsched (cache-pressure shadow price).")

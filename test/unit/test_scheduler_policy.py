@@ -2,7 +2,8 @@
 import pytest
 
 from agentrt.server.scheduler import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
-                                      admit_background, order_waiting, shadow_price)
+                                      admit_background, continue_background, order_waiting,
+                                      shadow_price, should_preempt)
 
 FG, BG, PR = ReqClass.FOREGROUND, ReqClass.BACKGROUND, ReqClass.PROMOTED
 SNAP = Snapshot(now_s=100.0, kv_used=1000, kv_total=10000, fg_waiting=0, bg_running=0)
@@ -60,6 +61,61 @@ def test_admission_keeps_reserve_and_tracks_step_time():
     slow = SNAP._replace(last_step_ms=200.0)
     assert admit_background(slow, BgPolicy(tbt_slo_ms=50)) == Admission(True, 128, "admitted")
     assert admit_background(SNAP, BgPolicy(max_in_flight=0)).admit is False
+
+
+@pytest.mark.parametrize("snap, aged, expected", [
+    (SNAP._replace(fg_in_batch=1), False, Admission(False, 0, "foreground prefill in this batch")),
+    (SNAP._replace(fg_running=3), False, Admission(False, 0, "foreground decoding")),
+    # starving background no longer yields, and ignores the in-flight cap
+    (SNAP._replace(fg_running=3, bg_running=2), True, Admission(True, 512, "admitted")),
+    # KV pressure denies even aged work
+    (SNAP._replace(fg_running=3, kv_used=9000), True,
+     Admission(False, 0, "KV usage 0.90 >= 0.85")),
+])
+def test_background_yields_to_foreground(snap, aged, expected):
+    assert admit_background(snap, BgPolicy(), aged=aged) == expected
+
+
+def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
+    decoding = SNAP._replace(fg_running=2, decode_step_ms=40.0, prefill_ms_per_token=0.5)
+    # (100 - 40) ms / 0.5 ms per token = 120 tokens fit next to the decode step
+    assert admit_background(decoding, BgPolicy(tbt_slo_ms=100)) == \
+        Admission(True, 120, "admitted within the TBT SLO")
+    # 20 ms of room fit 40 < 64 tokens (the minimum chunk): denied
+    assert admit_background(decoding._replace(decode_step_ms=80.0), BgPolicy(tbt_slo_ms=100)) \
+        == Admission(False, 0, "foreground decoding")
+    # no per-token estimate yet: nothing is known to fit
+    assert admit_background(decoding._replace(prefill_ms_per_token=0.0),
+                            BgPolicy(tbt_slo_ms=100)).admit is False
+    # yielding off: the old behaviour, a full chunk
+    assert admit_background(decoding, BgPolicy(yield_to_foreground=False)) == \
+        Admission(True, 512, "admitted")
+
+
+def test_chunked_background_parks_while_foreground_decodes():
+    assert continue_background(SNAP, BgPolicy()) == Admission(True, 512, "admitted")
+    assert continue_background(SNAP._replace(fg_running=1), BgPolicy()) == \
+        Admission(False, 0, "foreground decoding")
+    assert continue_background(SNAP._replace(fg_running=1), BgPolicy(), aged=True) == \
+        Admission(True, 512, "admitted")
+    # KV pressure never parks a chunk (parking frees nothing; preemption does)
+    assert continue_background(SNAP._replace(kv_used=9900), BgPolicy()).admit is True
+    assert continue_background(SNAP._replace(fg_waiting=3), BgPolicy()) == \
+        Admission(True, 128, "admitted")
+    slo = SNAP._replace(fg_running=1, decode_step_ms=50.0, prefill_ms_per_token=0.1)
+    assert continue_background(slo, BgPolicy(tbt_slo_ms=100)) == \
+        Admission(True, 500, "admitted within the TBT SLO")
+
+
+@pytest.mark.parametrize("blocked, chunked, promoted, aged, expected", [
+    (True, True, False, False, True),
+    (False, True, False, False, False),     # nobody needs the room
+    (True, False, False, False, False),     # no background prefill to preempt
+    (True, True, True, False, False),       # a commit waits on it
+    (True, True, False, True, False),       # starving: it keeps its place
+])
+def test_preemption(blocked, chunked, promoted, aged, expected):
+    assert should_preempt(blocked, chunked, promoted, aged) is expected
 
 
 def test_policy_validation():

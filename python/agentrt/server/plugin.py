@@ -49,6 +49,10 @@ SEAMS: tuple[Seam, ...] = (
          "the tokenizer manager, to prefill branches from /agentrt routes"),
     Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
     Seam("sglang.srt.managers.scheduler:Scheduler.run_batch", "observed step time"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.get_new_batch_prefill",
+         "parked background chunks, preemption of background prefill"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.abort_request",
+         "preempting a chunked background prefill"),
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
     Seam("sglang.srt.arg_groups.choices:add_attention_backend_choices",
          "--attention-backend agentrt_cpu is accepted"),
@@ -68,6 +72,8 @@ SCHEDULER_HOOKS = (  # (target, hook, hook type name)
      "agentrt.server.scheduler_hooks:after_get_prefill_adder_class", "AFTER"),
     ("sglang.srt.managers.scheduler.Scheduler.run_batch",
      "agentrt.server.scheduler_hooks:around_run_batch", "AROUND"),
+    ("sglang.srt.managers.scheduler.Scheduler.get_new_batch_prefill",
+     "agentrt.server.scheduler_hooks:around_get_new_batch_prefill", "AROUND"),
 )
 
 
@@ -196,6 +202,7 @@ def install_scheduler_seams(config) -> None:
         deny_usage=config.bg_deny_usage, reserve=config.bg_reserve,
         max_in_flight=config.bg_max_in_flight, chunk_tokens=config.bg_chunk_tokens,
         starvation_s=config.bg_starvation_s, tbt_slo_ms=config.tbt_slo_ms,
-        program_policy=config.program_policy))
+        program_policy=config.program_policy,
+        yield_to_foreground=config.bg_yield_to_foreground))
     for target, hook, kind in SCHEDULER_HOOKS:
         HookRegistry.register(target, resolve(hook), HookType[kind])

@@ -10,7 +10,16 @@ scheduler forms a prefill batch and asks:
 - ``admit_background``: whether one more background request may enter this batch, and with how
   many tokens at most (its chunk), from KV pressure (deny above ``deny_usage``, keep a
   ``reserve``), the background requests in flight, the foreground backlog and the observed step
-  time against the TBT SLO.
+  time against the TBT SLO. With ``yield_to_foreground`` (the default), background prefill does
+  not share a step with foreground work: it is held while a foreground request is prefilling in
+  the same batch or decoding, unless a TBT SLO leaves room for a chunk next to the decode step.
+- ``continue_background``: the same question for the background request SGLang is already
+  chunking: its next chunk, or parked for this step (it keeps its KV and resumes later).
+- ``should_preempt``: whether that chunked background request must be aborted to free KV for a
+  foreground request that did not fit (its branch is abandoned; the agent falls back or
+  re-prepares).
+Background work that waited ``starvation_s`` is aged: it competes as foreground and no longer
+yields.
 
 Program-level policies for the foreground (flag ``--agentrt-program-policy``):
   fcfs       arrival order (SGLang's own)
@@ -42,6 +51,7 @@ class BgPolicy:
     starvation_s: float = 30.0        # background older than this is treated as foreground
     tbt_slo_ms: float = 0.0           # 0: no step-time target
     program_policy: str = "fcfs"
+    yield_to_foreground: bool = True  # no background chunk next to foreground prefill / decode
 
     def __post_init__(self):
         if not 0 < self.deny_usage <= 1 or not 0 <= self.reserve < 1:
@@ -72,6 +82,10 @@ class Snapshot(NamedTuple):
     fg_waiting: int
     bg_running: int
     last_step_ms: float = 0.0
+    fg_running: int = 0               # foreground requests decoding (SGLang's running batch)
+    fg_in_batch: int = 0              # foreground requests already admitted to this prefill
+    decode_step_ms: float = 0.0       # last decode step
+    prefill_ms_per_token: float = 0.0  # observed cost of one prefill token (moving average)
 
 
 class Admission(NamedTuple):
@@ -125,19 +139,8 @@ def order_waiting(reqs: list[ReqView], snap: Snapshot, policy: BgPolicy) -> list
     return [r.index for r in sorted(reqs, key=key)]
 
 
-def admit_background(snap: Snapshot, policy: BgPolicy, fg_scheduled_tokens: int = 0) -> Admission:
-    """May one more background request join this prefill batch, with at most how many tokens?"""
-    if policy.max_in_flight == 0:
-        return Admission(False, 0, "background disabled")
-    if snap.bg_running >= policy.max_in_flight:
-        return Admission(False, 0, f"{snap.bg_running} background requests in flight")
-    usage = snap.kv_used / snap.kv_total if snap.kv_total else 1.0
-    if usage >= policy.deny_usage:
-        return Admission(False, 0, f"KV usage {usage:.2f} >= {policy.deny_usage}")
-    free = snap.kv_total - snap.kv_used
-    room = free - int(policy.reserve * snap.kv_total)
-    if room < policy.min_chunk_tokens:
-        return Admission(False, 0, "KV reserve for foreground")
+def _chunk(snap: Snapshot, policy: BgPolicy) -> int:
+    """The background chunk for this step from the foreground backlog and the step time."""
     chunk = policy.chunk_tokens
     if snap.fg_waiting >= policy.backlog_shrink:
         chunk = policy.min_chunk_tokens
@@ -146,5 +149,67 @@ def admit_background(snap: Snapshot, policy: BgPolicy, fg_scheduled_tokens: int 
     if policy.tbt_slo_ms > 0 and snap.last_step_ms > policy.tbt_slo_ms:
         # the last step already missed the SLO: shrink in proportion to the overshoot
         chunk = max(policy.min_chunk_tokens, int(chunk * policy.tbt_slo_ms / snap.last_step_ms))
-    chunk = min(chunk, room)
+    return chunk
+
+
+def _yield(snap: Snapshot, policy: BgPolicy, chunk: int) -> Admission | None:
+    """Background yields to foreground work in the same step; None when it need not."""
+    if not policy.yield_to_foreground:
+        return None
+    if snap.fg_in_batch:
+        return Admission(False, 0, "foreground prefill in this batch")
+    if not snap.fg_running:
+        return None
+    if policy.tbt_slo_ms > 0 and snap.prefill_ms_per_token > 0:
+        room_ms = policy.tbt_slo_ms - snap.decode_step_ms
+        fits = int(room_ms / snap.prefill_ms_per_token)
+        if fits >= policy.min_chunk_tokens:
+            return Admission(True, min(chunk, fits), "admitted within the TBT SLO")
+    return Admission(False, 0, "foreground decoding")
+
+
+def _kv_room(snap: Snapshot, policy: BgPolicy) -> tuple[int, str]:
+    usage = snap.kv_used / snap.kv_total if snap.kv_total else 1.0
+    if usage >= policy.deny_usage:
+        return 0, f"KV usage {usage:.2f} >= {policy.deny_usage}"
+    room = snap.kv_total - snap.kv_used - int(policy.reserve * snap.kv_total)
+    if room < policy.min_chunk_tokens:
+        return 0, "KV reserve for foreground"
+    return room, ""
+
+
+def admit_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) -> Admission:
+    """May one more background request join this prefill batch, with at most how many tokens?
+    ``aged``: it waited ``starvation_s`` already (no in-flight cap, no yielding)."""
+    if policy.max_in_flight == 0:
+        return Admission(False, 0, "background disabled")
+    if not aged and snap.bg_running >= policy.max_in_flight:
+        return Admission(False, 0, f"{snap.bg_running} background requests in flight")
+    room, why = _kv_room(snap, policy)
+    if not room:
+        return Admission(False, 0, why)
+    chunk = _chunk(snap, policy)
+    yielded = None if aged else _yield(snap, policy, chunk)
+    if yielded is not None and not yielded.admit:
+        return yielded
+    chunk = min(yielded.max_tokens if yielded else chunk, room)
+    return Admission(True, chunk, yielded.reason if yielded else "admitted")
+
+
+def continue_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) -> Admission:
+    """The next chunk of the background request SGLang is chunking; ``admit=False`` parks it
+    for this step (it keeps the KV it has). KV pressure never parks it: parking frees nothing,
+    ``should_preempt`` does."""
+    chunk = _chunk(snap, policy)
+    yielded = None if aged else _yield(snap, policy, chunk)
+    if yielded is not None:
+        return yielded if not yielded.admit else yielded._replace(
+            max_tokens=min(chunk, yielded.max_tokens))
     return Admission(True, chunk, "admitted")
+
+
+def should_preempt(fg_blocked_on_kv: bool, bg_chunked: bool, bg_promoted: bool,
+                   bg_aged: bool) -> bool:
+    """Abort the chunked background prefill: a foreground request did not fit in KV, and the
+    background request is neither awaited by a commit (promoted) nor starving (aged)."""
+    return fg_blocked_on_kv and bg_chunked and not bg_promoted and not bg_aged

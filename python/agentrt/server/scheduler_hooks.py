@@ -6,7 +6,12 @@ Hooks (installed by plugin.py in the scheduler process):
 - AFTER ``Scheduler.get_prefill_adder_class``: a subclass of SGLang's PrefillAdder whose
   ``add_one_req`` asks ``scheduler.admit_background`` before admitting a background request and
   caps its prefill chunk. A denied background request stops the batch's admission (everything
-  after it in the queue is background too).
+  after it in the queue is background too). Its ``add_chunked_req`` asks
+  ``scheduler.continue_background`` for the background request SGLang is chunking: the next
+  chunk, or parked for this step (SGLang's own early return for a chunk that cannot run).
+- AROUND ``Scheduler.get_new_batch_prefill``: preempts (aborts through SGLang's chunked-abort
+  path) a chunked background prefill when a foreground request found no KV room or could not be
+  chunked beside it (``scheduler.should_preempt``).
 
 A request is background when its rid names a branch prefill (``agentrt-prepare:``) or its
 priority is at or below agent_fields.BACKGROUND_PRIORITY; it is promoted while a commit waits on
@@ -18,12 +23,14 @@ from functools import lru_cache
 from agentrt.radix.cache import parse_prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
-                                      order_waiting)
+                                      continue_background, order_waiting, should_preempt)
 from agentrt.server.scheduler_stats import STATS
 
 
 class _State:
     policy = BgPolicy()
+    fg_blocked = False       # a foreground request found no KV room, or had to wait for a
+                             # chunked request, in the batch being formed
 
 
 def configure(policy: BgPolicy) -> None:
@@ -49,13 +56,25 @@ def _arrival(req) -> float:
     return 0.0
 
 
-def kv_snapshot(tree, waiting, running_reqs) -> Snapshot:
+def aged(req, policy: BgPolicy) -> bool:
+    arrival = _arrival(req)
+    return arrival > 0 and time.perf_counter() - arrival >= policy.starvation_s
+
+
+def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
+    """``running_reqs``: SGLang's running (decoding) batch; ``batch_reqs``: the prefill batch
+    being formed."""
     allocator = tree.token_to_kv_pool_allocator
     total = allocator.size
     used = total - allocator.available_size() - tree.evictable_size()
     fg = sum(1 for r in waiting if req_class(r, tree) is not ReqClass.BACKGROUND)
-    bg = sum(1 for r in running_reqs if req_class(r, tree) is ReqClass.BACKGROUND)
-    return Snapshot(time.perf_counter(), max(0, used), total, fg, bg, STATS.last_step_ms)
+    classes = [req_class(r, tree) for r in list(running_reqs) + list(batch_reqs)]
+    bg = sum(1 for c in classes if c is ReqClass.BACKGROUND)
+    fg_running = sum(1 for r in running_reqs
+                     if req_class(r, tree) is not ReqClass.BACKGROUND and not r.finished())
+    fg_batch = sum(1 for r in batch_reqs if req_class(r, tree) is not ReqClass.BACKGROUND)
+    return Snapshot(time.perf_counter(), max(0, used), total, fg, bg, STATS.last_step_ms,
+                    fg_running, fg_batch, STATS.decode_step_ms, STATS.prefill_ms_per_token)
 
 
 def _views(waiting, tree) -> list[ReqView]:
@@ -95,36 +114,51 @@ def lookahead_adder(base: type) -> type:
     from sglang.srt.managers.schedule_policy import AddReqResult
 
     class LookaheadPrefillAdder(base):
-        def _background_decision(self):
-            running = list(getattr(self.running_batch, "reqs", None) or []) + \
-                list(self.can_run_list)
-            return admit_background(kv_snapshot(self.tree_cache, [], running), _State.policy)
+        def _snapshot(self):
+            running = list(getattr(self.running_batch, "reqs", None) or [])
+            return kv_snapshot(self.tree_cache, [], running, self.can_run_list)
+
+        def _chunking(self, args, kwargs) -> bool:
+            """A request is mid-chunk in this batch (SGLang tracks only one at a time)."""
+            has = kwargs.get("has_chunked_req", args[0] if args else False)
+            return bool(has) or getattr(self, "new_chunked_req", None) is not None
+
+        @staticmethod
+        def _would_chunk(req, limit) -> bool:
+            need = len(req.full_untruncated_fill_ids) - req.prefix_len
+            return limit is not None and need > limit
 
         def _with_chunk_cap(self, req, cap: int, call):
-            """Run ``call`` with the chunk budget capped at ``cap`` for this request only."""
+            """Run ``call`` with the chunk budget capped at ``cap`` for this request only; the
+            rest of the step's chunk budget stays for requests that fit whole."""
             saved = self.rem_chunk_tokens
             limit = cap if saved is None else min(saved, cap)
             self.rem_chunk_tokens = limit
-            result = None
             try:
-                result = call()
-                return result
+                return call()
             finally:
                 left = self.rem_chunk_tokens if self.rem_chunk_tokens is not None else limit
                 self.rem_chunk_tokens = None if saved is None else saved - (limit - left)
-                still_chunked = (getattr(self, "new_chunked_req", None) is req
-                                 or result is req)   # add_chunked_req: not added this round
-                if still_chunked and saved is not None:
-                    # SGLang tracks one chunked request at a time: while this background
-                    # request is mid-chunk, no other request may be chunked in this batch
-                    self.rem_chunk_tokens = 0
                 STATS.admitted(limit - left)
 
         def add_one_req(self, req, *args, **kwargs):
-            """Overrides PrefillAdder.add_one_req: gate and chunk background requests."""
+            """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
+            second chunked request in one batch."""
+            chunking = self._chunking(args, kwargs)
             if req_class(req, self.tree_cache) is not ReqClass.BACKGROUND:
-                return super().add_one_req(req, *args, **kwargs)
-            decision = self._background_decision()
+                if chunking and self._would_chunk(req, self.rem_chunk_tokens):
+                    _State.fg_blocked = True   # waits for the chunked request (or preempts it)
+                    return AddReqResult.OTHER
+                result = super().add_one_req(req, *args, **kwargs)
+                if result == AddReqResult.NO_TOKEN:
+                    _State.fg_blocked = True
+                    STATS.fg_kv_blocked += 1
+                return result
+            decision = admit_background(self._snapshot(), _State.policy,
+                                        aged(req, _State.policy))
+            if decision.admit and chunking and self._would_chunk(
+                    req, min(decision.max_tokens, self.rem_chunk_tokens or decision.max_tokens)):
+                decision = decision._replace(admit=False, reason="another request is mid-chunk")
             if not decision.admit:
                 STATS.denied(decision.reason)
                 return AddReqResult.OTHER
@@ -134,13 +168,18 @@ def lookahead_adder(base: type) -> type:
                                         .add_one_req(req, *args, **kwargs))
 
         def add_chunked_req(self, req):
-            """Overrides PrefillAdder.add_chunked_req: a background request that is already
-            running continues in (possibly smaller) chunks, never stalls."""
+            """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
+            gets its next (possibly smaller) chunk, or is parked for this step while foreground
+            requests decode (SGLang's own early return for a chunk that cannot run)."""
             if req_class(req, self.tree_cache) is not ReqClass.BACKGROUND:
                 return super().add_chunked_req(req)
-            decision = self._background_decision()
-            cap = decision.max_tokens if decision.admit else _State.policy.min_chunk_tokens
-            return self._with_chunk_cap(req, cap, lambda: super(LookaheadPrefillAdder, self)
+            decision = continue_background(self._snapshot(), _State.policy,
+                                           aged(req, _State.policy))
+            if not decision.admit:
+                STATS.bg_parked += 1
+                return req
+            return self._with_chunk_cap(req, decision.max_tokens,
+                                        lambda: super(LookaheadPrefillAdder, self)
                                         .add_chunked_req(req))
 
     return LookaheadPrefillAdder
@@ -167,6 +206,27 @@ def boost_promoted(scheduler) -> int:
     return changed
 
 
+def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
+    """AROUND hook on Scheduler.get_new_batch_prefill: preempts the chunked background prefill
+    when a foreground request of this batch found no room. (A parked chunk needs no
+    bookkeeping: SGLang's in-flight chunk count settles by itself; a test checks no KV leaks.)"""
+    _State.fg_blocked = False
+    result = original(scheduler, *args, **kwargs)
+    chunked = getattr(scheduler, "chunked_req", None)
+    tree = getattr(scheduler, "tree_cache", None)
+    if chunked is not None and tree is not None and should_preempt(
+            _State.fg_blocked, req_class(chunked, tree) is not ReqClass.FOREGROUND,
+            req_class(chunked, tree) is ReqClass.PROMOTED, aged(chunked, _State.policy)) \
+            and getattr(scheduler, "_pending_chunked_abort_req", None) is not chunked:
+        # SGLang aborts a chunked prefill at the top of its next step (a chunk already
+        # launched is drained first); the branch is then abandoned by its prefill task
+        from sglang.srt.managers.io_struct import AbortReq
+
+        scheduler.abort_request(AbortReq(rid=chunked.rid))
+        STATS.bg_preempted += 1
+    return result
+
+
 def after_get_prefill_adder_class(result, scheduler, *args, **kwargs):
     """AFTER hook on Scheduler.get_prefill_adder_class."""
     return lookahead_adder(result)
@@ -178,4 +238,7 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
     try:
         return original(scheduler, batch, *args, **kwargs)
     finally:
-        STATS.step_finished((time.perf_counter() - start) * 1000.0)
+        mode = getattr(batch, "forward_mode", None)
+        extend = mode is not None and mode.is_extend()
+        tokens = int(getattr(batch, "extend_num_tokens", 0) or 0) if extend else 0
+        STATS.step_finished((time.perf_counter() - start) * 1000.0, tokens)

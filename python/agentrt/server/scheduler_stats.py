@@ -16,6 +16,11 @@ class SchedulerStats:
         self.reorders = 0          # waiting queues whose order the lookahead policy changed
         self.steps = 0
         self.last_step_ms = 0.0
+        self.decode_step_ms = 0.0        # last decode step
+        self.prefill_ms_per_token = 0.0  # moving average over prefill steps
+        self.bg_parked = 0               # steps a chunked background request sat out
+        self.bg_preempted = 0            # background prefills aborted to free KV for foreground
+        self.fg_kv_blocked = 0           # foreground admissions that found no KV room
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -27,17 +32,27 @@ class SchedulerStats:
         self.bg_denied += 1
         self.denied_reasons[reason.split(" ")[0] if reason[0].isdigit() else reason] += 1
 
-    def step_finished(self, step_ms: float) -> None:
+    def step_finished(self, step_ms: float, prefill_tokens: int = 0) -> None:
+        """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode."""
         self.last_step_ms = step_ms
         self.steps += 1
+        if prefill_tokens > 0:
+            per_token = step_ms / prefill_tokens
+            self.prefill_ms_per_token = per_token if not self.prefill_ms_per_token else \
+                0.8 * self.prefill_ms_per_token + 0.2 * per_token
+        else:
+            self.decode_step_ms = step_ms
 
     def to_json(self) -> dict:
         return {"bg_admitted": self.bg_admitted, "bg_tokens_prefilled": self.bg_tokens,
                 "bg_chunks": self.bg_chunks,
                 "bg_denied": self.bg_denied, "bg_denied_reasons": dict(self.denied_reasons),
                 "promoted_commits": self.promoted, "reorders": self.reorders,
-                "steps": self.steps,
-                "last_step_ms": round(self.last_step_ms, 2)}
+                "bg_parked": self.bg_parked, "bg_preempted": self.bg_preempted,
+                "fg_kv_blocked": self.fg_kv_blocked, "steps": self.steps,
+                "last_step_ms": round(self.last_step_ms, 2),
+                "decode_step_ms": round(self.decode_step_ms, 2),
+                "prefill_ms_per_token": round(self.prefill_ms_per_token, 4)}
 
 
 STATS = SchedulerStats()
