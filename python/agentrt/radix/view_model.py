@@ -7,7 +7,8 @@ the nodes to draw, in drawing order (pre-order, children by id), each with what 
     label     its text preview (whitespace collapsed, cut at LABEL_CHARS) or its first token ids
     state     root | protected (lock_ref > 0) | evictable | discarded
     lineage   root | transformed (past a branch's fork) | original (a session's context) | cache
-    tags      branch ends (id, state), session heads, pins (TTL), the matched node
+    tags      branches (id, state; drawn where their tokens end, a preparing one at the
+              deepest node it shares with the tree), session heads, pins (TTL), the matched node
 
 Which nodes are drawn (stays small at any tree size):
 
@@ -108,7 +109,12 @@ class _Tree:
 
 
 def _branch_end(branch: dict):
-    return branch.get("node") if branch.get("node") is not None else branch.get("end_node")
+    """Where a branch is drawn: the node it locks, else where its tokens end, else (still
+    preparing, or evicted) the deepest node holding a prefix of them."""
+    for key in ("node", "end_node", "cached_node"):
+        if branch.get(key) is not None:
+            return branch[key]
+    return None
 
 
 def _tags(snap: dict, tree: _Tree, session: str | None) -> dict[int, list[dict]]:

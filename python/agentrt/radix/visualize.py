@@ -52,6 +52,16 @@ def match_node(cache, tokens: list[int]) -> dict:
             "node": node.id if node is not cache.root_node else None}
 
 
+def _branch_json(cache, branch) -> dict:
+    """A branch with the node it locks, the node where its tokens end (after a commit the lock
+    is gone but the node is still there) and how far the tree already holds its tokens (a
+    preparing branch: its fork node)."""
+    reached = match_node(cache, branch.tokens)
+    return dict(branch.to_json(), node=branch.node.id if branch.node is not None else None,
+                end_node=_end_node_id(cache, branch.tokens), cached_node=reached["node"],
+                cached_tokens=reached["matched_tokens"])
+
+
 def snapshot(cache, match: list[int] | None = None) -> dict:
     now = cache.clock()
     tags: dict[int, dict] = {}
@@ -85,9 +95,7 @@ def snapshot(cache, match: list[int] | None = None) -> dict:
         "nodes": nodes,
         "sessions": [{"id": s.id, "context_tokens": len(s.context), "head": heads[s.id],
                       "branches": s.branches} for s in cache.book.sessions.values()],
-        "branches": [dict(b.to_json(), node=b.node.id if b.node is not None else None,
-                          end_node=_end_node_id(cache, b.tokens))
-                     for b in cache.book.branches.values()],
+        "branches": [_branch_json(cache, b) for b in cache.book.branches.values()],
         "pins": [dict(p.to_json(now), node=p.node.id) for p in cache.pins.values()],
         **({"match": match_node(cache, match)} if match is not None else {}),
     }

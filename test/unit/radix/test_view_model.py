@@ -6,7 +6,7 @@ from agentrt.radix.view_model import (UnknownSessionError, ViewOptions, build_vi
 from agentrt.radix.visualize import match_node, snapshot
 from agentrt.testing.synthetic_snapshot import synthetic_snapshot
 
-from .helpers import cache_sequence
+from .helpers import cache_sequence, make_cache
 from .test_visualize import cache_with_branch
 
 
@@ -137,3 +137,20 @@ def test_ten_thousand_nodes_draw_a_bounded_view():
 def test_malformed_snapshots_are_refused_by_name(snap, words):
     with pytest.raises(ValueError, match=words):
         build_view(snap)
+
+
+def test_preparing_branch_is_drawn_where_the_tree_holds_its_prefix():
+    c = make_cache(64)
+    cache_sequence(c, [1, 2, 3, 4])
+    c.open_session("s", [1, 2, 3, 4])
+    branch = c.prepare("s", [1, 2, 9], "summary", 1)      # not prefilled yet
+    snap = snapshot(c)
+    assert {k: snap["branches"][0][k] for k in ("node", "end_node", "cached_node",
+                                                "cached_tokens")} == \
+        {"node": None, "end_node": None, "cached_node": snap["nodes"][1]["id"],
+         "cached_tokens": 2}
+    assert rows(build_view(snap)) == [     # prepare split the context at the fork
+        ((), 0, "root", "root", []),
+        ((1, 2), 1, "evictable", "original", [("branch", branch.id, "preparing")]),
+        ((3, 4), 1, "evictable", "original", [("head", "s", None)]),
+    ]

@@ -1,0 +1,141 @@
+"""The radix web view in real headless Chromium against a real server (tiny model): a prepared
+branch, its state and the session head appear; a commit shows up by auto-refresh without losing
+the selection; a token-prefix match is highlighted; a 10,000-node snapshot renders quickly."""
+import time
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from agentrt.client.managed_server import ManagedServer
+from agentrt.testing.browser import BrowserMissingError, headless_chromium
+from agentrt.testing.synthetic_snapshot import synthetic_snapshot
+from agentrt.testing.tiny_model import build_tiny_model
+
+SYSTEM = [1] + list(range(20, 120))
+TURNS = list(range(130, 330))
+SUMMARY = list(range(340, 380))
+SESSION = "view-1"
+RENDER_BOUND_S = 3.0
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    srv = ManagedServer(["--model-path", str(build_tiny_model()), "--max-total-tokens", "32768"],
+                        log_path=tmp_path_factory.mktemp("server") / "server.log")
+    srv.start()
+    yield srv.url
+    srv.stop()
+    assert srv.proc is None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        driver = headless_chromium()
+    except BrowserMissingError as exc:
+        pytest.fail(str(exc))
+    yield driver
+    driver.quit()
+
+
+def post(url, path, body=None):
+    resp = requests.post(url + path, json=body, timeout=120)
+    assert resp.status_code == 200, (path, resp.text)
+    return resp.json()
+
+
+def wait_for(browser, css, timeout=20):
+    return WebDriverWait(browser, timeout).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, css), f"{css} did not appear")[0]
+
+
+def row_of(browser, css):
+    """The drawn row (node) holding the element that matches ``css``."""
+    return wait_for(browser, css).find_element(By.XPATH, "./ancestor::div[contains(@class,'row')]")
+
+
+def test_live_branch_head_commit_and_match(url, browser):
+    post(url, "/agentrt/sessions", {"session_id": SESSION, "tokens": SYSTEM + TURNS})
+    post(url, "/generate", {"input_ids": SYSTEM + TURNS, "session_id": SESSION,
+                            "sampling_params": {"max_new_tokens": 3, "temperature": 0}})
+    branch = post(url, f"/agentrt/sessions/{SESSION}/prepare", {
+        "tokens": SYSTEM + SUMMARY, "strategy": "summary", "version": 1, "wait": True})
+    assert branch["state"] == "ready"
+    bid = branch["id"]
+    assert post(url, f"/agentrt/sessions/{SESSION}/pin", {"tool": "bash", "ttl_s": 60})["pinned"]
+
+    browser.get(url + "/agentrt/radix/view?refresh_ms=500")
+    ready = wait_for(browser, f'#tree [data-branch="{bid}"][data-state="ready"]')
+    assert ready.text.split() == ["⎇", bid, "ready"]
+    head_row = row_of(browser, f'#tree [data-head="{SESSION}"]')
+    assert head_row.find_elements(By.CSS_SELECTOR, f'[data-pin="{SESSION}"]')
+    assert "state-protected" in head_row.find_element(By.CSS_SELECTOR, ".node").get_attribute(
+        "class")
+    branch_row = row_of(browser, f'#tree [data-branch="{bid}"]')
+    assert "lineage-transformed" in branch_row.find_element(
+        By.CSS_SELECTOR, ".node").get_attribute("class")
+    assert browser.find_element(By.ID, "error").text == ""
+
+    node_id = branch_row.get_attribute("data-id")
+    branch_row.click()
+    WebDriverWait(browser, 10).until(
+        lambda d: f"branch {bid}" in d.find_element(By.ID, "details").text)
+    browser.execute_script("window.__sameDocument = true")
+    renders = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-renders"))
+
+    post(url, f"/agentrt/sessions/{SESSION}/branches/{bid}/commit")
+    committed = wait_for(browser, f'#tree [data-branch="{bid}"][data-state="committed"]')
+    assert committed.text.split() == ["⎇", bid, "committed"]
+    assert browser.execute_script("return window.__sameDocument") is True   # refreshed in place
+    assert int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-renders")) > renders
+    row = row_of(browser, f'#tree [data-branch="{bid}"]')
+    assert row.find_elements(By.CSS_SELECTOR, f'[data-head="{SESSION}"]')   # the head moved
+    assert row.get_attribute("data-id") == node_id and "selected" in row.get_attribute("class")
+    WebDriverWait(browser, 10).until(
+        lambda d: "ready → committed (commit)" in d.find_element(By.ID, "details").text)
+    assert f"{bid} committed" in browser.find_element(By.CSS_SELECTOR,
+                                                      f'[data-session="{SESSION}"]').text
+
+    box = browser.find_element(By.ID, "match")
+    box.send_keys(",".join(map(str, SYSTEM + SUMMARY + [999])))
+    browser.find_element(By.ID, "match-go").click()
+    matched = wait_for(browser, "#tree .row.matched")
+    assert matched.get_attribute("data-id") == node_id
+    assert f"match {len(SYSTEM + SUMMARY)} tok" in matched.text
+
+
+def test_ten_thousand_node_snapshot_renders_within_bound(url, browser):
+    browser.get(url + "/agentrt/radix/view?refresh_ms=500")
+    wait_for(browser, "#tree .row")
+    started = time.perf_counter()
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.agentrtView.loadSnapshot(arguments[0]).then(done, (e) => done({error: String(e)}))",
+        synthetic_snapshot(10_000))
+    wall_s = time.perf_counter() - started
+    print(f"\n10,000-node snapshot: drawn in {result.get('ms', -1):.0f} ms in the page "
+          f"({wall_s * 1000:.0f} ms with the transfer from the test), {result.get('drawn')} rows")
+    assert "error" not in result, result
+    assert result["total"] == 10_000 and result["drawn"] <= 410
+    assert result["ms"] < RENDER_BOUND_S * 1000
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#tree .row")) == result["drawn"]
+    assert browser.find_element(By.CSS_SELECTOR, '#tree [data-head="synthetic"]')
+    assert "saved snapshot" in browser.find_element(By.ID, "status").text
+
+    stub = browser.find_element(By.CSS_SELECTOR, "#tree .hidden-stub")
+    parent = stub.get_attribute("data-expand")
+    before = len(browser.find_elements(By.CSS_SELECTOR, "#tree .row"))
+    t0 = time.perf_counter()
+    stub.click()
+    WebDriverWait(browser, RENDER_BOUND_S).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tree .row")) > before)
+    print(f"expanding node {parent}: {(time.perf_counter() - t0) * 1000:.0f} ms")
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#tree .hidden-stub[data-expand="{parent}"]')
+
+    failed = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.agentrtView.loadSnapshot({x: 1}).then(() => done('loaded'), (e) => done(String(e)))")
+    assert "not an agentrt radix snapshot" in failed
+    assert "not an agentrt radix snapshot" in browser.find_element(By.ID, "error").text
