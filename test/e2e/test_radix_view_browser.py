@@ -139,3 +139,41 @@ def test_ten_thousand_node_snapshot_renders_within_bound(url, browser):
         "window.agentrtView.loadSnapshot({x: 1}).then(() => done('loaded'), (e) => done(String(e)))")
     assert "not an agentrt radix snapshot" in failed
     assert "not an agentrt radix snapshot" in browser.find_element(By.ID, "error").text
+
+
+def test_page_shows_a_failing_control_channel_readably(browser):
+    """The page and its routes on a real uvicorn server whose control channel always times out
+    (a stand-in for a scheduler that does not answer): the page says so instead of going blank."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from agentrt.client.managed_server import free_port
+    from agentrt.server.control_client import ControlError
+    from agentrt.server.radix_view_routes import build_router
+    from agentrt.server.routes import add_previews
+
+    class SilentScheduler:
+        async def call(self, op, **args):
+            raise ControlError(f"the scheduler did not answer {op!r} in 30 s", 504)
+
+    app = FastAPI()
+    app.include_router(build_router(SilentScheduler(), lambda: None, add_previews))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        browser.get(f"http://127.0.0.1:{server.config.port}/agentrt/radix/view?refresh_ms=500")
+        error = wait_for(browser, "#error.shown")
+        assert ("HTTP 504: cannot read the radix tree from the scheduler: the scheduler did not "
+                "answer 'snapshot' in 30 s") in error.text
+        assert "could not be loaded" in browser.find_element(By.ID, "tree").text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert not thread.is_alive()
