@@ -30,7 +30,8 @@ class FakeControl:
                                   if "match" in args else {}))
 
 
-def client(control, tokenizer=FakeTokenizer()):
+def client(control, tokenizer=None):
+    tokenizer = tokenizer or FakeTokenizer()
     app = FastAPI()
     app.include_router(build_router(control, lambda: tokenizer, add_previews))
     return TestClient(app)

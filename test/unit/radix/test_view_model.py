@@ -75,7 +75,7 @@ def test_match_resolves_the_deepest_node_read_only():
 
 
 def test_session_filter_keeps_one_sessions_part():
-    c, branch = cache_with_branch()
+    c, _ = cache_with_branch()
     cache_sequence(c, [1, 5, 6])
     c.open_session("t", [1, 5, 6])
     view = build_view(snapshot(c), ViewOptions(session="t"))
