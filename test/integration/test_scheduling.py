@@ -74,3 +74,43 @@ def test_promote_marks_unfinished_preparation(url):
     assert resp.status_code == 200 and resp.json() == {"promoted": []}
     assert requests.post(f"{url}/agentrt/sessions/nope/promote", timeout=30).status_code == 404
     requests.delete(f"{url}/agentrt/sessions/promo", timeout=30)
+
+
+def test_foreground_preempts_a_chunked_background_prefill(url):
+    """A background branch prefill is mid-chunk and parked while a foreground request decodes;
+    a long foreground prompt that must itself be chunked arrives: SGLang tracks one chunked
+    request at a time, so the background prefill is preempted (aborted, its branch abandoned,
+    its KV freed) and the foreground prompt is served."""
+    base = requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]
+    assert requests.post(f"{url}/agentrt/sessions", json={
+        "session_id": "preempt", "tokens": ids(11, 20)}, timeout=30).status_code == 200
+    branch = requests.post(f"{url}/agentrt/sessions/preempt/prepare", json={
+        "tokens": ids(11, 20) + ids(12, 7900)[1:], "strategy": "window", "version": 1},
+        timeout=60).json()["id"]
+    deadline = time.monotonic() + 30
+    while requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]["bg_chunks"] \
+            == base["bg_chunks"]:
+        assert time.monotonic() < deadline, "the background prefill never started"
+    with ThreadPoolExecutor(2) as pool:
+        decoding = pool.submit(requests.post, f"{url}/generate", json={
+            "input_ids": ids(13, 30), "sampling_params": {
+                "max_new_tokens": 1500, "temperature": 0, "ignore_eos": True}}, timeout=300)
+        time.sleep(0.3)
+        long_prompt = requests.post(f"{url}/generate", json={
+            "input_ids": ids(14, 5000), "sampling_params": {"max_new_tokens": 2,
+                                                            "temperature": 0}}, timeout=300)
+        assert decoding.result().status_code == 200
+    assert long_prompt.status_code == 200, long_prompt.text
+    stats = requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]
+    assert stats["bg_parked"] > base["bg_parked"]
+    assert stats["bg_preempted"] == base["bg_preempted"] + 1
+    deadline = time.monotonic() + 30
+    while True:
+        state = requests.get(f"{url}/agentrt/sessions/preempt", timeout=30).json()["branches"]
+        mine = next(b for b in state if b["id"] == branch)
+        if mine["state"] != "preparing" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert mine["state"] == "abandoned", mine
+    requests.delete(f"{url}/agentrt/sessions/preempt", timeout=30)
+    assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
