@@ -62,6 +62,7 @@ def test_background_finishes_while_foreground_is_served(url):
     metrics = requests.get(f"{url}/agentrt/metrics", timeout=30).text
     assert 'agentrt_ttft_seconds_count{cls="fg"}' in metrics
     assert "agentrt_bg_tokens_prefilled_total" in metrics
+    assert "agentrt_bg_preempted_total" in metrics and "agentrt_bg_parked_total" in metrics
     for s in sessions:
         requests.delete(f"{url}/agentrt/sessions/{s}", timeout=30)
     assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
