@@ -1,11 +1,19 @@
 """Agent-trace replay: the same agents on every system, measured side by side in one run.
 
     .venv/bin/python -m benchmark.agent_replay.run --quick      # (make bench QUICK=1)
+    .venv/bin/python -m benchmark.agent_replay.run              # (make bench) full mode
+    .venv/bin/python -m benchmark.agent_replay.run --workload nemo_gym --agents 4
 
-N agents arrive over time, each replays a MiniAgent-shaped trace (workload.py) with one context
-strategy, tool calls sleeping for Continuum-distributed durations. Per turn: TTFT as the agent
-sees it (commit turns include any wait for unfinished preparation). One JSON line per system in
-benchmark/results/agent_replay.jsonl and a table of the systems side by side.
+N agents arrive over time; each replays a trace (workloads: the synthetic MiniAgent shape, real
+nemo-gym rollouts, BFCL long-context tasks) with one context strategy, tool calls sleeping for
+Continuum-distributed durations. Per turn: TTFT as the agent sees it (commit turns include any
+wait for unfinished preparation) and the gaps between streamed tokens (TBT). One JSON line per
+system in benchmark/results/agent_replay.jsonl, a markdown table and a TTFT-per-turn plot.
+
+The interference benchmark (``--interference 1,2,4,8``, step 5's target) runs, for each N, the
+agentrt server with the lookahead runtime on and off (``agentrt`` / ``agentrt_bg_off``) and
+reports foreground p99 TTFT (ordinary turns) and p99 TBT on / off, and the share of commits
+whose preparation was ready, in benchmark/results/interference.jsonl and interference.md.
 """
 import argparse
 import asyncio
@@ -13,7 +21,7 @@ import statistics
 import sys
 import time
 
-from tqdm import tqdm
+import httpx
 
 from agentrt.client.managed_server import ManagedServer
 from agentrt.lookahead.client import AgentrtClient
@@ -22,9 +30,16 @@ from agentrt.lookahead.strategies import ClearToolResults, Offload, SlidingWindo
 from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.lookahead.strategy import ContextBudget
 from agentrt.models import prepare_default_model
-from benchmark.agent_replay.systems import SYSTEMS
-from benchmark.agent_replay.workload import miniagent
-from benchmark.common import append_result, table
+from benchmark.agent_replay.interference import interference_rows, write_interference
+from benchmark.agent_replay.progress import turn_bar
+from benchmark.agent_replay.report import turn_records, write_report
+from benchmark.agent_replay.systems import BG_OFF, SYSTEMS, System
+from benchmark.agent_replay.traces import WORKLOADS, load_workload
+from benchmark.agent_replay.traces.stats import trace_stats
+from benchmark.agent_replay.traces.tokens import tokenizer_counter
+from benchmark.common import RESULTS, append_result, table
+
+READY = {"ready", "promoted"}
 
 
 def strategy_for(i: int, budget: ContextBudget, offload_dir: str):
@@ -35,70 +50,125 @@ def strategy_for(i: int, budget: ContextBudget, offload_dir: str):
 
 
 def pct(values, q):
+    """The q-quantile of ``values`` (seconds) in ms, nearest rank; None when empty."""
     if not values:
         return None
     values = sorted(values)
     return round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))] * 1000, 1)
 
 
-async def run_agent(url, trace, index, lookahead, budget, counter, offload_dir, bar, turns):
-    client = AgentrtClient(url)
-    rt = LookaheadRuntime(client, strategy_for(index, budget, offload_dir),
-                          session_id=f"{trace.agent_id}", enabled=lookahead,
-                          count_tokens=counter)
-    msgs = [{"role": "system", "content": trace.system}, {"role": "user", "content": trace.task}]
-    start = time.perf_counter()
-    for step_no, step in enumerate(trace.steps):
-        before = len(rt.records)
-        msgs = await rt.on_commit(msgs)
-        record = rt.records[-1] if len(rt.records) > before else None
-        reply = await rt.chat(msgs, max_tokens=8, temperature=0.0)
-        turns.append({"agent": trace.agent_id, "step": step_no, "commit": record is not None,
-                      "outcome": record.outcome if record else None,
-                      "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
-                      "prompt": reply.prompt_tokens, "cached": reply.cached_tokens})
-        msgs.append({"role": "assistant", "content": step.assistant})
-        await rt.on_segment_boundary(msgs)
-        await asyncio.sleep(step.tool_s)
-        msgs.append({"role": "tool", "content": step.tool_output})
-        await rt.on_segment_boundary(msgs)
-        bar.update(1)
-    await rt.close()
-    await client.close()
-    return time.perf_counter() - start
+class Replay:
+    """One system's replay of all agents against one server."""
+
+    def __init__(self, url: str, system: System, budget: ContextBudget, counter, gen_tokens: int,
+                 offload_dir: str, bar):
+        self.url, self.system, self.budget, self.counter = url, system, budget, counter
+        self.gen_tokens, self.offload_dir, self.bar = gen_tokens, offload_dir, bar
+        self.turns: list[dict] = []
+        self.preparations = 0
+
+    async def agent(self, trace, index: int) -> float:
+        client = AgentrtClient(self.url)
+        sid = trace.agent_id
+        rt = LookaheadRuntime(client, strategy_for(index, self.budget, self.offload_dir),
+                              session_id=sid, enabled=self.system.lookahead,
+                              count_tokens=self.counter)
+        if self.system.agentrt_session:
+            await client.open_session(sid)
+        msgs = [{"role": "system", "content": trace.system},
+                {"role": "user", "content": trace.task}]
+        start = time.perf_counter()
+        for step_no, step in enumerate(trace.steps):
+            before = len(rt.records)
+            msgs = await rt.on_commit(msgs)
+            record = rt.records[-1] if len(rt.records) > before else None
+            last = step_no == len(trace.steps) - 1
+            extra = {"agent_hints": {"tool_name": "tool"}} \
+                if self.system.tool_hints and not last else None
+            reply = await rt.chat(msgs, max_tokens=self.gen_tokens, temperature=0.0,
+                                  ignore_eos=True, extra=extra)
+            self.turns.append({
+                "agent": sid, "step": step_no, "commit": record is not None,
+                "outcome": record.outcome if record else None,
+                "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
+                "gaps_s": list(reply.gaps_s), "prompt": reply.prompt_tokens,
+                "cached": reply.cached_tokens})
+            msgs.append({"role": "assistant", "content": step.assistant})
+            await rt.on_segment_boundary(msgs)
+            await asyncio.sleep(step.tool_s)
+            msgs.append({"role": "tool", "content": step.tool_output})
+            await rt.on_segment_boundary(msgs)
+            self.bar.update(1)
+        self.preparations += rt.preparations_started
+        await rt.close()
+        if self.system.agentrt_session:
+            await client.close_session(sid)
+        await client.close()
+        return time.perf_counter() - start
+
+    async def run(self, traces, arrival_s: float) -> list[float]:
+        async def staggered(i, trace):
+            await asyncio.sleep(i * arrival_s)
+            return await self.agent(trace, i)
+
+        return list(await asyncio.gather(*(staggered(i, t) for i, t in enumerate(traces))))
 
 
-async def run_system(url, traces, lookahead, budget, counter, offload_dir, arrival_s, bar):
-    turns: list[dict] = []
-
-    async def staggered(i, trace):
-        await asyncio.sleep(i * arrival_s)
-        return await run_agent(url, trace, i, lookahead, budget, counter, offload_dir, bar, turns)
-
-    jcts = await asyncio.gather(*(staggered(i, t) for i, t in enumerate(traces)))
-    return turns, jcts
-
-
-def summarize(turns, jcts) -> dict:
+def summarize(turns: list[dict], jcts: list[float], preparations: int) -> dict:
     commit = [t["ttft_s"] for t in turns if t["commit"]]
-    ordinary = [t["ttft_s"] for t in turns[len(jcts):] if not t["commit"]]  # skip cold first turns
-    outcomes = {}
+    # cold first turns are neither commit nor ordinary turns
+    ordinary = [t["ttft_s"] for t in turns if not t["commit"] and t["step"] > 0]
+    gaps = [g for t in turns for g in t.get("gaps_s", ())]
+    outcomes: dict[str, int] = {}
     for t in turns:
         if t["outcome"]:
             outcomes[t["outcome"]] = outcomes.get(t["outcome"], 0) + 1
     prompt = sum(t["prompt"] for t in turns)
+    used = sum(n for k, n in outcomes.items() if k in READY)
     return {"commit_ttft_p50_ms": pct(commit, 0.5), "commit_ttft_p99_ms": pct(commit, 0.99),
             "ordinary_ttft_p50_ms": pct(ordinary, 0.5),
             "ordinary_ttft_p99_ms": pct(ordinary, 0.99),
+            "tbt_p50_ms": pct(gaps, 0.5), "tbt_p99_ms": pct(gaps, 0.99),
             "jct_mean_s": round(statistics.mean(jcts), 2), "commits": len(commit),
             "commit_outcomes": outcomes,
+            "commits_ready_share": round(used / len(commit), 3) if commit else None,
+            "preparations": preparations,
+            "wasted_preparations": max(0, preparations - used),
             "prefix_hit_rate": round(sum(t["cached"] for t in turns) / prompt, 3) if prompt else 0}
 
 
-def make_counter(model_path):
+def server_stats(url: str) -> dict:
+    """Background tokens and scheduler counters of an agentrt server ({} for plain SGLang)."""
+    try:
+        resp = httpx.get(f"{url}/agentrt/scheduler", timeout=30)
+    except httpx.HTTPError:
+        return {}
+    if resp.status_code != 200:
+        return {}
+    stats = resp.json().get("stats", {})
+    return {"background_tokens": stats.get("bg_tokens_prefilled"),
+            "bg_preempted": stats.get("bg_preempted"), "bg_parked": stats.get("bg_parked"),
+            "bg_denied": stats.get("bg_denied")}
+
+
+def replay(system: System, model, traces, args, counter, label: str) -> dict:
+    """A fresh server for ``system``, every agent replayed, the summary with per-turn data."""
+    with ManagedServer(list(system.args) + ["--model-path", str(model)], module=system.module,
+                       env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
+            turn_bar(label, total=sum(len(t.steps) for t in traces)) as bar:
+        rep = Replay(srv.url, system, ContextBudget(args.budget), counter, args.gen_tokens,
+                     f"/tmp/agentrt-bench-offload-{label}", bar)
+        jcts = asyncio.run(rep.run(traces, args.arrival_s))
+        stats = server_stats(srv.url)
+    return {**summarize(rep.turns, jcts, rep.preparations), **stats,
+            "turns": turn_records(rep.turns)}
+
+
+def message_counter(model):
+    """Tokens of a message list with the served chat template (what the budget counts)."""
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(model_path)
+    tok = AutoTokenizer.from_pretrained(model)
 
     async def count(messages):
         text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
@@ -106,50 +176,83 @@ def make_counter(model_path):
     return count
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="2 agents, 16 steps, 3,000-token budget (a few minutes)")
-    ap.add_argument("--agents", type=int, default=4)
-    ap.add_argument("--steps", type=int, default=24)
-    ap.add_argument("--budget", type=int, default=4000, help="context budget in tokens")
-    ap.add_argument("--systems", default=",".join(SYSTEMS))
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    if args.quick:
-        args.agents, args.steps, args.budget = 2, 16, 3000
-    model = prepare_default_model()
-    counter = make_counter(model)
-    budget = ContextBudget(args.budget)
-    traces = [miniagent(f"agent-{i}", args.seed * 100 + i, steps=args.steps)
-              for i in range(args.agents)]
-    results = {}
+def base_record(args, n_agents: int) -> dict:
+    return {"workload": args.workload, "n_agents": n_agents, "steps": args.steps,
+            "budget": args.budget, "gen_tokens": args.gen_tokens,
+            "model": "SmolLM2-135M-Instruct", "seed": args.seed, "quick": args.quick}
+
+
+def run_systems(args, model, counter) -> int:
+    traces = load_workload(args.workload, args.agents, args.seed, steps=args.steps,
+                           count_tokens=tokenizer_counter(model))
+    results = []
     for name in args.systems.split(","):
-        system = SYSTEMS[name]
-        with ManagedServer(list(system.args) + ["--model-path", str(model)],
-                           module=system.module,
-                           env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
-                tqdm(total=args.agents * args.steps, desc=name, file=sys.stderr) as bar:
-            turns, jcts = asyncio.run(run_system(srv.url, traces, system.lookahead, budget,
-                                                 counter, f"/tmp/agentrt-bench-offload-{name}",
-                                                 1.0, bar))
-        results[name] = summarize(turns, jcts)
-        append_result("agent_replay", {"system": name, "workload": "miniagent",
-                                       "n_agents": args.agents, "steps": args.steps,
-                                       "budget": args.budget, "model": "SmolLM2-135M-Instruct",
-                                       "seed": args.seed, "quick": args.quick, **results[name]})
+        summary = replay(SYSTEMS[name], model, traces, args, counter, name)
+        record = {"system": name, **base_record(args, args.agents), **summary}
+        append_result("agent_replay", record)
+        results.append(record)
     keys = ["commit_ttft_p50_ms", "commit_ttft_p99_ms", "ordinary_ttft_p50_ms",
-            "ordinary_ttft_p99_ms", "jct_mean_s", "commits", "prefix_hit_rate"]
-    print(table(["metric"] + list(results), [[k] + [results[s][k] for s in results] for k in keys]))
-    for s in results:
-        print(f"{s}: commit outcomes {results[s]['commit_outcomes']}")
-    if "vanilla" in results and "agentrt" in results:
-        v, a = results["vanilla"], results["agentrt"]
+            "ordinary_ttft_p99_ms", "tbt_p99_ms", "jct_mean_s", "commits", "commits_ready_share",
+            "background_tokens", "prefix_hit_rate"]
+    print(table(["metric"] + [r["system"] for r in results],
+                [[k] + [r.get(k) for r in results] for k in keys]))
+    png, md = write_report(results, args.workload,
+                           trace_stats=trace_stats(traces, tokenizer_counter(model)))
+    print(f"report: {md}\nplot: {png}")
+    by = {r["system"]: r for r in results}
+    if "vanilla" in by and "agentrt" in by:
+        v, a = by["vanilla"], by["agentrt"]
         if v["commit_ttft_p50_ms"] and a["commit_ttft_p50_ms"]:
             print(f"commit TTFT p50 vanilla / agentrt: "
                   f"{v['commit_ttft_p50_ms'] / a['commit_ttft_p50_ms']:.1f}x; "
                   f"JCT vanilla / agentrt: {v['jct_mean_s'] / a['jct_mean_s']:.2f}x")
     return 0
+
+
+def run_interference(args, model, counter) -> int:
+    rows = []
+    for n in [int(x) for x in args.interference.split(",")]:
+        traces = load_workload(args.workload, n, args.seed, steps=args.steps,
+                               count_tokens=tokenizer_counter(model))
+        pair = {}
+        for system in (SYSTEMS["agentrt"], BG_OFF):
+            summary = replay(system, model, traces, args, counter, f"{system.name} N={n}")
+            summary.pop("turns")
+            pair[system.name] = {"system": system.name, **base_record(args, n), **summary}
+        rows.append(pair)
+    path, md = write_interference(rows)
+    print(table(*interference_rows(rows)))
+    print(f"results: {path}\nreport: {md}")
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="2 agents, 10 steps, 1,800-token budget (under 5 minutes)")
+    ap.add_argument("--workload", default="miniagent", choices=sorted(WORKLOADS))
+    ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=24)
+    ap.add_argument("--budget", type=int, default=6000, help="context budget in tokens")
+    ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
+    ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--interference", default="",
+                    help="comma-separated agent counts: run the lookahead-on/off interference "
+                         "benchmark instead (e.g. 1,2,4,8)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.agents, args.steps, args.budget = 2, 10, 1800
+    unknown = set(args.systems.split(",")) - set(SYSTEMS)
+    if unknown:
+        ap.error(f"unknown systems {sorted(unknown)}; known: {', '.join(SYSTEMS)}")
+    model = prepare_default_model()
+    counter = message_counter(model)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.interference:
+        return run_interference(args, model, counter)
+    return run_systems(args, model, counter)
 
 
 if __name__ == "__main__":

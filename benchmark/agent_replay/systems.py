@@ -1,15 +1,23 @@
 """The systems compared side by side: each gets a fresh server with the same model and flags.
 
-    vanilla      plain `sglang.launch_server` (torch_native attention), transforms synchronous
-    kernel_only  agentrt serve with its CPU attention, lookahead off (transforms synchronous)
-    agentrt      agentrt serve, full: lookahead runtime, branches, scheduling
+    vanilla           plain `sglang.launch_server` (torch_native attention), transforms synchronous
+    session_priority  plain SGLang with its session radix cache (``--enable-session-radix-cache``:
+                      each agent's KV is referenced by its ``session_id`` and evicted last) and
+                      priority scheduling; transforms synchronous
+    ttl_only          agentrt serve with Continuum-style TTL pins only: every turn that ends in a
+                      tool call pins the agent's KV for the tool's TTL, programs are ordered
+                      pinned-first / program FCFS; no lookahead (transforms synchronous)
+    kernel_only       agentrt serve with its CPU attention, lookahead off (transforms synchronous)
+    agentrt           agentrt serve, full: lookahead runtime, branches, scheduling, TTL pins
 
-(`session_priority` and `ttl_only` of the step-8 plan are not implemented yet.)
+The interference benchmark adds ``agentrt_bg_off``: the agentrt server with the lookahead runtime
+off on the client side (no background work at all), the same-run baseline for ``agentrt``.
 """
 from dataclasses import dataclass
 
 COMMON = ["--max-total-tokens", "65536"]
-CPU_SGLANG = ["--device", "cpu", "--dtype", "float32", "--sleep-on-idle"]
+CPU_SGLANG = ["--device", "cpu", "--dtype", "float32", "--sleep-on-idle", "--attention-backend",
+              "torch_native", "--enable-cache-report"]
 
 
 @dataclass(frozen=True)
@@ -17,14 +25,23 @@ class System:
     name: str
     module: str
     args: tuple[str, ...]
-    lookahead: bool
+    lookahead: bool          # the client runs the lookahead runtime (background preparation)
+    tool_hints: bool = False  # turns that end in a tool call say so (agent_hints.tool_name)
+    agentrt_session: bool = False  # the agent opens an agentrt session (pins need one)
 
 
 SYSTEMS = {s.name: s for s in (
-    System("vanilla", "sglang.launch_server",
-           tuple(CPU_SGLANG + ["--attention-backend", "torch_native", "--enable-cache-report"]
+    System("vanilla", "sglang.launch_server", tuple(CPU_SGLANG + COMMON), False),
+    System("session_priority", "sglang.launch_server",
+           tuple(CPU_SGLANG + ["--enable-session-radix-cache", "--enable-priority-scheduling"]
                  + COMMON), False),
+    System("ttl_only", "agentrt.launch_server",
+           tuple(["--agentrt-program-policy", "continuum"] + COMMON), False, tool_hints=True,
+           agentrt_session=True),
     System("kernel_only", "agentrt.launch_server",
            tuple(["--no-agentrt-lookahead"] + COMMON), False),
-    System("agentrt", "agentrt.launch_server", tuple(COMMON), True),
+    System("agentrt", "agentrt.launch_server", tuple(COMMON), True, tool_hints=True),
 )}
+
+BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(COMMON), False, tool_hints=True,
+                agentrt_session=True)

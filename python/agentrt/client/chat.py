@@ -23,6 +23,7 @@ class ChatResult(NamedTuple):
     cached_tokens: int
     completion_tokens: int
     finish_reason: str | None
+    gaps_s: tuple = ()          # time between streamed content chunks (time between tokens)
 
 
 def chat_stream(base_url: str, messages: list[dict], *, max_tokens: int = 64,

@@ -94,6 +94,7 @@ class AgentrtClient:
         if session_id:
             body["session_id"] = session_id
         start, first, pieces, usage, finish = time.perf_counter(), None, [], {}, None
+        last, gaps = None, []
         try:
             async with self.http.stream("POST", "/v1/chat/completions", json=body) as resp:
                 if resp.status_code >= 400:
@@ -105,7 +106,11 @@ class AgentrtClient:
                     for choice in chunk.get("choices") or []:
                         delta = (choice.get("delta") or {}).get("content")
                         if delta:
-                            first = first or time.perf_counter()
+                            now = time.perf_counter()
+                            first = first or now
+                            if last is not None:
+                                gaps.append(now - last)
+                            last = now
                             pieces.append(delta)
                         finish = choice.get("finish_reason") or finish
                     usage = chunk.get("usage") or usage
@@ -116,7 +121,7 @@ class AgentrtClient:
         return ChatResult("".join(pieces), (first or end) - start, end - start,
                           int(usage.get("prompt_tokens", 0)),
                           int(details.get("cached_tokens", 0) or 0),
-                          int(usage.get("completion_tokens", 0)), finish)
+                          int(usage.get("completion_tokens", 0)), finish, tuple(gaps))
 
     def llm_call(self, **sampling):
         """An LLMCall for strategies (summaries): a best-effort background request."""

@@ -119,6 +119,11 @@ class LookaheadRuntime:
 
     _commit_pending_ttft = False
 
+    @property
+    def preparations_started(self) -> int:
+        """Background preparations started so far (committed or not: the rest were wasted)."""
+        return self._versions
+
     async def close(self) -> None:
         job, self._job = self._job, None
         if job is not None and job.task is not None:

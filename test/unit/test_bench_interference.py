@@ -1,0 +1,36 @@
+"""The interference benchmark's ratios and verdicts, and the replay summary, on fixed numbers."""
+from benchmark.agent_replay.interference import interference_rows, summarize_pair, verdict
+from benchmark.agent_replay.run import pct, summarize
+
+
+def record(system, ttft, tbt, ready, n=2):
+    return {"system": system, "n_agents": n, "ordinary_ttft_p99_ms": ttft, "tbt_p99_ms": tbt,
+            "commits_ready_share": ready, "jct_mean_s": 10.0, "background_tokens": 500,
+            "bg_preempted": 0}
+
+
+def test_ratios_and_verdict():
+    pair = {"agentrt": record("agentrt", 1100.0, 60.0, 1.0),
+            "agentrt_bg_off": record("agentrt_bg_off", 1000.0, 40.0, None)}
+    assert summarize_pair(pair["agentrt"], pair["agentrt_bg_off"]) == {
+        "n_agents": 2, "ttft_ratio": 1.1, "tbt_ratio": 1.5, "commits_ready_share": 1.0}
+    headers, rows = interference_rows([pair])
+    assert rows[0][:4] == [2, 1100.0, 1000.0, 1.1] and len(headers) == len(rows[0])
+    assert verdict([pair]) == ["N=2: TTFT ratio 1.1 (met), TBT ratio 1.5 (missed), "
+                               "commits ready 1.0 (met)"]
+
+
+def test_summary_separates_commit_ordinary_and_cold_turns():
+    turns = [  # agent a: cold first turn, an ordinary turn, a ready commit
+        {"agent": "a", "step": 0, "commit": False, "outcome": None, "ttft_s": 5.0,
+         "gaps_s": [0.05], "prompt": 100, "cached": 0},
+        {"agent": "a", "step": 1, "commit": False, "outcome": None, "ttft_s": 0.4,
+         "gaps_s": [0.04, 0.06], "prompt": 200, "cached": 100},
+        {"agent": "a", "step": 2, "commit": True, "outcome": "ready", "ttft_s": 0.5,
+         "gaps_s": [], "prompt": 150, "cached": 150},
+    ]
+    s = summarize(turns, [12.0], preparations=3)
+    assert s["ordinary_ttft_p50_ms"] == 400.0 and s["commit_ttft_p50_ms"] == 500.0
+    assert s["tbt_p99_ms"] == 60.0 and s["commits"] == 1 and s["commits_ready_share"] == 1.0
+    assert s["wasted_preparations"] == 2 and s["prefix_hit_rate"] == round(250 / 450, 3)
+    assert pct([], 0.5) is None and pct([0.1, 0.2, 0.3], 0.99) == 300.0
