@@ -66,6 +66,7 @@ class Replay:
         self.gen_tokens, self.offload_dir, self.bar = gen_tokens, offload_dir, bar
         self.turns: list[dict] = []
         self.preparations = 0
+        self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
 
     async def agent(self, trace, index: int) -> float:
         client = AgentrtClient(self.url)
@@ -100,6 +101,10 @@ class Replay:
             await rt.on_segment_boundary(msgs)
             self.bar.update(1)
         self.preparations += rt.preparations_started
+        self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
+                          "ttft_ms": round((r.ttft_s or 0) * 1e3),
+                          "prepared_tokens": r.prepared_tokens, "cached_tokens": r.cached_tokens,
+                          "reason": r.reason} for r in rt.records]
         await rt.close()
         if self.system.agentrt_session:
             await client.close_session(sid)
@@ -161,7 +166,7 @@ def replay(system: System, model, traces, args, counter, label: str) -> dict:
         jcts = asyncio.run(rep.run(traces, args.arrival_s))
         stats = server_stats(srv.url)
     return {**summarize(rep.turns, jcts, rep.preparations), **stats,
-            "turns": turn_records(rep.turns)}
+            "commit_records": rep.commits, "turns": turn_records(rep.turns)}
 
 
 def message_counter(model):
@@ -218,6 +223,7 @@ def run_interference(args, model, counter) -> int:
         for system in (SYSTEMS["agentrt"], BG_OFF):
             summary = replay(system, model, traces, args, counter, f"{system.name} N={n}")
             summary.pop("turns")
+            summary.pop("commit_records")
             pair[system.name] = {"system": system.name, **base_record(args, n), **summary}
         rows.append(pair)
     path, md = write_interference(rows)

@@ -64,6 +64,9 @@ class AgentrtConfig:
     tbt_slo_ms: float = _flag(
         0.0, "Foreground time-between-tokens target; background chunks shrink when a step "
              "exceeds it, and may run next to foreground decoding only within it (0: none).")
+    bg_max_chunk_ms: float = _flag(
+        250.0, "Background chunks are sized (from the observed prefill time per token) to take "
+               "at most this long: the longest a foreground arrival waits behind one (0: off).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "
               "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")
@@ -76,9 +79,9 @@ class AgentrtConfig:
 
         if self.program_policy not in PROGRAM_POLICIES:
             raise ValueError(f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICIES)}")
-        if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64:
-            raise ValueError("--agentrt-bg-max-in-flight must be >= 0 and "
-                             "--agentrt-bg-chunk-tokens >= 64")
+        if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64 or self.bg_max_chunk_ms < 0:
+            raise ValueError("--agentrt-bg-max-in-flight and --agentrt-bg-max-chunk-ms must be "
+                             ">= 0, --agentrt-bg-chunk-tokens >= 64")
         if not 0 < self.bg_deny_usage <= 1 or not 0 <= self.bg_reserve < 1:
             raise ValueError("--agentrt-bg-deny-usage must be in (0, 1], --agentrt-bg-reserve "
                              "in [0, 1)")

@@ -87,9 +87,9 @@ def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
     # no per-token estimate yet: nothing is known to fit
     assert admit_background(decoding._replace(prefill_ms_per_token=0.0),
                             BgPolicy(tbt_slo_ms=100)).admit is False
-    # yielding off: the old behaviour, a full chunk
+    # yielding off: a full chunk (here 250 ms / 0.5 ms per token = 500 tokens)
     assert admit_background(decoding, BgPolicy(yield_to_foreground=False)) == \
-        Admission(True, 512, "admitted")
+        Admission(True, 500, "admitted")
 
 
 def test_chunked_background_parks_while_foreground_decodes():
@@ -116,6 +116,15 @@ def test_chunked_background_parks_while_foreground_decodes():
 ])
 def test_preemption(blocked, chunked, promoted, aged, expected):
     assert should_preempt(blocked, chunked, promoted, aged) is expected
+
+
+def test_chunk_is_sized_to_a_time_bound():
+    slow = SNAP._replace(prefill_ms_per_token=2.5)       # 250 ms / 2.5 ms = 100 tokens
+    assert admit_background(slow, BgPolicy()) == Admission(True, 100, "admitted")
+    assert admit_background(slow._replace(prefill_ms_per_token=10.0), BgPolicy()) == \
+        Admission(True, 64, "admitted")                   # never under the minimum chunk
+    assert admit_background(slow, BgPolicy(max_chunk_ms=0)) == Admission(True, 512, "admitted")
+    assert continue_background(slow, BgPolicy()) == Admission(True, 100, "admitted")
 
 
 def test_policy_validation():

@@ -52,6 +52,8 @@ class BgPolicy:
     tbt_slo_ms: float = 0.0           # 0: no step-time target
     program_policy: str = "fcfs"
     yield_to_foreground: bool = True  # no background chunk next to foreground prefill / decode
+    max_chunk_ms: float = 250.0       # a chunk takes at most this long (observed ms per token):
+                                      # the longest a foreground arrival waits behind one
 
     def __post_init__(self):
         if not 0 < self.deny_usage <= 1 or not 0 <= self.reserve < 1:
@@ -149,6 +151,9 @@ def _chunk(snap: Snapshot, policy: BgPolicy) -> int:
     if policy.tbt_slo_ms > 0 and snap.last_step_ms > policy.tbt_slo_ms:
         # the last step already missed the SLO: shrink in proportion to the overshoot
         chunk = max(policy.min_chunk_tokens, int(chunk * policy.tbt_slo_ms / snap.last_step_ms))
+    if policy.max_chunk_ms > 0 and snap.prefill_ms_per_token > 0:
+        chunk = min(chunk, max(policy.min_chunk_tokens,
+                               int(policy.max_chunk_ms / snap.prefill_ms_per_token)))
     return chunk
 
 
