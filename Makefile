@@ -3,7 +3,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-unit test-integration test-e2e bench bench-kernels clean
+.PHONY: setup demo test test-unit test-integration test-e2e bench bench-interference bench-kernels clean
+comma := ,
 
 setup:
 	@bash tools/setup.sh
@@ -29,6 +30,11 @@ test-e2e: setup
 # agent-trace replay, every system side by side (QUICK=1: 2 agents, a few minutes)
 bench: setup
 	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,)
+
+# step 5's interference benchmark: lookahead background work on / off for N = 1, 2, 4, 8 agents
+# (QUICK=1: N = 1, 2 with the quick workload)
+bench-interference: setup
+	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--interference 1$(comma)2$(comma)4$(comma)8)
 
 bench-kernels: setup
 	$(PY) -m benchmark.kernels.run $(if $(QUICK),--quick,)
