@@ -1,0 +1,180 @@
+"""``AgentrtBackend``: SGLang's ``RuntimeEndpoint`` for agentrt servers.
+
+What it adds to every program run on it (a subclass; SGLang's request building is reused):
+  - tags: every /generate body carries the run's ``session_id`` and ``program_id``
+    (``_add_images`` is where RuntimeEndpoint hands each body over right before sending it);
+  - lookahead: around each model call of an ``@frontend.function`` program, its AgentProgram
+    reports boundaries and commits (``program.py``); the call then sends the transformed context;
+  - TTFT: a plain gen is sent streaming (same tokens) so the first chunk's time is measured;
+  - a chat template matching the served one token for token (probed), with a ``tool`` role.
+Programs written with plain ``@sgl.function`` run unchanged (tags only, no session).
+"""
+import logging
+import time
+from collections import OrderedDict
+
+import requests
+from sglang.lang.backend.runtime_endpoint import RuntimeEndpoint
+from sglang.lang.chat_template import ChatTemplate, get_chat_template
+
+from agentrt.frontend.chat_format import render, with_tool_role
+from agentrt.frontend.loop_thread import LoopThread
+from agentrt.frontend.program import AgentProgram, ProgramReport
+from agentrt.frontend.program_client import ProgramClient
+from agentrt.lookahead.strategy import LookaheadStrategy
+
+logger = logging.getLogger("agentrt.frontend")
+
+PROBE = [{"role": "system", "content": "You are a probe."},
+         {"role": "user", "content": "Hello there."},
+         {"role": "assistant", "content": "Hi."},
+         {"role": "tool", "content": "output 1"}]
+KEEP_REPORTS = 256
+
+
+class AgentrtBackend(RuntimeEndpoint):
+    def __init__(self, base_url: str, chat_template_name: str | None = None,
+                 timeout_s: float = 600.0, **kw):
+        super().__init__(base_url.rstrip("/"), chat_template_name=chat_template_name, **kw)
+        if chat_template_name is None:
+            self.chat_template = self._served_template()
+        self.chat_template = with_tool_role(self.chat_template)
+        self.loop = LoopThread()
+        self.client = self.loop.run(self._make_client(timeout_s))
+        self.programs: dict[str, AgentProgram] = {}      # executor sid -> run (main state)
+        self.forks: dict[str, AgentProgram] = {}         # executor sid -> run it forked from
+        self.reports: OrderedDict[str, ProgramReport] = OrderedDict()
+
+    async def _make_client(self, timeout_s: float) -> ProgramClient:
+        return ProgramClient(self.base_url, self.chat_template, timeout_s)
+
+    # --- chat template ----------------------------------------------------------------------------
+    def _served_template(self) -> ChatTemplate:
+        """The frontend template whose rendering tokenizes exactly like the served template
+        (SGLang picks one by model path; a local model folder usually matches none)."""
+        def tokens(body):
+            resp = requests.post(f"{self.base_url}/agentrt/tokenize", json=body, timeout=60)
+            resp.raise_for_status()
+            return resp.json()["tokens"]
+
+        want = tokens({"messages": PROBE})
+        for candidate in (self.chat_template, get_chat_template("chatml")):
+            if tokens({"text": render(PROBE, with_tool_role(candidate))}) == want:
+                return candidate
+        logger.warning("no frontend chat template reproduces the served one; using %r",
+                       self.chat_template.name)
+        return self.chat_template
+
+    # --- program runs -----------------------------------------------------------------------------
+    def start_program(self, executor, name: str, strategy: LookaheadStrategy | None,
+                      lookahead: bool = True, program_id: str | None = None) -> AgentProgram:
+        program = AgentProgram(name, self.client, self.loop, strategy, lookahead, program_id)
+        self.programs[executor.sid] = program
+        return program
+
+    def adopt_fork(self, program: AgentProgram, executor) -> None:
+        self.forks[executor.sid] = program
+
+    def finish_program(self, executor, program: AgentProgram) -> ProgramReport:
+        """Wait for the run's queued expressions, then close its session."""
+        try:
+            executor.sync()
+        finally:
+            program.close()
+            if executor.error_ is not None:
+                program.report.notes.append(f"program error: {executor.error_}")
+            if program.runtime is not None:
+                program.report.commits = list(program.runtime.records)
+            self.programs.pop(executor.sid, None)
+            self.reports[executor.sid] = program.report
+            while len(self.reports) > KEEP_REPORTS:
+                self.reports.popitem(last=False)
+        return program.report
+
+    def report_of(self, state) -> ProgramReport | None:
+        sid = state.stream_executor.sid
+        program = self.programs.get(sid)
+        return program.report if program is not None else self.reports.get(sid)
+
+    def end_program(self, s):
+        """Overrides BaseBackend.end_program (an executor ended): forget fork tags."""
+        for executor in s if isinstance(s, list) else [s]:
+            self.forks.pop(executor.sid, None)
+        super().end_program(s)
+
+    def shutdown(self):
+        """Overrides BaseBackend.shutdown: close the client and the loop thread."""
+        try:
+            self.loop.run(self.client.close(), timeout_s=10)
+        finally:
+            self.loop.close()
+        super().shutdown()
+
+    # --- requests -----------------------------------------------------------------------------------
+    def _add_images(self, s, data):
+        """Overrides RuntimeEndpoint._add_images, which every request of a program passes through
+        right before it is sent: the tags go on here."""
+        super()._add_images(s, data)
+        main, fork = self.programs.get(s.sid), self.forks.get(s.sid)
+        program = main or fork
+        if program is None:
+            return
+        data["program_id"] = program.program_id
+        ids = data.get("input_ids")
+        batch = isinstance(data.get("text"), list) or (
+            isinstance(ids, list) and bool(ids) and isinstance(ids[0], list))
+        if main is not None and not batch:
+            data["session_id"] = program.session_id
+        else:   # forks and batches (select's choices) must not move the main context's head
+            data["session_id"] = f"{program.session_id}/{'fork' if fork else 'batch'}-{s.sid[:8]}"
+
+    def _call(self, s, kind: str, send):
+        program = self.programs.get(s.sid)
+        if program is None:
+            return send()[0]
+        ticket = program.before_call(s, kind)
+        result, meta, ttft = send()
+        program.after_call(ticket, meta, ttft if ttft is not None
+                           else time.perf_counter() - ticket.started)
+        return result
+
+    def generate(self, s, sampling_params):
+        """Overrides RuntimeEndpoint.generate: lookahead around the call; sent streaming for
+        TTFT unless logprobs were asked for (streamed logprobs arrive in pieces)."""
+        def send():
+            if getattr(sampling_params, "return_logprob", None):
+                comp, meta = super(AgentrtBackend, self).generate(s, sampling_params)
+                return (comp, meta), meta, None
+            started, first, pieces, meta = time.perf_counter(), None, [], {}
+            try:
+                for piece, meta in super(AgentrtBackend, self).generate_stream(s,
+                                                                               sampling_params):
+                    first = first or time.perf_counter()
+                    pieces.append(piece)
+            except KeyError as exc:   # SGLang streams a refused request as an error chunk
+                if pieces:
+                    raise RuntimeError("the server ended the stream with an error") from exc
+                comp, meta = super(AgentrtBackend, self).generate(s, sampling_params)  # its
+                return (comp, meta), meta, None                    # error, with the message
+            ttft = (first or time.perf_counter()) - started
+            return ("".join(pieces), meta), meta, ttft
+        return self._call(s, "gen", send)
+
+    def generate_stream(self, s, sampling_params):
+        """Overrides RuntimeEndpoint.generate_stream: lookahead before the call."""
+        program = self.programs.get(s.sid)
+        ticket = program.before_call(s, "gen") if program is not None else None
+        first, meta = None, {}
+        for piece, meta in super().generate_stream(s, sampling_params):
+            first = first or time.perf_counter()
+            yield piece, meta
+        if ticket is not None:
+            program.after_call(ticket, meta, (first or time.perf_counter()) - ticket.started)
+
+    def select(self, s, choices, temperature, choices_method):
+        """Overrides RuntimeEndpoint.select: lookahead before the call (TTFT = whole call)."""
+        def send():
+            decision = super(AgentrtBackend, self).select(s, choices, temperature,
+                                                          choices_method)
+            return decision, None, None
+        return self._call(s, "select", send)
