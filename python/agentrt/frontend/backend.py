@@ -128,14 +128,14 @@ class AgentrtBackend(RuntimeEndpoint):
         else:   # forks and batches (select's choices) must not move the main context's head
             data["session_id"] = f"{program.session_id}/{'fork' if fork else 'batch'}-{s.sid[:8]}"
 
-    def _call(self, s, kind: str, send):
+    def _call(self, s, kind: str, send, output):
         program = self.programs.get(s.sid)
         if program is None:
             return send()[0]
         ticket = program.before_call(s, kind)
         result, meta, ttft = send()
         program.after_call(ticket, meta, ttft if ttft is not None
-                           else time.perf_counter() - ticket.started)
+                           else time.perf_counter() - ticket.started, output(result))
         return result
 
     def generate(self, s, sampling_params):
@@ -158,18 +158,20 @@ class AgentrtBackend(RuntimeEndpoint):
                 return (comp, meta), meta, None                    # error, with the message
             ttft = (first or time.perf_counter()) - started
             return ("".join(pieces), meta), meta, ttft
-        return self._call(s, "gen", send)
+        return self._call(s, "gen", send, lambda result: result[0])
 
     def generate_stream(self, s, sampling_params):
         """Overrides RuntimeEndpoint.generate_stream: lookahead before the call."""
         program = self.programs.get(s.sid)
         ticket = program.before_call(s, "gen") if program is not None else None
-        first, meta = None, {}
+        first, meta, pieces = None, {}, []
         for piece, meta in super().generate_stream(s, sampling_params):
             first = first or time.perf_counter()
+            pieces.append(piece)
             yield piece, meta
         if ticket is not None:
-            program.after_call(ticket, meta, (first or time.perf_counter()) - ticket.started)
+            program.after_call(ticket, meta, (first or time.perf_counter()) - ticket.started,
+                               "".join(pieces))
 
     def select(self, s, choices, temperature, choices_method):
         """Overrides RuntimeEndpoint.select: lookahead before the call (TTFT = whole call)."""
@@ -177,4 +179,4 @@ class AgentrtBackend(RuntimeEndpoint):
             decision = super(AgentrtBackend, self).select(s, choices, temperature,
                                                           choices_method)
             return decision, None, None
-        return self._call(s, "select", send)
+        return self._call(s, "select", send, lambda decision: decision.decision)

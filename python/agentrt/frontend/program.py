@@ -46,6 +46,7 @@ class CallRecord(NamedTuple):
     cached_tokens: int | None
     ttft_s: float | None      # first chunk (gen) / whole call (select)
     commit: int | None = None  # index into ProgramReport.commits when this call committed
+    output: str | None = None  # the generated text / the selected choice
 
 
 @dataclass
@@ -174,7 +175,8 @@ class AgentProgram:
         if executor.cur_role_begin_pos is not None:
             executor.cur_role_begin_pos += shift
 
-    def after_call(self, ticket: CallTicket, meta: dict | None, ttft_s: float | None) -> None:
+    def after_call(self, ticket: CallTicket, meta: dict | None, ttft_s: float | None,
+                   output: str | None = None) -> None:
         meta = meta if isinstance(meta, dict) else {}
         cached = meta.get("cached_tokens")
         commit = None
@@ -185,4 +187,4 @@ class AgentProgram:
             self.report.commits = list(records)
             commit = ticket.commit
         self.report.calls.append(CallRecord(ticket.kind, ticket.prompt, meta.get("prompt_tokens"),
-                                            cached, ttft_s, commit))
+                                            cached, ttft_s, commit, output))
