@@ -238,8 +238,9 @@ def main(argv=None) -> int:
                     help="2 agents, 10 steps, 1,800-token budget (under 5 minutes)")
     ap.add_argument("--workload", default="miniagent", choices=sorted(WORKLOADS))
     ap.add_argument("--agents", type=int, default=4)
-    ap.add_argument("--steps", type=int, default=24)
-    ap.add_argument("--budget", type=int, default=6000, help="context budget in tokens")
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--budget", type=int, default=6000,
+                    help="context budget in tokens (commits happen at ~6k-token contexts)")
     ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
     ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
     ap.add_argument("--systems", default=",".join(SYSTEMS))

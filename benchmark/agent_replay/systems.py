@@ -8,7 +8,8 @@
                       tool call pins the agent's KV for the tool's TTL, programs are ordered
                       pinned-first / program FCFS; no lookahead (transforms synchronous)
     kernel_only       agentrt serve with its CPU attention, lookahead off (transforms synchronous)
-    agentrt           agentrt serve, full: lookahead runtime, branches, scheduling, TTL pins
+    agentrt           agentrt serve, full: lookahead runtime, branches, scheduling, TTL pins,
+                      the continuum program policy
 
 The interference benchmark adds ``agentrt_bg_off``: the agentrt server with the lookahead runtime
 off on the client side (no background work at all), the same-run baseline for ``agentrt``.
@@ -16,6 +17,9 @@ off on the client side (no background work at all), the same-run baseline for ``
 from dataclasses import dataclass
 
 COMMON = ["--max-total-tokens", "65536"]
+# agentrt full runs with the program policy ttl_only uses (Continuum's pinned-first program FCFS),
+# so agentrt vs ttl_only isolates what lookahead adds
+AGENTRT = ["--agentrt-program-policy", "continuum"]
 CPU_SGLANG = ["--device", "cpu", "--dtype", "float32", "--sleep-on-idle", "--attention-backend",
               "torch_native", "--enable-cache-report"]
 
@@ -35,13 +39,12 @@ SYSTEMS = {s.name: s for s in (
     System("session_priority", "sglang.launch_server",
            tuple(CPU_SGLANG + ["--enable-session-radix-cache", "--enable-priority-scheduling"]
                  + COMMON), False),
-    System("ttl_only", "agentrt.launch_server",
-           tuple(["--agentrt-program-policy", "continuum"] + COMMON), False, tool_hints=True,
+    System("ttl_only", "agentrt.launch_server", tuple(AGENTRT + COMMON), False, tool_hints=True,
            agentrt_session=True),
     System("kernel_only", "agentrt.launch_server",
            tuple(["--no-agentrt-lookahead"] + COMMON), False),
-    System("agentrt", "agentrt.launch_server", tuple(COMMON), True, tool_hints=True),
+    System("agentrt", "agentrt.launch_server", tuple(AGENTRT + COMMON), True, tool_hints=True),
 )}
 
-BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(COMMON), False, tool_hints=True,
-                agentrt_session=True)
+BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
+                tool_hints=True, agentrt_session=True)
