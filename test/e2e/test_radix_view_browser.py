@@ -51,9 +51,27 @@ def wait_for(browser, css, timeout=20):
         lambda d: d.find_elements(By.CSS_SELECTOR, css), f"{css} did not appear")[0]
 
 
-def row_of(browser, css):
-    """The drawn row (node) holding the element that matches ``css``."""
-    return wait_for(browser, css).find_element(By.XPATH, "./ancestor::div[contains(@class,'row')]")
+# The page redraws the tree on every refresh, so a row is read (or clicked) in one script run:
+# elements found by one WebDriver call may be gone by the next.
+ROW_JS = """
+const hit = document.querySelector(arguments[0]);
+const row = hit && hit.closest('.row');
+if (!row) return null;
+if (arguments[1]) row.click();
+return {id: row.dataset.id, classes: row.className, text: row.innerText,
+        hit: hit.innerText, node: row.querySelector('.node').className,
+        has: arguments[2].map((css) => !!row.querySelector(css))};
+"""
+
+
+def row(browser, css, click=False, has=(), timeout=20):
+    """The row (drawn node) holding ``css``: its id, classes, text, whether it holds ``has``."""
+    return WebDriverWait(browser, timeout).until(
+        lambda d: d.execute_script(ROW_JS, css, click, list(has)), f"{css} did not appear")
+
+
+def text_of(browser, element_id):
+    return browser.execute_script(f"return document.getElementById('{element_id}').innerText")
 
 
 def test_live_branch_head_commit_and_match(url, browser):
@@ -67,43 +85,42 @@ def test_live_branch_head_commit_and_match(url, browser):
     assert post(url, f"/agentrt/sessions/{SESSION}/pin", {"tool": "bash", "ttl_s": 60})["pinned"]
 
     browser.get(url + "/agentrt/radix/view?refresh_ms=500")
-    ready = wait_for(browser, f'#tree [data-branch="{bid}"][data-state="ready"]')
-    assert ready.text.split() == ["⎇", bid, "ready"]
-    head_row = row_of(browser, f'#tree [data-head="{SESSION}"]')
-    assert head_row.find_elements(By.CSS_SELECTOR, f'[data-pin="{SESSION}"]')
-    assert "state-protected" in head_row.find_element(By.CSS_SELECTOR, ".node").get_attribute(
-        "class")
-    branch_row = row_of(browser, f'#tree [data-branch="{bid}"]')
-    assert "lineage-transformed" in branch_row.find_element(
-        By.CSS_SELECTOR, ".node").get_attribute("class")
-    assert browser.find_element(By.ID, "error").text == ""
+    ready = row(browser, f'#tree [data-branch="{bid}"][data-state="ready"]')
+    assert ready["hit"].split() == ["⎇", bid, "ready"]
+    assert "lineage-transformed" in ready["node"] and "state-protected" in ready["node"]
+    head = row(browser, f'#tree [data-head="{SESSION}"]', has=[f'[data-pin="{SESSION}"]'])
+    assert head["has"] == [True] and "state-protected" in head["node"]
+    assert "lineage-original" in head["node"]
+    assert text_of(browser, "error") == ""
 
-    node_id = branch_row.get_attribute("data-id")
-    branch_row.click()
-    WebDriverWait(browser, 10).until(
-        lambda d: f"branch {bid}" in d.find_element(By.ID, "details").text)
+    row(browser, f'#tree [data-branch="{bid}"]', click=True)
+    WebDriverWait(browser, 10).until(lambda d: f"branch {bid}" in text_of(d, "details"))
+    browser.find_element(By.ID, "zoom-in").click()
+    browser.find_element(By.ID, "zoom-in").click()
     browser.execute_script("window.__sameDocument = true")
-    renders = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-renders"))
+    renders = int(browser.execute_script("return document.body.dataset.renders"))
 
     post(url, f"/agentrt/sessions/{SESSION}/branches/{bid}/commit")
-    committed = wait_for(browser, f'#tree [data-branch="{bid}"][data-state="committed"]')
-    assert committed.text.split() == ["⎇", bid, "committed"]
+    committed = row(browser, f'#tree [data-branch="{bid}"][data-state="committed"]',
+                    has=[f'[data-head="{SESSION}"]'])
+    assert committed["hit"].split() == ["⎇", bid, "committed"]
+    assert committed["has"] == [True]                                      # the head moved
+    assert committed["id"] == ready["id"] and "selected" in committed["classes"]  # selection kept
     assert browser.execute_script("return window.__sameDocument") is True   # refreshed in place
-    assert int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-renders")) > renders
-    row = row_of(browser, f'#tree [data-branch="{bid}"]')
-    assert row.find_elements(By.CSS_SELECTOR, f'[data-head="{SESSION}"]')   # the head moved
-    assert row.get_attribute("data-id") == node_id and "selected" in row.get_attribute("class")
+    assert int(browser.execute_script("return document.body.dataset.renders")) > renders
+    assert text_of(browser, "zoom-level") == "156%"                           # zoom kept
+    assert "scale(1.5625)" in browser.execute_script(
+        "return document.getElementById('tree').style.transform")
     WebDriverWait(browser, 10).until(
-        lambda d: "ready → committed (commit)" in d.find_element(By.ID, "details").text)
-    assert f"{bid} committed" in browser.find_element(By.CSS_SELECTOR,
-                                                      f'[data-session="{SESSION}"]').text
+        lambda d: "ready → committed (commit)" in text_of(d, "details"))
+    assert f"{bid} committed" in browser.execute_script(
+        f"return document.querySelector('[data-session=\"{SESSION}\"]').innerText")
 
-    box = browser.find_element(By.ID, "match")
-    box.send_keys(",".join(map(str, SYSTEM + SUMMARY + [999])))
+    browser.find_element(By.ID, "match").send_keys(",".join(map(str, SYSTEM + SUMMARY + [999])))
     browser.find_element(By.ID, "match-go").click()
-    matched = wait_for(browser, "#tree .row.matched")
-    assert matched.get_attribute("data-id") == node_id
-    assert f"match {len(SYSTEM + SUMMARY)} tok" in matched.text
+    matched = row(browser, "#tree .row.matched .node")
+    assert matched["id"] == ready["id"]
+    assert f"match {len(SYSTEM + SUMMARY)} tok" in matched["text"]
 
 
 def test_ten_thousand_node_snapshot_renders_within_bound(url, browser):
