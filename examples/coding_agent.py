@@ -39,7 +39,8 @@ NOTE = "Write one short sentence about what this tool result shows."
 
 
 @sgl.function
-def coding_agent(s, task: str, symbol: str, repo: str, max_steps: int, max_tokens: int):
+def coding_agent(s, task: str, symbol: str, repo: str, max_steps: int, max_tokens: int,
+                 where: str = "python/agentrt/lookahead test/unit"):
     list_files, read_file, grep, run_tests = make_tools(Path(repo))
     s += sgl.system(SYSTEM)
     s += sgl.user(task)
@@ -53,13 +54,14 @@ def coding_agent(s, task: str, symbol: str, repo: str, max_steps: int, max_token
 
     step(1, tool_call_text("list_files", path="."), list_files(path="."))
     if max_steps >= 2:
-        step(2, tool_call_text("grep", pattern=symbol), grep(pattern=symbol))
+        step(2, tool_call_text("grep", pattern=symbol, path=where),
+             grep(pattern=symbol, path=where))
         hits = [p for p in files_in(s.messages()[-3]["content"]) if p.endswith(".py")]
         sources = [p for p in hits if not p.startswith("test")] or ["README.md"]
         tests = [p for p in hits if p.startswith("test/unit")]
         if max_steps >= 3:
             s += sgl.user("Which file should be read first?")
-            s += sgl.assistant(sgl.select("source", choices=sources[:6]))
+            s += sgl.assistant(sgl.select("source", choices=sources[:8]))
             step(3, tool_call_text("read_file", path=s["source"]),
                  read_file(path=s["source"]))
         if max_steps >= 4 and tests:
@@ -83,6 +85,8 @@ def main(argv=None) -> int:
     parser.add_argument("--task", default="Find where ContextBudget is defined and check that "
                                           "the strategy tests pass.")
     parser.add_argument("--symbol", default="ContextBudget")
+    parser.add_argument("--where", default="python/agentrt/lookahead test/unit",
+                        help="pathspecs the agent greps in")
     parser.add_argument("--policy", choices=("summarize", "offload"), default="summarize")
     parser.add_argument("--budget-tokens", type=int, default=1800,
                         help="context budget: preparation starts at 60%%, commit at 80%%")
@@ -99,7 +103,8 @@ def main(argv=None) -> int:
                               lookahead=not args.no_lookahead)
     try:
         state = agent.run(task=args.task, symbol=args.symbol, repo=str(args.repo),
-                          max_steps=args.max_steps, max_tokens=args.max_tokens, backend=backend)
+                          max_steps=args.max_steps, max_tokens=args.max_tokens, where=args.where,
+                          backend=backend)
         if state.error() is not None:
             print(f"coding_agent: error: {state.error()}", file=sys.stderr)
             return 1

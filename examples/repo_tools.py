@@ -8,7 +8,7 @@ from agentrt import frontend
 from agentrt.demo import tools as demo_tools
 
 
-def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 20):
+def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 40):
     repo = Path(repo).resolve()
 
     @frontend.tool
@@ -24,7 +24,8 @@ def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 20):
 
     @frontend.tool
     def grep(pattern: str, path: str = ".") -> str:
-        out = subprocess.run(["git", "grep", "-n", "-F", pattern, "--", path], cwd=repo,
+        """``git grep`` for a fixed string; ``path``: one or more pathspecs, space-separated."""
+        out = subprocess.run(["git", "grep", "-n", "-F", pattern, "--", *path.split()], cwd=repo,
                              capture_output=True, text=True, timeout=30, check=False)
         if out.returncode not in (0, 1):
             raise RuntimeError(out.stderr.strip() or "git grep failed")
