@@ -14,7 +14,8 @@ final answer. The context policy is declared once, on the program, without touch
 ``--policy summarize`` (older turns become a background summary) or ``offload`` (big tool
 outputs go to files; a reference stays). With lookahead (the default) the transformation is
 prepared while tools run and committed by pointer; ``--no-lookahead`` applies it synchronously
-at the commit turn. The script prints every model call (prompt, cached tokens, TTFT, commits),
+at the commit turn. Local tools are instant, so each waits ``--tool-latency-ms`` (500) standing
+in for a real tool's run time. The script prints every model call (prompt, cached tokens, TTFT, commits),
 every tool call, and the commit outcomes.
 """
 import argparse
@@ -40,8 +41,9 @@ NOTE = "Write one short sentence about what this tool result shows."
 
 @sgl.function
 def coding_agent(s, task: str, symbol: str, repo: str, max_steps: int, max_tokens: int,
-                 where: str = "python/agentrt/lookahead test/unit"):
-    list_files, read_file, grep, run_tests = make_tools(Path(repo))
+                 where: str = "python/agentrt/lookahead test/unit",
+                 tool_latency_s: float = 0.0):
+    list_files, read_file, grep, run_tests = make_tools(Path(repo), latency_s=tool_latency_s)
     s += sgl.system(SYSTEM)
     s += sgl.user(task)
 
@@ -88,10 +90,13 @@ def main(argv=None) -> int:
     parser.add_argument("--where", default="python/agentrt/lookahead test/unit",
                         help="pathspecs the agent greps in")
     parser.add_argument("--policy", choices=("summarize", "offload"), default="summarize")
-    parser.add_argument("--budget-tokens", type=int, default=1800,
+    parser.add_argument("--budget-tokens", type=int, default=1400,
                         help="context budget: preparation starts at 60%%, commit at 80%%")
     parser.add_argument("--max-steps", type=int, default=4, help="tool steps (1-4)")
     parser.add_argument("--max-tokens", type=int, default=32, help="tokens per model answer")
+    parser.add_argument("--tool-latency-ms", type=float, default=500,
+                        help="stand-in for a real tool's run time after each (instant) local "
+                             "tool call")
     parser.add_argument("--no-lookahead", action="store_true",
                         help="apply the policy synchronously (the baseline)")
     args = parser.parse_args(argv)
@@ -104,7 +109,7 @@ def main(argv=None) -> int:
     try:
         state = agent.run(task=args.task, symbol=args.symbol, repo=str(args.repo),
                           max_steps=args.max_steps, max_tokens=args.max_tokens, where=args.where,
-                          backend=backend)
+                          tool_latency_s=args.tool_latency_ms / 1000, backend=backend)
         if state.error() is not None:
             print(f"coding_agent: error: {state.error()}", file=sys.stderr)
             return 1

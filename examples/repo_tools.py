@@ -2,27 +2,41 @@
 tests. Each is an ``@frontend.tool``: calling it gives a ToolCall to ``s += ...`` in a program."""
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from agentrt import frontend
 from agentrt.demo import tools as demo_tools
 
 
-def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 40):
+def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 40,
+               latency_s: float = 0.0):
+    """``latency_s``: local tools answer in milliseconds; real agents' tools take seconds. Each
+    tool waits this long after its work, standing in for a real tool's run time (the time in
+    which the lookahead prepares in the background)."""
     repo = Path(repo).resolve()
 
-    @frontend.tool
+    def tool(fn):
+        def timed(**kwargs):
+            try:
+                return fn(**kwargs)
+            finally:
+                time.sleep(latency_s)
+        timed.__name__ = fn.__name__
+        return frontend.tool(timed)
+
+    @tool
     def list_files(path: str = ".") -> str:
         files = [f for f in demo_tools.list_files(repo, limit=10_000) if f.startswith(
             "" if path in (".", "") else path.rstrip("/") + "/")]
         more = f"\n... {len(files) - list_limit} more" if len(files) > list_limit else ""
         return "\n".join(files[:list_limit]) + more
 
-    @frontend.tool
+    @tool
     def read_file(path: str, max_chars: int = 1500) -> str:
         return demo_tools.read_file(repo, path, max_chars=max_chars)
 
-    @frontend.tool
+    @tool
     def grep(pattern: str, path: str = ".") -> str:
         """``git grep`` for a fixed string; ``path``: one or more pathspecs, space-separated."""
         out = subprocess.run(["git", "grep", "-n", "-F", pattern, "--", *path.split()], cwd=repo,
@@ -33,7 +47,7 @@ def make_tools(repo: Path, list_limit: int = 80, grep_limit: int = 40):
         more = f"\n... {len(lines) - grep_limit} more" if len(lines) > grep_limit else ""
         return "\n".join(line[:160] for line in lines[:grep_limit]) + more or "(no match)"
 
-    @frontend.tool
+    @tool
     def run_tests(path: str) -> str:
         target = (repo / path).resolve()
         if repo not in target.parents or not target.is_file():
