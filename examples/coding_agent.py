@@ -15,8 +15,8 @@ final answer. The context policy is declared once, on the program, without touch
 outputs go to files; a reference stays). With lookahead (the default) the transformation is
 prepared while tools run and committed by pointer; ``--no-lookahead`` applies it synchronously
 at the commit turn. Local tools are instant, so each waits ``--tool-latency-ms`` (500) standing
-in for a real tool's run time. The script prints every model call (prompt, cached tokens, TTFT, commits),
-every tool call, and the commit outcomes.
+in for a real tool's run time. The script prints every model call (prompt, cached tokens, TTFT,
+commits), every tool call, and the commit outcomes.
 """
 import argparse
 import sys

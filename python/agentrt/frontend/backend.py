@@ -110,7 +110,7 @@ class AgentrtBackend(RuntimeEndpoint):
             self.loop.close()
         super().shutdown()
 
-    # --- requests -----------------------------------------------------------------------------------
+    # --- requests ---------------------------------------------------------------------------
     def _add_images(self, s, data):
         """Overrides RuntimeEndpoint._add_images, which every request of a program passes through
         right before it is sent: the tags go on here."""

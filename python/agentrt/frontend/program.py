@@ -1,7 +1,8 @@
 """``AgentProgram``: one run of an ``@frontend.function`` program against an agentrt server.
 
 It owns the run's session (opened when the run starts, or by the runtime at the first
-boundary with the context's tokens; closed when the run ends: no KV is left behind), its LookaheadRuntime (when the program declared a context policy) and its report. The
+boundary with the context's tokens; closed when the run ends: no KV is left behind), its
+LookaheadRuntime (when the program declared a context policy) and its report. The
 backend calls it around every model call of the program's main state; the program state calls
 it around tool calls:
 

@@ -16,7 +16,8 @@ class ProgramClient(AgentrtClient):
         super().__init__(base_url, timeout_s)
         self.template = template
 
-    async def tokenize(self, messages: list[dict], add_generation_prompt: bool = False) -> list[int]:
+    async def tokenize(self, messages: list[dict],
+                       add_generation_prompt: bool = False) -> list[int]:
         """Overrides AgentrtClient.tokenize: the frontend template's rendering, tokenized."""
         text = render(messages, self.template)
         if add_generation_prompt:
