@@ -209,16 +209,21 @@ def test_a_server_error_raises_a_program_error_and_closes_the_session(url, backe
 
 
 def test_a_session_lost_mid_program_is_not_fatal(url, backend):
+    lost = {}
+
     @frontend.function(strategy=ClearToolResults(ContextBudget(100), keep_last=0))
     def forgetful(s):
         s += sgl.system("You review the repository code.")
         s += sgl.user("please answer question")
         s += sgl.assistant(sgl.gen("a", max_tokens=2, temperature=0))
-        requests.delete(f"{url}/agentrt/sessions/{frontend.report(s).session_id}", timeout=60)
+        assert isinstance(s["a"], str)     # the session is open now; the server forgets it
+        lost["status"] = requests.delete(f"{url}/agentrt/sessions/"
+                                         f"{frontend.report(s).session_id}", timeout=60).status_code
         s += frontend.tool_call("read", read_chunk, {"i": 1})
         s += sgl.assistant(sgl.gen("b", max_tokens=2, temperature=0))
 
     state = forgetful.run(backend=backend)
+    assert lost["status"] == 200
     assert state.error() is None and isinstance(state["b"], str)
     report = frontend.report(state)
     assert any("pin for read" in n and "404" in n for n in report.notes), report.notes
