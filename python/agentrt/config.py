@@ -42,8 +42,9 @@ class AgentrtConfig:
         True, "Serve with LookaheadRadixCache (--radix-cache-backend agentrt_lookahead) and the "
               "/agentrt/sessions API.")
     lookahead_budget_fraction: float = _flag(
-        0.25, "Fraction of the KV pool that prepared branches and pins may hold locked; past it "
-              "the oldest lookahead work is abandoned.")
+        0.5, "Fraction of the KV pool that prepared branches may hold beyond what the sessions' "
+             "own contexts and pins hold; past it the oldest branch is abandoned (KV pressure "
+             "abandons branches before any foreground request waits, whatever the budget).")
     commit_pin_ttl_s: float = _flag(
         30.0, "After a commit, keep the committed branch pinned this long for the commit request.")
     tool_ttl_default_s: float = _flag(

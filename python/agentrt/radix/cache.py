@@ -281,11 +281,30 @@ class LookaheadRadixCache(RadixCache):
         found = [(f"branch {b.id}", b.node) for b in self.book.live_branches() if b.node]
         return found + [(f"pin {p.session_id}", p.node) for p in self.pins.values()]
 
+    def _foreground_node_ids(self) -> set:
+        """Ids of the nodes on a session's current context or a pin: foreground state, held
+        whether or not lookahead runs."""
+        ends = [p.node for p in self.pins.values()]
+        for session in self.book.sessions.values():
+            key = self._key(session.context)
+            if len(key):
+                ends.append(self.match_prefix(MatchPrefixParams(key=key)).last_device_node)
+        ids = set()
+        for node in ends:
+            while node is not None and node is not self.root_node and node.id not in ids:
+                ids.add(node.id)
+                node = node.parent
+        return ids
+
     def held_tokens(self) -> int:
-        """Tokens on the union of the paths that branches and pins hold locked."""
-        seen, total = set(), 0
-        for _, node in self.holders():
-            while node is not self.root_node and node.id not in seen:
+        """Tokens that only lookahead holds: the union of the paths prepared branches hold
+        locked, less the nodes a session's current context or a pin covers (the budget caps what
+        lookahead adds to the foreground's memory, not the shared prefixes)."""
+        seen = self._foreground_node_ids()
+        total = 0
+        for b in self.book.live_branches():
+            node = b.node
+            while node is not None and node is not self.root_node and node.id not in seen:
                 seen.add(node.id)
                 total += len(node.key)
                 node = node.parent

@@ -53,7 +53,7 @@ SCHEDULER_METRICS = (  # (json path, metric name, type, help)
      "Branch preparations promoted because a commit waited on them"),
     (("pinned_tokens",), "agentrt_pinned_tokens", "gauge", "Tokens held by TTL / commit pins"),
     (("held_by_lookahead",), "agentrt_lookahead_held_tokens", "gauge",
-     "Tokens locked by prepared branches and pins"),
+     "Tokens only prepared branches hold (beyond the sessions' own contexts and pins)"),
     (("stats", "last_step_ms"), "agentrt_last_step_ms", "gauge", "Last scheduler step time"),
 )
 

@@ -18,11 +18,16 @@ class Reference:
     @staticmethod
     def held(cache) -> int:
         ps = cache.page_size
-        paths = [b.tokens for b in cache.book.live_branches() if b.node is not None]
-        paths += [cache.book.sessions[p.session_id].context[:p.tokens]
-                  for p in cache.pins.values()]
-        pages = {tuple(t[:k * ps]) for t in paths for k in range(1, len(t) // ps + 1)}
-        return len(pages) * ps  # a tree node holds whole pages; paths share whole pages
+        def pages(paths):
+            return {tuple(t[:k * ps]) for t in paths for k in range(1, len(t) // ps + 1)}
+
+        branches = [b.tokens for b in cache.book.live_branches() if b.node is not None]
+        foreground = [s.context for s in cache.book.sessions.values()]
+        foreground += [cache.book.sessions[p.session_id].context[:p.tokens]
+                       for p in cache.pins.values()]
+        # a tree node holds whole pages; paths share whole pages; what a session's context or
+        # a pin holds is foreground state, not lookahead's
+        return len(pages(branches) - pages(foreground)) * ps
 
 
 def aligned(n, ps):

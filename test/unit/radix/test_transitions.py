@@ -161,7 +161,7 @@ def test_reset_abandons_everything(cache):
 
 def test_budget_abandons_oldest_work_first():
     clock = FakeClock()
-    c = make_cache(64, clock=clock, budget_tokens=6)
+    c = make_cache(64, clock=clock, budget_tokens=5)
     cache_sequence(c, [1, 2])
     for sid in ("a", "b"):
         c.open_session(sid, [1, 2])
@@ -169,9 +169,10 @@ def test_budget_abandons_oldest_work_first():
     prefill(c, old)
     clock.t += 1
     new = c.prepare("b", [1, 2, 4, 4, 4], "summary", 1)
-    prefill(c, new)          # held: [1,2] + [3,3,3] + [4,4,4] = 8 > 6 -> oldest goes
+    # held: [3,3,3] + [4,4,4] = 6 > 5 -> oldest goes ([1,2] is the sessions' own context)
+    prefill(c, new)
     assert old.state is BranchState.ABANDONED and old.history[-1].reason == "over lookahead budget"
-    assert new.state is BranchState.READY and c.held_tokens() == 5
+    assert new.state is BranchState.READY and c.held_tokens() == 3
     with pytest.raises(LookaheadError) as err:
         c.prepare("a", [1, 2] + [5] * 10, "window", 1)
     assert err.value.status == 413

@@ -30,7 +30,7 @@ def test_snapshot_tags_branch_head_and_pin():
     assert snap["sessions"][0]["head"] == by_tokens[(3, 4)]["id"]
     assert snap["branches"][0]["state"] == "ready"
     assert snap["pins"][0]["ttl_remaining_s"] == 5.0
-    assert snap["sizes"]["held_by_lookahead"] == 5
+    assert snap["sizes"]["held_by_lookahead"] == 1   # the branch's own (9,): the rest is s's
     text = to_text(snap)
     assert f"branch={branch.id}" in text and "head=s" in text and "pin=s" in text
 
