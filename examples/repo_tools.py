@@ -87,7 +87,9 @@ def print_report(report, title: str) -> None:
             c = report.commits[call.commit]
             mark = (f"  <- commit: {c.outcome}, {c.prepared_tokens} tokens prepared, waited "
                     f"{c.waited_s * 1000:.0f} ms")
-        print(f"{i:<5} {call.kind:<7} {call.prompt_tokens or 0:>7} {call.cached_tokens or 0:>7} "
+        prompt = "-" if call.prompt_tokens is None else call.prompt_tokens
+        cached = "-" if call.cached_tokens is None else call.cached_tokens
+        print(f"{i:<5} {call.kind:<7} {prompt:>7} {cached:>7} "
               f"{(call.ttft_s or 0) * 1000:>6.0f}ms{mark}")
         print(f"      > {' '.join((call.output or '').split())[:100]}")
     for t in report.tools:

@@ -9,8 +9,9 @@ The coordinator lists the repository, then, for each file it picks, calls a tool
 second frontend program, the sub-agent: it reads the file in its *own* session and context and
 answers in two sentences; only that answer enters the coordinator's context. Sub-agent programs
 run one after another, each with its own session, closed when it returns. The coordinator
-declares its context policy once (``ClearToolResults``: keep the last review, clear older tool
-outputs such as the long file list), prepared with lookahead while the sub-agents run; the
+declares its context policy once (``ClearToolResults``: the tool outputs of the snapshot taken
+at the soft threshold, such as the long file list, are cleared; reviews that came later stay),
+prepared with lookahead while the sub-agents run; the
 script prints both programs' model calls, tool calls (with their run times, which the server
 uses to size its KV pins), the commit outcomes, and checks that no session is left open.
 """
@@ -80,7 +81,7 @@ def main(argv=None) -> int:
         return state["review"].strip()
 
     agent = frontend.function(coordinator, strategy=ClearToolResults(
-        ContextBudget(args.budget_tokens), keep_last=1), lookahead=not args.no_lookahead)
+        ContextBudget(args.budget_tokens), keep_last=0), lookahead=not args.no_lookahead)
     try:
         state = agent.run(repo=str(args.repo), picks=list(PICKS[:args.max_steps]),
                           max_tokens=args.max_tokens, reviewer=delegate_review, backend=backend)
