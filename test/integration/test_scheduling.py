@@ -61,13 +61,13 @@ def test_background_finishes_while_foreground_is_served(url):
     assert stats["bg_chunks"] - before["bg_chunks"] >= 12
     # background yielded to the foreground turns: held back while they prefilled or decoded
     def yielded(st):
-        return st["bg_parked"] + sum(n for reason, n in st["bg_denied_reasons"].items()
+        return st["bg_throttled"] + sum(n for reason, n in st["bg_denied_reasons"].items()
                                      if reason.startswith("foreground"))
     assert yielded(stats) > yielded(before), stats
     metrics = requests.get(f"{url}/agentrt/metrics", timeout=30).text
     assert 'agentrt_ttft_seconds_count{cls="fg"}' in metrics
     assert "agentrt_bg_tokens_prefilled_total" in metrics
-    assert "agentrt_bg_preempted_total" in metrics and "agentrt_bg_parked_total" in metrics
+    assert "agentrt_bg_preempted_total" in metrics and "agentrt_bg_throttled_total" in metrics
     for s in sessions:
         requests.delete(f"{url}/agentrt/sessions/{s}", timeout=30)
     assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
@@ -83,7 +83,7 @@ def test_promote_marks_unfinished_preparation(url):
 
 
 def test_foreground_preempts_a_chunked_background_prefill(url):
-    """A background branch prefill is mid-chunk and parked while a foreground request decodes;
+    """A background branch prefill is mid-chunk (minimum chunks) while a foreground request decodes;
     a long foreground prompt that must itself be chunked arrives: SGLang tracks one chunked
     request at a time, so the background prefill is preempted (aborted, its branch abandoned,
     its KV freed) and the foreground prompt is served."""
@@ -108,7 +108,7 @@ def test_foreground_preempts_a_chunked_background_prefill(url):
         assert decoding.result().status_code == 200
     assert long_prompt.status_code == 200, long_prompt.text
     stats = requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]
-    assert stats["bg_parked"] > base["bg_parked"]
+    assert stats["bg_throttled"] > base["bg_throttled"]
     assert stats["bg_preempted"] == base["bg_preempted"] + 1
     deadline = time.monotonic() + 30
     while True:

@@ -92,13 +92,13 @@ def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
         Admission(True, 500, "admitted")
 
 
-def test_chunked_background_parks_while_foreground_decodes():
+def test_chunked_background_shrinks_to_the_minimum_while_foreground_decodes():
     assert continue_background(SNAP, BgPolicy()) == Admission(True, 512, "admitted")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy()) == \
-        Admission(False, 0, "foreground decoding")
+        Admission(True, 64, "yielding: foreground decoding")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy(), aged=True) == \
         Admission(True, 512, "admitted")
-    # KV pressure never parks a chunk (parking frees nothing; preemption does)
+    # KV pressure does not shrink a running chunk (that frees nothing; preemption does)
     assert continue_background(SNAP._replace(kv_used=9900), BgPolicy()).admit is True
     assert continue_background(SNAP._replace(fg_waiting=3), BgPolicy()) == \
         Admission(True, 128, "admitted")

@@ -50,7 +50,7 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
     Seam("sglang.srt.managers.scheduler:Scheduler.run_batch", "observed step time"),
     Seam("sglang.srt.managers.scheduler:Scheduler.get_new_batch_prefill",
-         "parked background chunks, preemption of background prefill"),
+         "preemption of background prefill"),
     Seam("sglang.srt.managers.scheduler:Scheduler.abort_request",
          "preempting a chunked background prefill"),
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),

@@ -14,7 +14,10 @@ scheduler forms a prefill batch and asks:
   not share a step with foreground work: it is held while a foreground request is prefilling in
   the same batch or decoding, unless a TBT SLO leaves room for a chunk next to the decode step.
 - ``continue_background``: the same question for the background request SGLang is already
-  chunking: its next chunk, or parked for this step (it keeps its KV and resumes later).
+  chunking: its next chunk, the minimum chunk while it yields. (It is never parked: SGLang
+  counts a chunk in flight for its chunked request whenever a batch forms, and a request that
+  sat a batch out never got that count back, was never finished and leaked its KV, as a 4-agent
+  benchmark run showed.)
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
@@ -202,15 +205,16 @@ def admit_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) -> Ad
 
 
 def continue_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) -> Admission:
-    """The next chunk of the background request SGLang is chunking; ``admit=False`` parks it
-    for this step (it keeps the KV it has). KV pressure never parks it: parking frees nothing,
-    ``should_preempt`` does."""
+    """The next chunk of the background request SGLang is chunking. While it yields to
+    foreground work it gets the minimum chunk (``max_tokens`` then says so in ``reason``); KV
+    pressure does not shrink it: a smaller chunk frees nothing, ``should_preempt`` does."""
     chunk = _chunk(snap, policy)
     yielded = None if aged else _yield(snap, policy, chunk)
-    if yielded is not None:
-        return yielded if not yielded.admit else yielded._replace(
-            max_tokens=min(chunk, yielded.max_tokens))
-    return Admission(True, chunk, "admitted")
+    if yielded is None:
+        return Admission(True, chunk, "admitted")
+    if yielded.admit:
+        return yielded._replace(max_tokens=min(chunk, yielded.max_tokens))
+    return Admission(True, policy.min_chunk_tokens, f"yielding: {yielded.reason}")
 
 
 def should_preempt(fg_blocked_on_kv: bool, bg_chunked: bool, bg_promoted: bool,

@@ -8,7 +8,7 @@ Hooks (installed by plugin.py in the scheduler process):
   caps its prefill chunk. A denied background request stops the batch's admission (everything
   after it in the queue is background too). Its ``add_chunked_req`` asks
   ``scheduler.continue_background`` for the background request SGLang is chunking: the next
-  chunk, or parked for this step (SGLang's own early return for a chunk that cannot run).
+  chunk, the minimum one while it yields to foreground work.
 - AROUND ``Scheduler.get_new_batch_prefill``: preempts (aborts through SGLang's chunked-abort
   path) a chunked background prefill when a foreground request found no KV room or could not be
   chunked beside it (``scheduler.should_preempt``).
@@ -169,15 +169,13 @@ def lookahead_adder(base: type) -> type:
 
         def add_chunked_req(self, req):
             """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
-            gets its next (possibly smaller) chunk, or is parked for this step while foreground
-            requests decode (SGLang's own early return for a chunk that cannot run)."""
+            gets its next chunk, the minimum one while foreground requests decode."""
             if req_class(req, self.tree_cache) is not ReqClass.BACKGROUND:
                 return super().add_chunked_req(req)
             decision = continue_background(self._snapshot(), _State.policy,
                                            aged(req, _State.policy))
-            if not decision.admit:
-                STATS.bg_parked += 1
-                return req
+            if decision.reason.startswith("yielding"):
+                STATS.bg_throttled += 1
             return self._with_chunk_cap(req, decision.max_tokens,
                                         lambda: super(LookaheadPrefillAdder, self)
                                         .add_chunked_req(req))
@@ -208,8 +206,7 @@ def boost_promoted(scheduler) -> int:
 
 def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
     """AROUND hook on Scheduler.get_new_batch_prefill: preempts the chunked background prefill
-    when a foreground request of this batch found no room. (A parked chunk needs no
-    bookkeeping: SGLang's in-flight chunk count settles by itself; a test checks no KV leaks.)"""
+    when a foreground request of this batch found no room or could not be chunked beside it."""
     _State.fg_blocked = False
     result = original(scheduler, *args, **kwargs)
     chunked = getattr(scheduler, "chunked_req", None)

@@ -18,7 +18,7 @@ class SchedulerStats:
         self.last_step_ms = 0.0
         self.decode_step_ms = 0.0        # last decode step
         self.prefill_ms_per_token = 0.0  # moving average over prefill steps
-        self.bg_parked = 0               # steps a chunked background request sat out
+        self.bg_throttled = 0            # minimum-size chunks while yielding to foreground
         self.bg_preempted = 0            # background prefills aborted to free KV for foreground
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
 
@@ -48,7 +48,7 @@ class SchedulerStats:
                 "bg_chunks": self.bg_chunks,
                 "bg_denied": self.bg_denied, "bg_denied_reasons": dict(self.denied_reasons),
                 "promoted_commits": self.promoted, "reorders": self.reorders,
-                "bg_parked": self.bg_parked, "bg_preempted": self.bg_preempted,
+                "bg_throttled": self.bg_throttled, "bg_preempted": self.bg_preempted,
                 "fg_kv_blocked": self.fg_kv_blocked, "steps": self.steps,
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
