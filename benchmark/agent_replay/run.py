@@ -152,7 +152,7 @@ def server_stats(url: str) -> dict:
         return {}
     stats = resp.json().get("stats", {})
     return {"background_tokens": stats.get("bg_tokens_prefilled"),
-            "bg_preempted": stats.get("bg_preempted"), "bg_parked": stats.get("bg_parked"),
+            "bg_preempted": stats.get("bg_preempted"), "bg_throttled": stats.get("bg_throttled"),
             "bg_denied": stats.get("bg_denied")}
 
 
