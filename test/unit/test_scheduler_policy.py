@@ -3,7 +3,7 @@ import pytest
 
 from agentrt.server.scheduler import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
                                       admit_background, continue_background, order_waiting,
-                                      shadow_price, should_preempt)
+                                      promoted_chunk, shadow_price, should_preempt)
 
 FG, BG, PR = ReqClass.FOREGROUND, ReqClass.BACKGROUND, ReqClass.PROMOTED
 SNAP = Snapshot(now_s=100.0, kv_used=1000, kv_total=10000, fg_waiting=0, bg_running=0)
@@ -125,6 +125,14 @@ def test_chunk_is_sized_to_a_time_bound():
         Admission(True, 64, "admitted")                   # never under the minimum chunk
     assert admit_background(slow, BgPolicy(max_chunk_ms=0)) == Admission(True, 512, "admitted")
     assert continue_background(slow, BgPolicy()) == Admission(True, 100, "admitted")
+
+
+def test_promoted_preparation_goes_in_time_bounded_chunks():
+    assert promoted_chunk(SNAP, BgPolicy()) is None                 # no per-token estimate yet
+    timed = SNAP._replace(prefill_ms_per_token=2.0)                 # 250 ms / 2 ms = 125
+    assert promoted_chunk(timed, BgPolicy()) == 125
+    assert promoted_chunk(timed._replace(prefill_ms_per_token=50.0), BgPolicy()) == 64
+    assert promoted_chunk(timed, BgPolicy(max_chunk_ms=0)) is None
 
 
 def test_policy_validation():

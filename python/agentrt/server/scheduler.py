@@ -217,6 +217,15 @@ def continue_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) ->
     return Admission(True, policy.min_chunk_tokens, f"yielding: {yielded.reason}")
 
 
+def promoted_chunk(snap: Snapshot, policy: BgPolicy) -> int | None:
+    """The chunk cap of a promoted preparation (a commit waits on it: it goes first, but in
+    chunks of ``max_chunk_ms`` so foreground decoding keeps stepping between them); None: no
+    cap (no estimate of the prefill time per token yet, or the bound is off)."""
+    if policy.max_chunk_ms <= 0 or snap.prefill_ms_per_token <= 0:
+        return None
+    return max(policy.min_chunk_tokens, int(policy.max_chunk_ms / snap.prefill_ms_per_token))
+
+
 def should_preempt(fg_blocked_on_kv: bool, bg_chunked: bool, bg_promoted: bool,
                    bg_aged: bool) -> bool:
     """Abort the chunked background prefill: a foreground request did not fit in KV, and the

@@ -23,7 +23,8 @@ from functools import lru_cache
 from agentrt.radix.cache import parse_prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
-                                      continue_background, order_waiting, should_preempt)
+                                      continue_background, order_waiting, promoted_chunk,
+                                      should_preempt)
 from agentrt.server.scheduler_stats import STATS
 
 
@@ -145,10 +146,19 @@ def lookahead_adder(base: type) -> type:
             """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
             second chunked request in one batch."""
             chunking = self._chunking(args, kwargs)
-            if req_class(req, self.tree_cache) is not ReqClass.BACKGROUND:
-                if chunking and self._would_chunk(req, self.rem_chunk_tokens):
+            cls = req_class(req, self.tree_cache)
+            if cls is not ReqClass.BACKGROUND:
+                cap = promoted_chunk(self._snapshot(), _State.policy) \
+                    if cls is ReqClass.PROMOTED else None
+                limit = self.rem_chunk_tokens if cap is None or self.rem_chunk_tokens is None \
+                    else min(cap, self.rem_chunk_tokens)
+                if chunking and self._would_chunk(req, limit):
                     _State.fg_blocked = True   # waits for the chunked request (or preempts it)
                     return AddReqResult.OTHER
+                if cap is not None:
+                    return self._with_chunk_cap(req, cap, lambda: super(LookaheadPrefillAdder,
+                                                                         self)
+                                                .add_one_req(req, *args, **kwargs))
                 result = super().add_one_req(req, *args, **kwargs)
                 if result == AddReqResult.NO_TOKEN:
                     _State.fg_blocked = True
@@ -170,7 +180,14 @@ def lookahead_adder(base: type) -> type:
         def add_chunked_req(self, req):
             """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
             gets its next chunk, the minimum one while foreground requests decode."""
-            if req_class(req, self.tree_cache) is not ReqClass.BACKGROUND:
+            cls = req_class(req, self.tree_cache)
+            if cls is ReqClass.PROMOTED:
+                cap = promoted_chunk(self._snapshot(), _State.policy)
+                if cap is not None:
+                    return self._with_chunk_cap(req, cap, lambda: super(LookaheadPrefillAdder,
+                                                                         self)
+                                                .add_chunked_req(req))
+            if cls is not ReqClass.BACKGROUND:
                 return super().add_chunked_req(req)
             decision = continue_background(self._snapshot(), _State.policy,
                                            aged(req, _State.policy))
