@@ -17,7 +17,6 @@ Tool durations come from Continuum's BFCL statistics (1,923 +- 2,133 ms).
 """
 import json
 import os
-import random
 import subprocess
 import sys
 import zipfile
@@ -34,7 +33,7 @@ from benchmark.agent_replay.traces.scaling import (
     fit_agent,
     to_steps,
 )
-from benchmark.agent_replay.traces.stats import context_tokens
+from benchmark.agent_replay.traces.selection import pick_agents
 from benchmark.agent_replay.workload import AgentTrace
 
 DATA = "bfcl_eval/data/"
@@ -158,18 +157,7 @@ def load(wheel: Path, n_agents: int, seed: int, count: Counter, caps: Caps = DEF
     and ``min_tokens`` tokens of context after scaling."""
     tasks, docs = read_tasks(wheel)
     outputs = run_backends(wheel, tasks)
-    order = [t for t in tasks if sum(len(c) for c in t.calls) >= caps.min_steps]
-    random.Random(seed).shuffle(order)
-    out: list[AgentTrace] = []
-    for task in order:
-        if len(out) == n_agents:
-            break
-        i = len(out)
-        trace = to_trace(task, outputs[task.id], docs, f"agent-{i}", seed * 1000 + i, caps,
-                         count, max_tool_s)
-        if trace and context_tokens(trace, count, caps) >= min_tokens:
-            out.append(trace)
-    if len(out) < n_agents:
-        raise ValueError(f"only {len(out)} BFCL tasks have >= {caps.min_steps} calls and "
-                         f">= {min_tokens} tokens after scaling; asked for {n_agents}")
-    return out
+    candidates = [t for t in tasks if sum(len(c) for c in t.calls) >= caps.min_steps]
+    return pick_agents(candidates, lambda task, agent_id, trace_seed: to_trace(
+        task, outputs[task.id], docs, agent_id, trace_seed, caps, count, max_tool_s),
+        n_agents, seed, count, caps, min_tokens, "BFCL tasks")

@@ -14,7 +14,6 @@ a call that got no output before the next reply is skipped. Texts are the real o
 caps of `scaling.Caps`; tool durations come from Continuum's SWE-bench statistics.
 """
 import json
-import random
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from benchmark.agent_replay.traces.scaling import (
     fit_agent,
     to_steps,
 )
-from benchmark.agent_replay.traces.stats import context_tokens
+from benchmark.agent_replay.traces.selection import pick_agents
 from benchmark.agent_replay.workload import AgentTrace
 
 DEFAULT_SYSTEM = "You are a helpful assistant that solves the task with the tools you are given."
@@ -157,17 +156,7 @@ def load(wheel: Path, n_agents: int, seed: int, count: Counter, caps: Caps = DEF
     """``n_agents`` rollouts drawn with ``seed`` among those with at least ``caps.min_steps``
     steps and ``min_tokens`` tokens of context after scaling (so the context strategies fire)."""
     rollouts = [r for r in iter_rollouts(wheel) if len(r.steps) >= caps.min_steps]
-    random.Random(seed).shuffle(rollouts)
-    out: list[AgentTrace] = []
-    for rollout in rollouts:
-        if len(out) == n_agents:
-            break
-        i = len(out)
-        trace = to_trace(rollout, f"agent-{i}", seed * 1000 + i, caps, count, max_tool_s)
-        if trace and context_tokens(trace, count, caps) >= min_tokens:
-            out.append(trace)
-    if len(out) < n_agents:
-        raise ValueError(f"only {len(out)} nemo-gym rollouts have >= {caps.min_steps} steps and "
-                         f">= {min_tokens} tokens after scaling; asked for {n_agents}")
-    return out
+    return pick_agents(rollouts, lambda rollout, agent_id, trace_seed: to_trace(
+        rollout, agent_id, trace_seed, caps, count, max_tool_s),
+        n_agents, seed, count, caps, min_tokens, "nemo-gym rollouts")
 
