@@ -66,7 +66,7 @@ class AgentrtConfig:
         0.0, "Foreground time-between-tokens target; background chunks shrink when a step "
              "exceeds it, and may run next to foreground decoding only within it (0: none).")
     bg_max_chunk_ms: float = _flag(
-        250.0, "Background chunks are sized (from the observed prefill time per token) to take "
+        150.0, "Background chunks are sized (from the observed prefill time per token) to take "
                "at most this long: the longest a foreground arrival waits behind one (0: off).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "

@@ -88,14 +88,14 @@ def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
     assert admit_background(decoding._replace(prefill_ms_per_token=0.0),
                             BgPolicy(tbt_slo_ms=100)).admit is False
     # yielding off: a full chunk (here 250 ms / 0.5 ms per token = 500 tokens)
-    assert admit_background(decoding, BgPolicy(yield_to_foreground=False)) == \
-        Admission(True, 500, "admitted")
+    assert admit_background(decoding, BgPolicy(yield_to_foreground=False, max_chunk_ms=250)) \
+        == Admission(True, 500, "admitted")
 
 
 def test_chunked_background_shrinks_to_the_minimum_while_foreground_decodes():
     assert continue_background(SNAP, BgPolicy()) == Admission(True, 512, "admitted")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy()) == \
-        Admission(True, 64, "yielding: foreground decoding")
+        Admission(True, 16, "yielding: foreground decoding")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy(), aged=True) == \
         Admission(True, 512, "admitted")
     # KV pressure does not shrink a running chunk (that frees nothing; preemption does)
@@ -120,17 +120,19 @@ def test_preemption(blocked, chunked, promoted, aged, expected):
 
 def test_chunk_is_sized_to_a_time_bound():
     slow = SNAP._replace(prefill_ms_per_token=2.5)       # 250 ms / 2.5 ms = 100 tokens
-    assert admit_background(slow, BgPolicy()) == Admission(True, 100, "admitted")
-    assert admit_background(slow._replace(prefill_ms_per_token=10.0), BgPolicy()) == \
+    bound = BgPolicy(max_chunk_ms=250)
+    assert admit_background(slow, bound) == Admission(True, 100, "admitted")
+    assert admit_background(slow._replace(prefill_ms_per_token=10.0), bound) == \
         Admission(True, 64, "admitted")                   # never under the minimum chunk
     assert admit_background(slow, BgPolicy(max_chunk_ms=0)) == Admission(True, 512, "admitted")
-    assert continue_background(slow, BgPolicy()) == Admission(True, 100, "admitted")
+    assert continue_background(slow, bound) == Admission(True, 100, "admitted")
+    assert admit_background(slow, BgPolicy()) == Admission(True, 64, "admitted")  # 150 ms: 60
 
 
 def test_promoted_preparation_goes_in_time_bounded_chunks():
     assert promoted_chunk(SNAP, BgPolicy()) is None                 # no per-token estimate yet
-    timed = SNAP._replace(prefill_ms_per_token=2.0)                 # 250 ms / 2 ms = 125
-    assert promoted_chunk(timed, BgPolicy()) == 125
+    timed = SNAP._replace(prefill_ms_per_token=2.0)                 # 150 ms / 2 ms = 75
+    assert promoted_chunk(timed, BgPolicy()) == 75
     assert promoted_chunk(timed._replace(prefill_ms_per_token=50.0), BgPolicy()) == 64
     assert promoted_chunk(timed, BgPolicy(max_chunk_ms=0)) is None
 

@@ -50,12 +50,13 @@ class BgPolicy:
     max_in_flight: int = 2            # background requests running at once
     chunk_tokens: int = 512           # background prefill chunk
     min_chunk_tokens: int = 64
+    yield_chunk_tokens: int = 16      # a running background prefill's chunk while it yields
     backlog_shrink: int = 8           # foreground waiting >= this: chunk shrinks to the minimum
     starvation_s: float = 30.0        # background older than this is treated as foreground
     tbt_slo_ms: float = 0.0           # 0: no step-time target
     program_policy: str = "fcfs"
     yield_to_foreground: bool = True  # no background chunk next to foreground prefill / decode
-    max_chunk_ms: float = 250.0       # a chunk takes at most this long (observed ms per token):
+    max_chunk_ms: float = 150.0       # a chunk takes at most this long (observed ms per token):
                                       # the longest a foreground arrival waits behind one
 
     def __post_init__(self):
@@ -214,7 +215,7 @@ def continue_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) ->
         return Admission(True, chunk, "admitted")
     if yielded.admit:
         return yielded._replace(max_tokens=min(chunk, yielded.max_tokens))
-    return Admission(True, policy.min_chunk_tokens, f"yielding: {yielded.reason}")
+    return Admission(True, policy.yield_chunk_tokens, f"yielding: {yielded.reason}")
 
 
 def promoted_chunk(snap: Snapshot, policy: BgPolicy) -> int | None:
