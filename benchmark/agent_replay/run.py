@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import threading
 import time
 
 import httpx
@@ -174,10 +175,17 @@ def message_counter(model):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(model)
+    lock = threading.Lock()          # one tokenizer, one encode at a time
+
+    def count_now(messages):
+        with lock:
+            text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+            return len(tok.encode(text, add_special_tokens=False))
 
     async def count(messages):
-        text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
-        return len(tok.encode(text, add_special_tokens=False))
+        # off the event loop: a 6k-token encode would stall every agent's stream reader and
+        # show up as a client-side gap between tokens
+        return await asyncio.to_thread(count_now, messages)
     return count
 
 
