@@ -30,8 +30,7 @@ from benchmark.agent_replay.traces.scaling import (
     Caps,
     Counter,
     RawStep,
-    fit_agent,
-    to_steps,
+    scaled_trace,
 )
 from benchmark.agent_replay.traces.selection import pick_agents
 from benchmark.agent_replay.workload import AgentTrace
@@ -142,13 +141,9 @@ def _run_backends_locked(wheel: Path, tasks: list[Task], timeout_s: float) -> di
 
 def to_trace(task: Task, outputs: list[list[str]], docs: dict, agent_id: str, seed: int,
              caps: Caps, count: Counter, max_tool_s: float = 3.0) -> AgentTrace | None:
-    fitted = fit_agent(system_prompt(task, docs), task.turns[0], raw_steps(task, outputs),
-                       caps, count)
-    if len(fitted.steps) < caps.min_steps:
-        return None
-    tool_s = durations.draw(seed, len(fitted.steps), durations.BFCL, max_tool_s)
-    return AgentTrace(agent_id, fitted.system, fitted.task, to_steps(fitted, tool_s),
-                      source=f"bfcl:{task.id}", cuts=fitted.cuts)
+    return scaled_trace(agent_id, system_prompt(task, docs), task.turns[0],
+                        raw_steps(task, outputs), caps, count, seed, durations.BFCL, max_tool_s,
+                        f"bfcl:{task.id}")
 
 
 def load(wheel: Path, n_agents: int, seed: int, count: Counter, caps: Caps = DEFAULT,

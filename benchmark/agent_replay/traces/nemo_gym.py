@@ -25,8 +25,7 @@ from benchmark.agent_replay.traces.scaling import (
     Caps,
     Counter,
     RawStep,
-    fit_agent,
-    to_steps,
+    scaled_trace,
 )
 from benchmark.agent_replay.traces.selection import pick_agents
 from benchmark.agent_replay.workload import AgentTrace
@@ -143,12 +142,8 @@ def iter_rollouts(wheel: Path) -> Iterator[Rollout]:
 def to_trace(rollout: Rollout, agent_id: str, seed: int, caps: Caps, count: Counter,
              max_tool_s: float = 3.0) -> AgentTrace | None:
     """The rollout scaled to ``caps``; None when fewer than ``caps.min_steps`` steps remain."""
-    fitted = fit_agent(rollout.system, rollout.task, list(rollout.steps), caps, count)
-    if len(fitted.steps) < caps.min_steps:
-        return None
-    tool_s = durations.draw(seed, len(fitted.steps), durations.SWE_BENCH, max_tool_s)
-    return AgentTrace(agent_id, fitted.system, fitted.task, to_steps(fitted, tool_s),
-                      source=f"nemo_gym:{rollout.source}", cuts=fitted.cuts)
+    return scaled_trace(agent_id, rollout.system, rollout.task, list(rollout.steps), caps, count,
+                        seed, durations.SWE_BENCH, max_tool_s, f"nemo_gym:{rollout.source}")
 
 
 def load(wheel: Path, n_agents: int, seed: int, count: Counter, caps: Caps = DEFAULT,

@@ -12,7 +12,8 @@ message) fits ``agent_tokens`` is kept. Everything removed is recorded in words 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmark.agent_replay.workload import Step
+from benchmark.agent_replay.traces import durations
+from benchmark.agent_replay.workload import AgentTrace, Step
 
 Counter = Callable[[str], int]
 MARKER = "\n[... truncated]"
@@ -103,3 +104,16 @@ def fit_agent(system: str, task: str, steps: list[RawStep], caps: Caps,
 
 def to_steps(fitted: Fitted, durations: list[float]) -> tuple[Step, ...]:
     return tuple(Step(a, o, d) for (a, o), d in zip(fitted.steps, durations, strict=True))
+
+
+def scaled_trace(agent_id: str, system: str, task: str, steps: list[RawStep], caps: Caps,
+                 count: Counter, seed: int, tool_time: durations.ToolTime, max_tool_s: float,
+                 source: str) -> AgentTrace | None:
+    """A real agent fitted to ``caps``, with tool durations drawn from ``tool_time``; None when
+    fewer than ``caps.min_steps`` steps remain."""
+    fitted = fit_agent(system, task, steps, caps, count)
+    if len(fitted.steps) < caps.min_steps:
+        return None
+    tool_s = durations.draw(seed, len(fitted.steps), tool_time, max_tool_s)
+    return AgentTrace(agent_id, fitted.system, fitted.task, to_steps(fitted, tool_s),
+                      source=source, cuts=fitted.cuts)
