@@ -3,6 +3,7 @@ import pytest
 
 from agentrt.server.scheduler import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
                                       admit_background, continue_background, order_waiting,
+                                      pause_background_chunk,
                                       promoted_chunk, shadow_price, should_preempt)
 
 FG, BG, PR = ReqClass.FOREGROUND, ReqClass.BACKGROUND, ReqClass.PROMOTED
@@ -144,3 +145,28 @@ def test_policy_validation():
         BgPolicy(program_policy="random")
     with pytest.raises(ValueError):
         BgPolicy(chunk_tokens=10, min_chunk_tokens=64)
+
+
+def test_pause_background_chunk_lets_foreground_decode():
+    decoding = SNAP._replace(fg_running=2)
+    assert pause_background_chunk(decoding, BgPolicy()) is True
+    # nothing decoding, a foreground prefill waiting, aged work, yielding off: no pause
+    assert pause_background_chunk(SNAP, BgPolicy()) is False
+    assert pause_background_chunk(decoding._replace(fg_waiting=1), BgPolicy()) is False
+    assert pause_background_chunk(decoding, BgPolicy(), aged=True) is False
+    assert pause_background_chunk(decoding, BgPolicy(yield_to_foreground=False)) is False
+
+
+def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
+    after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
+    after_decode = SNAP._replace(fg_running=1, last_step_prefill=False)
+    assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is True
+    assert pause_background_chunk(after_decode, BgPolicy(), promoted=True) is False
+    # a 100 ms SLO, 20 ms decode steps, 0.5 ms/token: 160 tokens fit next to a decode step
+    slo = BgPolicy(tbt_slo_ms=100)
+    room = dict(decode_step_ms=20.0, prefill_ms_per_token=0.5)
+    assert pause_background_chunk(after_decode._replace(**room), slo) is False
+    assert pause_background_chunk(after_prefill._replace(**room), slo) is True
+    # no room (decode steps already at the SLO): plain pause
+    assert pause_background_chunk(after_decode._replace(decode_step_ms=100.0,
+                                                        prefill_ms_per_token=0.5), slo) is True

@@ -47,6 +47,8 @@ SCHEDULER_METRICS = (  # (json path, metric name, type, help)
      "Background prefills aborted to make room for a foreground request"),
     (("stats", "bg_throttled"), "agentrt_bg_throttled_total", "counter",
      "Chunks of a background prefill cut to the minimum while foreground requests decoded"),
+    (("stats", "bg_paused"), "agentrt_bg_paused_total", "counter",
+     "Steps that decoded foreground requests while a chunked background prefill waited"),
     (("stats", "fg_kv_blocked"), "agentrt_fg_kv_blocked_total", "counter",
      "Foreground admissions that found no KV room"),
     (("stats", "promoted_commits"), "agentrt_promoted_total", "counter",

@@ -51,6 +51,8 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.managers.scheduler:Scheduler.run_batch", "observed step time"),
     Seam("sglang.srt.managers.scheduler:Scheduler.get_new_batch_prefill",
          "preemption of background prefill"),
+    Seam("sglang.srt.managers.scheduler:Scheduler._should_defer_prefill",
+         "decode steps while a chunked background prefill waits"),
     Seam("sglang.srt.managers.scheduler:Scheduler.abort_request",
          "preempting a chunked background prefill"),
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
@@ -74,6 +76,8 @@ SCHEDULER_HOOKS = (  # (target, hook, hook type name)
      "agentrt.server.scheduler_hooks:around_run_batch", "AROUND"),
     ("sglang.srt.managers.scheduler.Scheduler.get_new_batch_prefill",
      "agentrt.server.scheduler_hooks:around_get_new_batch_prefill", "AROUND"),
+    ("sglang.srt.managers.scheduler.Scheduler._should_defer_prefill",
+     "agentrt.server.scheduler_hooks:around_should_defer_prefill", "AROUND"),
 )
 
 

@@ -9,6 +9,10 @@ Hooks (installed by plugin.py in the scheduler process):
   after it in the queue is background too). Its ``add_chunked_req`` asks
   ``scheduler.continue_background`` for the background request SGLang is chunking: the next
   chunk, the minimum one while it yields to foreground work.
+- AROUND ``Scheduler._should_defer_prefill``: SGLang's own prefill/decode interleaving point,
+  where a step may decode while a chunked request waits (no chunk is counted in flight, unlike
+  an empty chunk). Defers while ``scheduler.pause_background_chunk`` says the chunked
+  background prefill must let foreground requests decode.
 - AROUND ``Scheduler.get_new_batch_prefill``: preempts (aborts through SGLang's chunked-abort
   path) a chunked background prefill when a foreground request found no KV room or could not be
   chunked beside it (``scheduler.should_preempt``).
@@ -23,8 +27,8 @@ from functools import lru_cache
 from agentrt.radix.cache import parse_prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
-                                      continue_background, order_waiting, promoted_chunk,
-                                      should_preempt)
+                                      continue_background, order_waiting,
+                                      pause_background_chunk, promoted_chunk, should_preempt)
 from agentrt.server.scheduler_stats import STATS
 
 
@@ -75,7 +79,8 @@ def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
                      if req_class(r, tree) is not ReqClass.BACKGROUND and not r.finished())
     fg_batch = sum(1 for r in batch_reqs if req_class(r, tree) is not ReqClass.BACKGROUND)
     return Snapshot(time.perf_counter(), max(0, used), total, fg, bg, STATS.last_step_ms,
-                    fg_running, fg_batch, STATS.decode_step_ms, STATS.prefill_ms_per_token)
+                    fg_running, fg_batch, STATS.decode_step_ms, STATS.prefill_ms_per_token,
+                    STATS.last_step_prefill)
 
 
 def _views(waiting, tree) -> list[ReqView]:
@@ -239,6 +244,27 @@ def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
         scheduler.abort_request(AbortReq(rid=chunked.rid))
         STATS.bg_preempted += 1
     return result
+
+
+def around_should_defer_prefill(original, scheduler, running_batch, *args, **kwargs):
+    """AROUND hook on Scheduler._should_defer_prefill: decode instead of running the next chunk
+    of a background prefill while foreground requests decode."""
+    if original(scheduler, running_batch, *args, **kwargs):
+        return True
+    chunked = getattr(scheduler, "chunked_req", None)
+    tree = getattr(scheduler, "tree_cache", None)
+    if chunked is None or tree is None:
+        return False
+    cls = req_class(chunked, tree)
+    if cls is ReqClass.FOREGROUND:
+        return False
+    snap = kv_snapshot(tree, getattr(scheduler, "waiting_queue", None) or [],
+                       getattr(running_batch, "reqs", None) or [])
+    if pause_background_chunk(snap, _State.policy, cls is ReqClass.PROMOTED,
+                              aged(chunked, _State.policy)):
+        STATS.bg_paused += 1
+        return True
+    return False
 
 
 def after_get_prefill_adder_class(result, scheduler, *args, **kwargs):

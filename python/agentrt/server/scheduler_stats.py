@@ -2,6 +2,10 @@
 from collections import Counter
 
 
+PER_TOKEN_MIN_TOKENS = 64   # smaller prefill steps are mostly fixed per-step cost: they would
+                            # inflate the per-token estimate and shrink the time-bounded chunks
+
+
 class SchedulerStats:
     def __init__(self):
         self.reset()
@@ -21,6 +25,8 @@ class SchedulerStats:
         self.bg_throttled = 0            # minimum-size chunks while yielding to foreground
         self.bg_preempted = 0            # background prefills aborted to free KV for foreground
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
+        self.bg_paused = 0               # steps that decoded while a background chunk waited
+        self.last_step_prefill = False
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -35,12 +41,13 @@ class SchedulerStats:
     def step_finished(self, step_ms: float, prefill_tokens: int = 0) -> None:
         """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode."""
         self.last_step_ms = step_ms
+        self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
-        if prefill_tokens > 0:
+        if prefill_tokens >= PER_TOKEN_MIN_TOKENS:
             per_token = step_ms / prefill_tokens
             self.prefill_ms_per_token = per_token if not self.prefill_ms_per_token else \
                 0.8 * self.prefill_ms_per_token + 0.2 * per_token
-        else:
+        elif not prefill_tokens:
             self.decode_step_ms = step_ms
 
     def to_json(self) -> dict:
@@ -49,7 +56,8 @@ class SchedulerStats:
                 "bg_denied": self.bg_denied, "bg_denied_reasons": dict(self.denied_reasons),
                 "promoted_commits": self.promoted, "reorders": self.reorders,
                 "bg_throttled": self.bg_throttled, "bg_preempted": self.bg_preempted,
-                "fg_kv_blocked": self.fg_kv_blocked, "steps": self.steps,
+                "fg_kv_blocked": self.fg_kv_blocked, "bg_paused": self.bg_paused,
+                "steps": self.steps,
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
                 "prefill_ms_per_token": round(self.prefill_ms_per_token, 4)}
