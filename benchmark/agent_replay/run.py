@@ -162,7 +162,9 @@ def replay(system: System, model, traces, args, counter, label: str) -> dict:
     with ManagedServer(list(system.args) + ["--model-path", str(model)], module=system.module,
                        env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
             turn_bar(label, total=sum(len(t.steps) for t in traces)) as bar:
-        rep = Replay(srv.url, system, ContextBudget(args.budget), counter, args.gen_tokens,
+        lead = None if args.lead_segments < 0 else args.lead_segments
+        rep = Replay(srv.url, system, ContextBudget(args.budget, lead_segments=lead), counter,
+                     args.gen_tokens,
                      f"/tmp/agentrt-bench-offload-{label}", bar)
         jcts = asyncio.run(rep.run(traces, args.arrival_s))
         stats = server_stats(srv.url)
@@ -192,6 +194,7 @@ def message_counter(model):
 def base_record(args, n_agents: int) -> dict:
     return {"workload": args.workload, "n_agents": n_agents, "steps": args.steps,
             "budget": args.budget, "gen_tokens": args.gen_tokens,
+            "lead_segments": args.lead_segments,
             "model": "SmolLM2-135M-Instruct", "seed": args.seed, "quick": args.quick}
 
 
@@ -249,6 +252,9 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--budget", type=int, default=6000,
                     help="context budget in tokens (commits happen at ~6k-token contexts)")
+    ap.add_argument("--lead-segments", type=int, default=2,
+                    help="start a preparation when the hard threshold is predicted within this "
+                         "many segments (-1: at the soft threshold, as SmoothAgent)")
     ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
     ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
     ap.add_argument("--systems", default=",".join(SYSTEMS))

@@ -68,6 +68,9 @@ class AgentrtConfig:
     bg_max_chunk_ms: float = _flag(
         150.0, "Background chunks are sized (from the observed prefill time per token) to take "
                "at most this long: the longest a foreground arrival waits behind one (0: off).")
+    promoted_max_chunk_ms: float = _flag(
+        0.0, "Chunk time bound of a promoted preparation (a commit waits on it), which then "
+             "alternates with decode steps (0: prefilled as a foreground request is).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "
               "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")
@@ -80,9 +83,11 @@ class AgentrtConfig:
 
         if self.program_policy not in PROGRAM_POLICIES:
             raise ValueError(f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICIES)}")
-        if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64 or self.bg_max_chunk_ms < 0:
-            raise ValueError("--agentrt-bg-max-in-flight and --agentrt-bg-max-chunk-ms must be "
-                             ">= 0, --agentrt-bg-chunk-tokens >= 64")
+        if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64 or self.bg_max_chunk_ms < 0 \
+                or self.promoted_max_chunk_ms < 0:
+            raise ValueError("--agentrt-bg-max-in-flight, --agentrt-bg-max-chunk-ms and "
+                             "--agentrt-promoted-max-chunk-ms must be >= 0, "
+                             "--agentrt-bg-chunk-tokens >= 64")
         if not 0 < self.bg_deny_usage <= 1 or not 0 <= self.bg_reserve < 1:
             raise ValueError("--agentrt-bg-deny-usage must be in (0, 1], --agentrt-bg-reserve "
                              "in [0, 1)")

@@ -130,12 +130,13 @@ def test_chunk_is_sized_to_a_time_bound():
     assert admit_background(slow, BgPolicy()) == Admission(True, 64, "admitted")  # 150 ms: 60
 
 
-def test_promoted_preparation_goes_in_time_bounded_chunks():
-    assert promoted_chunk(SNAP, BgPolicy()) is None                 # no per-token estimate yet
-    timed = SNAP._replace(prefill_ms_per_token=2.0)                 # 150 ms / 2 ms = 75
-    assert promoted_chunk(timed, BgPolicy()) == 75
-    assert promoted_chunk(timed._replace(prefill_ms_per_token=50.0), BgPolicy()) == 64
-    assert promoted_chunk(timed, BgPolicy(max_chunk_ms=0)) is None
+def test_promoted_preparation_is_uncapped_unless_bounded():
+    timed = SNAP._replace(prefill_ms_per_token=2.0)
+    assert promoted_chunk(timed, BgPolicy()) is None                # like a foreground request
+    bounded = BgPolicy(promoted_max_chunk_ms=150)
+    assert promoted_chunk(SNAP, bounded) is None                    # no per-token estimate yet
+    assert promoted_chunk(timed, bounded) == 75                     # 150 ms / 2 ms
+    assert promoted_chunk(timed._replace(prefill_ms_per_token=50.0), bounded) == 64
 
 
 def test_policy_validation():
@@ -160,8 +161,10 @@ def test_pause_background_chunk_lets_foreground_decode():
 def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
     after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
     after_decode = SNAP._replace(fg_running=1, last_step_prefill=False)
-    assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is True
-    assert pause_background_chunk(after_decode, BgPolicy(), promoted=True) is False
+    assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is False
+    bounded = BgPolicy(promoted_max_chunk_ms=150)
+    assert pause_background_chunk(after_prefill, bounded, promoted=True) is True
+    assert pause_background_chunk(after_decode, bounded, promoted=True) is False
     # a 100 ms SLO, 20 ms decode steps, 0.5 ms/token: 160 tokens fit next to a decode step
     slo = BgPolicy(tbt_slo_ms=100)
     room = dict(decode_step_ms=20.0, prefill_ms_per_token=0.5)

@@ -21,6 +21,7 @@ Outcomes (one CommitRecord per commit; the returned messages are the same in eve
   sync      lookahead disabled (the baseline): the transform runs at commit time
 """
 import asyncio
+import collections
 import logging
 import time
 import uuid
@@ -32,6 +33,7 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, M
                                         Transform, TransformError, signature)
 
 logger = logging.getLogger("agentrt.lookahead")
+GROWTH_WINDOW = 4     # segments whose growth predicts the next one (their largest)
 
 
 class CommitRecord(NamedTuple):
@@ -58,6 +60,7 @@ class _Job:
     error: Optional[str] = None
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
     stop: bool = False            # committed: no further catch-up
+    noop: bool = False            # the transform changed nothing: no branch was prepared
 
 
 class LookaheadRuntime:
@@ -77,6 +80,7 @@ class LookaheadRuntime:
         self._versions = 0
         self._lock = asyncio.Lock()
         self._session_open = False
+        self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
 
     # --- the two hooks -----------------------------------------------------------------------
     async def on_segment_boundary(self, messages: list[Message]) -> None:
@@ -85,6 +89,8 @@ class LookaheadRuntime:
             job = self._job
             if not self.enabled:
                 return
+            if job is not None and job.noop:
+                self._job = job = None
             if job is None:
                 if self.strategy.should_lookahead(self.state):
                     self._start(messages)
@@ -102,6 +108,11 @@ class LookaheadRuntime:
             started = time.perf_counter()
             job, self._job = self._job, None
             result, record = await self._commit(job, messages)
+            if result == messages:
+                # the transform changed nothing (e.g. no tool output left to clear): no commit,
+                # and a prepared branch (none is prepared for a no-op) would be a copy
+                self.noop_transforms += 1
+                return messages
             self.records.append(record._replace(waited_s=time.perf_counter() - started))
             self._commit_pending_ttft = True
             await self._observe(result)
@@ -118,6 +129,7 @@ class LookaheadRuntime:
         return result
 
     _commit_pending_ttft = False
+    noop_transforms = 0          # commits whose transform left the context as it was
 
     @property
     def preparations_started(self) -> int:
@@ -136,7 +148,20 @@ class LookaheadRuntime:
             self._session_open = False
 
     # --- internals -----------------------------------------------------------------------------
+    def _grew(self, before: int, after: int) -> None:
+        """Segment growth for ``MainState.growth`` (a commit's shrink is not a segment)."""
+        if before and after > before:
+            self._growth.append(after - before)
+            self.state.growth = max(self._growth)
+
     async def _observe(self, messages: list[Message]) -> None:
+        before = self.state.tokens
+        try:
+            await self._count(messages)
+        finally:
+            self._grew(before, self.state.tokens)
+
+    async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages
         if self.count_tokens is not None and not self.enabled:
             self.state.tokens = await self.count_tokens(messages)
@@ -170,6 +195,9 @@ class LookaheadRuntime:
                                                           dict(self.state.strategy_data), self.llm)
         except TransformError as exc:
             job.error = f"transform failed: {exc}"
+            return
+        if job.transform.messages == snapshot[:job.segment_end]:
+            job.noop = True     # nothing to prepare; a later boundary tries a fresh snapshot
             return
         try:
             job.branch_tokens = await self.client.tokenize(job.transform.messages)
@@ -208,6 +236,12 @@ class LookaheadRuntime:
                 branch = await self.client.append(self.session_id, job.branch_id, extra)
                 if branch["state"] != "ready" or branch["catching_up"]:
                     job.error = f"catch-up left branch {job.branch_id} {branch['state']}"
+                    return
+                if branch["tokens"] != len(tokens):
+                    # the server cancelled the catch-up (e.g. preempted for a foreground
+                    # request): the branch is still ready as it was; the commit request
+                    # prefills the rest
+                    job.stop = True
                     return
                 job.branch_tokens = tokens
             job.covered = len(messages)

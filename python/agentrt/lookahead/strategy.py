@@ -29,14 +29,25 @@ def signature(messages: list[Message], end: Optional[int] = None) -> str:
 
 @dataclass(frozen=True)
 class ContextBudget:
-    """Context budget in tokens; soft and hard triggers as fractions of it."""
+    """Context budget in tokens; soft and hard triggers as fractions of it.
+
+    ``lead_segments``: None starts the preparation at the soft threshold (SmoothAgent). A number
+    L starts it only past the soft threshold *and* when the hard one is predicted within the
+    next L segments (``MainState.growth``: the largest recent segment). Every segment that
+    arrives between the start and the commit is prefilled twice (the session's own turn and the
+    branch's catch-up), so a late, deadline-driven start saves that work on a busy server; the
+    commit request itself prefills what arrived after the snapshot.
+    """
     tokens: int
     soft: float = 0.6
     hard: float = 0.8
+    lead_segments: Optional[int] = None
 
     def __post_init__(self):
         if self.tokens <= 0 or not 0 < self.soft <= self.hard <= 1:
             raise ValueError("need tokens > 0 and 0 < soft <= hard <= 1")
+        if self.lead_segments is not None and self.lead_segments < 0:
+            raise ValueError("lead_segments must be >= 0 (or None: start at the soft threshold)")
 
     @property
     def soft_tokens(self) -> int:
@@ -53,6 +64,7 @@ class MainState:
     messages: list[Message]
     tokens: int
     strategy_data: dict = field(default_factory=dict)
+    growth: Optional[int] = None     # tokens the next segment is expected to add (None: unknown)
 
 
 class Transform(NamedTuple):
@@ -73,8 +85,14 @@ class LookaheadStrategy(abc.ABC):
         self.budget = budget
 
     def should_lookahead(self, state: MainState) -> bool:
-        """Start preparing the transformation in the background (soft threshold)."""
-        return state.tokens >= self.budget.soft_tokens
+        """Start preparing the transformation in the background: past the soft threshold and,
+        with ``budget.lead_segments``, once the hard one is near (an unknown growth: at once)."""
+        if state.tokens < self.budget.soft_tokens:
+            return False
+        lead = self.budget.lead_segments
+        if lead is None or state.growth is None:
+            return True
+        return state.tokens + lead * state.growth >= self.budget.hard_tokens
 
     def should_commit(self, state: MainState) -> bool:
         """Apply the transformation before the next model call (hard threshold)."""

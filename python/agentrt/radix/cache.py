@@ -234,6 +234,17 @@ class LookaheadRadixCache(RadixCache):
         self.promoted.update(waiting)
         return waiting
 
+    def cancel_catch_up(self, session_id: str, branch_id: str, reason: str) -> Branch:
+        """A catch-up's prefill did not land (preempted, aborted, failed): the branch stays
+        ready with the tokens it had, so a commit still swaps to it and the commit request
+        prefills the rest. Whatever part of the catch-up was cached is ordinary evictable
+        cache. A branch that is not catching up is returned unchanged."""
+        branch = self.book.branch(session_id, branch_id)
+        if branch.state is BranchState.READY and branch.pending_tokens is not None:
+            branch.pending_tokens = None
+            self.book.transition(branch, BranchState.READY, f"catch-up cancelled: {reason}")
+        return branch
+
     def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
         branch = self.book.branch(session_id, branch_id)
         self._release_branch(branch, BranchState.STALE, reason)

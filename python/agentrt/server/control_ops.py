@@ -68,6 +68,11 @@ def commit(cache, a):
     return {"branch": branch.to_json(), "session": _session_json(cache, a["session_id"])}
 
 
+@op("cancel_catch_up")
+def cancel_catch_up(cache, a):
+    return cache.cancel_catch_up(a["session_id"], a["branch_id"], a["reason"]).to_json()
+
+
 @op("abandon")
 def abandon(cache, a):
     return cache.abandon(a["session_id"], a["branch_id"], a.get("reason", "abandoned")).to_json()

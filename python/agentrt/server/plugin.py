@@ -208,6 +208,7 @@ def install_scheduler_seams(config) -> None:
         starvation_s=config.bg_starvation_s, tbt_slo_ms=config.tbt_slo_ms,
         program_policy=config.program_policy,
         yield_to_foreground=config.bg_yield_to_foreground,
-        max_chunk_ms=config.bg_max_chunk_ms))
+        max_chunk_ms=config.bg_max_chunk_ms,
+        promoted_max_chunk_ms=config.promoted_max_chunk_ms))
     for target, hook, kind in SCHEDULER_HOOKS:
         HookRegistry.register(target, resolve(hook), HookType[kind])

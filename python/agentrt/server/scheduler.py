@@ -62,6 +62,9 @@ class BgPolicy:
     yield_to_foreground: bool = True  # no background chunk next to foreground prefill / decode
     max_chunk_ms: float = 150.0       # a chunk takes at most this long (observed ms per token):
                                       # the longest a foreground arrival waits behind one
+    promoted_max_chunk_ms: float = 0.0  # the same bound for a promoted preparation, which then
+                                        # alternates chunk / decode step (0: a commit waits on
+                                        # it, so it is prefilled as a foreground request is)
 
     def __post_init__(self):
         if not 0 < self.deny_usage <= 1 or not 0 <= self.reserve < 1:
@@ -228,12 +231,13 @@ def pause_background_chunk(snap: Snapshot, policy: BgPolicy, promoted: bool = Fa
     """Run a decode step now instead of the next chunk of the background prefill SGLang is
     chunking (``snap``: its waiting queue and running batch). It pauses while foreground
     requests decode and none wait to prefill (a waiting one gets its prefill, beside the
-    minimum chunk). A promoted preparation (a commit waits on it), or one a TBT SLO leaves room
-    for, alternates instead: a chunk, then a decode step. Aged work does not pause."""
+    minimum chunk). A promoted preparation (a commit waits on it) does not pause, or alternates
+    (a chunk, then a decode step) when ``promoted_max_chunk_ms`` bounds its chunks; so does
+    work a TBT SLO leaves room for. Aged work does not pause."""
     if not policy.yield_to_foreground or aged or not snap.fg_running or snap.fg_waiting:
         return False
     if promoted:
-        return snap.last_step_prefill
+        return policy.promoted_max_chunk_ms > 0 and snap.last_step_prefill
     room = _yield(snap, policy, policy.chunk_tokens)
     if room is not None and room.admit:
         return snap.last_step_prefill
@@ -241,12 +245,14 @@ def pause_background_chunk(snap: Snapshot, policy: BgPolicy, promoted: bool = Fa
 
 
 def promoted_chunk(snap: Snapshot, policy: BgPolicy) -> int | None:
-    """The chunk cap of a promoted preparation (a commit waits on it: it goes first, but in
-    chunks of ``max_chunk_ms`` so foreground decoding keeps stepping between them); None: no
-    cap (no estimate of the prefill time per token yet, or the bound is off)."""
-    if policy.max_chunk_ms <= 0 or snap.prefill_ms_per_token <= 0:
+    """The chunk cap of a promoted preparation (a commit waits on it: it goes first, in
+    chunks of ``promoted_max_chunk_ms`` if set, so foreground decoding keeps stepping between
+    them); None: no cap (the default: the commit's critical path is prefilled as a foreground
+    request would be; or no estimate of the prefill time per token yet)."""
+    if policy.promoted_max_chunk_ms <= 0 or snap.prefill_ms_per_token <= 0:
         return None
-    return max(policy.min_chunk_tokens, int(policy.max_chunk_ms / snap.prefill_ms_per_token))
+    return max(policy.min_chunk_tokens,
+               int(policy.promoted_max_chunk_ms / snap.prefill_ms_per_token))
 
 
 def should_preempt(fg_blocked_on_kv: bool, bg_chunked: bool, bg_promoted: bool,

@@ -62,8 +62,20 @@ class SessionApi:
             raise rf.FieldError("one of 'tokens', 'messages' or 'text' is required")
         return None
 
-    async def prefill(self, session_id: str, branch_id: str, tokens: list[int]) -> None:
-        """Background prefill of the branch's (pending) tokens; abandon it if that fails."""
+    async def _give_up(self, session_id: str, branch_id: str, catch_up: bool,
+                       reason: str) -> None:
+        """A prefill that did not land: a catch-up is cancelled (the branch stays ready with
+        what it had), a first preparation is abandoned (its KV freed)."""
+        op = "cancel_catch_up" if catch_up else "abandon"
+        try:
+            await self.control.call(op, session_id=session_id, branch_id=branch_id,
+                                    reason=reason)
+        except ControlError:
+            pass
+
+    async def prefill(self, session_id: str, branch_id: str, tokens: list[int],
+                      catch_up: bool = False) -> None:
+        """Background prefill of the branch's (pending) tokens; give up on it if that fails."""
         from sglang.srt.managers.io_struct import GenerateReqInput
 
         try:
@@ -77,24 +89,22 @@ class SessionApi:
             status = await self.control.call("status", session_id=session_id)
             branch = next(b for b in status["branches"] if b["id"] == branch_id)
             if branch["state"] == "preparing" or branch["catching_up"]:
-                await self.control.call("abandon", session_id=session_id, branch_id=branch_id,
-                                        reason="prefill finished but the branch is not cached")
+                # e.g. preempted for a foreground request (SGLang aborted it)
+                await self._give_up(session_id, branch_id, branch["state"] == "ready",
+                                    "prefill finished but the branch is not cached")
         except ControlError as exc:
             if exc.status != 404:
                 logger.warning("prefill of %s/%s: %s", session_id, branch_id, exc)
         except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
             logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
-            try:
-                await self.control.call("abandon", session_id=session_id, branch_id=branch_id,
-                                        reason=f"prefill failed: {exc}")
-            except ControlError:
-                pass
+            await self._give_up(session_id, branch_id, catch_up, f"prefill failed: {exc}")
 
     async def start_prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
         tokens = branch.pop("target")
         if branch["state"] == "ready" and not branch["catching_up"]:
             return branch
-        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens))
+        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens,
+                                                catch_up=branch["state"] == "ready"))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         if wait:

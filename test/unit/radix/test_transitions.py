@@ -54,6 +54,22 @@ def test_append_catches_up_and_moves_the_lock(cache):
     cache.check_integrity(expected_free=True)
 
 
+def test_cancelled_catch_up_keeps_the_branch_ready_as_it_was(cache):
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill(cache, branch)
+    cache.append("s", branch.id, [7, 7])
+    cache_sequence(cache, SUMMARY + [7])           # preempted after one of the two tokens
+    cache.cancel_catch_up("s", branch.id, "preempted")
+    assert branch.state is BranchState.READY and branch.pending_tokens is None
+    assert branch.tokens == SUMMARY and branch.history[-1].reason == "catch-up cancelled: " \
+        "preempted"
+    # the partial catch-up is plain evictable cache; the branch still holds its own path
+    assert cache.protected_size() == 4
+    cache.check_integrity(expected_free=True)
+    cache.commit("s", branch.id)                   # and it still commits
+    assert cache.book.session("s").context == SUMMARY
+
+
 def test_commit_swaps_head_frees_old_context_and_pins_branch(cache):
     branch = cache.prepare("s", SUMMARY, "summary", 1)
     prefill(cache, branch)

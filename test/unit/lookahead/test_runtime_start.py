@@ -1,0 +1,98 @@
+"""When the runtime starts a preparation (deadline-driven start) and what a no-op transform
+does: a fake server client, no model."""
+import asyncio
+
+from agentrt.lookahead.runtime import LookaheadRuntime
+from agentrt.lookahead.strategies import ClearToolResults
+from agentrt.lookahead.strategy import ContextBudget, MainState
+
+
+class FakeClient:
+    """Tokens are words; every branch is prepared at once."""
+
+    def __init__(self):
+        self.prepared, self.committed = [], []
+
+    def llm_call(self):
+        return None
+
+    async def tokenize(self, messages):
+        return [1] * sum(len((m.get("content") or "").split()) for m in messages)
+
+    async def open_session(self, sid, tokens=None):
+        return {}
+
+    async def prepare(self, sid, tokens, strategy, version, sig, wait=True):
+        self.prepared.append(len(tokens))
+        return {"id": f"b{version}", "state": "ready"}
+
+    async def append(self, sid, branch, tokens):
+        return {"state": "ready", "catching_up": False}
+
+    async def commit(self, sid, branch):
+        self.committed.append(branch)
+
+    async def abandon(self, sid, branch, reason):
+        pass
+
+    async def close_session(self, sid):
+        pass
+
+
+def words(n):
+    return " ".join(["w"] * n)
+
+
+def test_should_lookahead_with_lead_segments():
+    plain = ClearToolResults(ContextBudget(1000))
+    lead = ClearToolResults(ContextBudget(1000, lead_segments=2))
+    # past soft (600): SmoothAgent's start at once; deadline start only when 2 segments of
+    # the recent growth reach hard (800)
+    assert plain.should_lookahead(MainState([], 650, growth=50))
+    assert not lead.should_lookahead(MainState([], 650, growth=50))
+    assert lead.should_lookahead(MainState([], 700, growth=50))
+    assert lead.should_lookahead(MainState([], 650, growth=None))     # unknown: at once
+    assert not lead.should_lookahead(MainState([], 500, growth=400))  # never before soft
+
+
+async def _replay(budget):
+    client = FakeClient()
+    rt = LookaheadRuntime(client, ClearToolResults(budget, keep_last=1), session_id="s")
+    msgs = [{"role": "system", "content": words(10)}]
+    started_at = None
+    for step in range(12):
+        msgs = await rt.on_commit(msgs)
+        msgs.append({"role": "assistant", "content": words(40)})
+        await rt.on_segment_boundary(msgs)
+        msgs.append({"role": "tool", "content": words(60)})
+        await rt.on_segment_boundary(msgs)
+        if started_at is None and rt.preparations_started:
+            started_at = rt.state.tokens
+        await asyncio.sleep(0)
+    return rt, client, started_at
+
+
+def test_runtime_tracks_growth_and_starts_near_the_deadline():
+    rt, _, soft_start = asyncio.run(_replay(ContextBudget(1000)))
+    assert rt.state.growth == 60                  # the largest of the recent segments
+    rt2, client, late_start = asyncio.run(_replay(ContextBudget(1000, lead_segments=2)))
+    assert soft_start >= 600 and late_start >= 800 - 2 * 60
+    assert late_start > soft_start
+    assert [r.outcome for r in rt2.records][:1] == ["ready"] and client.committed
+
+
+def test_noop_transform_prepares_nothing_and_commits_nothing():
+    async def go():
+        client = FakeClient()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=5),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(70)},
+                {"role": "tool", "content": words(20)}]   # one tool output, keep_last=5
+        await rt.on_segment_boundary(msgs)
+        await asyncio.sleep(0.01)
+        out = await rt.on_commit(msgs)
+        return rt, client, msgs, out
+
+    rt, client, msgs, out = asyncio.run(go())
+    assert out == msgs and rt.records == [] and rt.noop_transforms == 1
+    assert client.prepared == []
