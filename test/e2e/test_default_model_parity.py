@@ -99,7 +99,7 @@ def test_lookahead_commit_greedy_equals_full_prefill(model_path):
         tokens = len(await client.tokenize(msgs))
         strategy.budget = ContextBudget(int(tokens / 0.7))
         await rt.on_segment_boundary(msgs)
-        await rt._job.task
+        await rt.wait_prepared()
         strategy.budget = ContextBudget(tokens)
         result = await rt.on_commit(msgs)
         ids = await client.tokenize(result, add_generation_prompt=True)

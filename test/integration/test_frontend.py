@@ -39,8 +39,11 @@ def settle(s, timeout_s: float = 30) -> None:
     does not wait: the commit request would prefill those last segments itself)."""
     runtime = getattr(getattr(s, "program", None), "runtime", None)
     deadline = time.monotonic() + timeout_s
-    while runtime is not None and runtime._job is not None and runtime._job.task is not None \
-            and not runtime._job.task.done() and time.monotonic() < deadline:
+    def running(job):
+        return any(t is not None and not t.done() for t in (job.task, job.catch_up))
+
+    while runtime is not None and runtime._job is not None and running(runtime._job) \
+            and time.monotonic() < deadline:
         time.sleep(0.02)
 
 

@@ -48,8 +48,7 @@ async def drive(url, strategy, session, llm=None):
     for turn in range(2, 7):
         msgs = conversation(turn + 1)
         await rt.on_segment_boundary(msgs)
-        if rt._job is not None and rt._job.task is not None:
-            await rt._job.task            # let preparation finish, as tool time would
+        await rt.wait_prepared()          # let preparation finish, as tool time would
     strategy.budget = ContextBudget(len(await client.tokenize(msgs)))  # hard threshold now
     result = await rt.on_commit(msgs)
     return client, rt, msgs, result

@@ -23,7 +23,7 @@ def test_commit_after_server_restart_falls_back(tiny_model, tmp_path):
         tokens = len(await client.tokenize(msgs))
         rt.strategy.budget = ContextBudget(int(tokens / 0.7))        # soft: prepare
         await rt.on_segment_boundary(msgs)
-        await rt._job.task
+        await rt.wait_prepared()
         assert rt._job.branch_id is not None
         return tokens
 

@@ -52,7 +52,8 @@ class _Job:
     version: int
     segment_end: int
     source_signature: str
-    task: Optional[asyncio.Task] = None
+    task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
+    catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
     transform: Optional[Transform] = None
     branch_id: Optional[str] = None
     branch_tokens: list[int] = field(default_factory=list)
@@ -96,9 +97,11 @@ class LookaheadRuntime:
                     self._start(messages)
             elif job.error is None and len(messages) > job.covered:
                 # catch-up: one append for everything new, after the running preparation
+                # (which starts it itself when it ends)
                 job.latest = list(messages)
-                if job.task is None or job.task.done():
-                    job.task = asyncio.create_task(self._then_catch_up(None, job))
+                if job.task is not None and job.task.done() and \
+                        (job.catch_up is None or job.catch_up.done()):
+                    job.catch_up = asyncio.create_task(self._then_catch_up(job))
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
@@ -108,9 +111,9 @@ class LookaheadRuntime:
             started = time.perf_counter()
             job, self._job = self._job, None
             result, record = await self._commit(job, messages)
-            if result == messages:
-                # the transform changed nothing (e.g. no tool output left to clear): no commit,
-                # and a prepared branch (none is prepared for a no-op) would be a copy
+            if record is None:
+                # the transform changed nothing (e.g. no tool output left to clear): no commit
+                # (no branch is prepared for a no-op)
                 self.noop_transforms += 1
                 return messages
             self.records.append(record._replace(waited_s=time.perf_counter() - started))
@@ -131,6 +134,16 @@ class LookaheadRuntime:
     _commit_pending_ttft = False
     noop_transforms = 0          # commits whose transform left the context as it was
 
+    async def wait_prepared(self) -> None:
+        """Wait until the running preparation and its catch-up are done (what tool time
+        would give them); returns at once when none runs."""
+        job = self._job
+        while job is not None:
+            pending = [t for t in (job.task, job.catch_up) if t is not None and not t.done()]
+            if not pending:
+                return
+            await asyncio.gather(*pending, return_exceptions=True)
+
     @property
     def preparations_started(self) -> int:
         """Background preparations started so far (committed or not: the rest were wasted)."""
@@ -138,8 +151,9 @@ class LookaheadRuntime:
 
     async def close(self) -> None:
         job, self._job = self._job, None
-        if job is not None and job.task is not None:
-            job.task.cancel()
+        for task in (job.task, job.catch_up) if job is not None else ():
+            if task is not None:
+                task.cancel()
         if self._session_open:
             try:
                 await self.client.close_session(self.session_id)
@@ -209,16 +223,15 @@ class LookaheadRuntime:
                 return
             job.branch_id, job.covered = branch["id"], job.segment_end
             job.latest = max(job.latest, snapshot, key=len)
-            await self._then_catch_up(None, job)
+            if not job.stop:
+                job.catch_up = asyncio.create_task(self._then_catch_up(job))
         except (ServerError, ServerUnavailable) as exc:
             job.error = f"prepare failed: {exc}"
             if isinstance(exc, ServerError) and exc.status == 404:
                 self._session_open = False   # the server lost the session (restart): reopen
 
-    async def _then_catch_up(self, previous: Optional[asyncio.Task], job: _Job) -> None:
+    async def _then_catch_up(self, job: _Job) -> None:
         """Catch the branch up to the newest messages seen, in as few appends as possible."""
-        if previous is not None:
-            await asyncio.gather(previous, return_exceptions=True)
         while job.branch_id and job.error is None and not job.stop \
                 and len(job.latest) > job.covered:
             await self._catch_up(job, job.latest)
@@ -251,17 +264,19 @@ class LookaheadRuntime:
     async def _commit(self, job: Optional[_Job], messages: list[Message]):
         name = self.strategy.name
         if job is not None and job.source_signature == signature(messages, job.segment_end):
+            # a catch-up still running is left behind: the commit swaps to what is prepared
+            # now, and the commit request prefills the last segments itself (at foreground
+            # priority), as it would when the preparation is still running
+            job.stop = True
             promoted = job.task is not None and not job.task.done()
-            if promoted and job.branch_id and job.error is None:
-                # only catch-up is still running: commit what is prepared now; the commit
-                # request prefills the last segments itself (at foreground priority)
-                job.stop, promoted = True, False
             if promoted:
                 try:   # the fast lane: the scheduler puts this session's prefill first
                     await self.client.promote(self.session_id)
                 except (ServerError, ServerUnavailable):
                     pass
                 await job.task
+            if job.noop:
+                return messages, None
             if job.transform is not None:
                 result = job.transform.messages + list(messages[job.segment_end:])
                 self.state.strategy_data = job.transform.strategy_data
@@ -281,16 +296,19 @@ class LookaheadRuntime:
             outcome = "fallback"
         elif job is not None:
             outcome, reason = "stale", "source prefix changed since the snapshot"
-            if job.task is not None:
-                job.task.cancel()
+            for task in (job.task, job.catch_up):
+                if task is not None:
+                    task.cancel()
             await self._abandon(job, "stale")
         elif not self.enabled:
             outcome, reason = "sync", "lookahead disabled"
         else:
             outcome, reason = "fallback", "no lookahead was started"
         end = self.strategy.segment_end(messages)
-        return await self._synchronous(messages, end), CommitRecord(outcome, name, 0, 0.0, reason,
-                                                                    segment_end=end)
+        result = await self._synchronous(messages, end)
+        if result == messages and result is not messages:
+            return messages, None        # the transform succeeded and changed nothing
+        return result, CommitRecord(outcome, name, 0, 0.0, reason, segment_end=end)
 
     async def _abandon(self, job: _Job, reason: str) -> None:
         """Release a branch the commit does not use (the server would also, under pressure)."""
@@ -301,7 +319,8 @@ class LookaheadRuntime:
                 pass
 
     async def _synchronous(self, messages: list[Message], end: int) -> list[Message]:
-        """The transform on the critical path; if even that fails, the context is kept as is."""
+        """The transform on the critical path; if even that fails, the context is kept as is
+        (``messages`` itself is returned; a successful transform returns a new list)."""
         try:
             t = await self.strategy.transform(messages[:end], dict(self.state.strategy_data),
                                               self.llm)
