@@ -31,10 +31,10 @@ test-e2e: setup
 bench: setup
 	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,)
 
-# step 5's interference benchmark: lookahead background work on / off for N = 1, 2, 4, 8 agents
-# (QUICK=1: N = 1, 2 with the quick workload)
+# step 5's interference benchmark: lookahead background work on / off for N = 1, 2, 4, 8 agents,
+# 20 steps at an 1,800-token budget (~45 min on 2 cores; QUICK=1: N = 1, 2 and 10 steps)
 bench-interference: setup
-	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--interference 1$(comma)2$(comma)4$(comma)8)
+	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--budget 1800 --steps 20 --interference 1$(comma)2$(comma)4$(comma)8)
 
 bench-kernels: setup
 	$(PY) -m benchmark.kernels.run $(if $(QUICK),--quick,)

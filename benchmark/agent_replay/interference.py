@@ -7,7 +7,9 @@ request in the two runs: with lookahead off it re-prefills the transformed conte
 
     ttft_ratio = p99 TTFT of ordinary turns, on / off      target <= 1.15
     tbt_ratio  = p99 time between streamed tokens, on / off   target <= 1.15
-    ready      = share of commits that found their preparation ready (or promoted)  >= 0.95
+    ready      = share of commits that found their preparation ready   target >= 0.95
+    used       = share whose preparation was used: ready, or promoted (the commit waited for
+                 the rest of it)
 """
 import json
 from pathlib import Path
@@ -16,7 +18,7 @@ from benchmark.common import RESULTS, append_result, table
 
 TARGET_RATIO, TARGET_READY = 1.15, 0.95
 HEADERS = ["N", "TTFT p99 on", "TTFT p99 off", "TTFT ratio", "TBT p99 on", "TBT p99 off",
-           "TBT ratio", "commits ready", "bg tokens", "preempted", "JCT on", "JCT off"]
+           "TBT ratio", "commits ready", "commits used", "lookahead tokens", "preempted", "JCT on", "JCT off"]
 
 
 def ratio(on, off):
@@ -27,7 +29,8 @@ def summarize_pair(on: dict, off: dict) -> dict:
     return {"n_agents": on["n_agents"],
             "ttft_ratio": ratio(on["ordinary_ttft_p99_ms"], off["ordinary_ttft_p99_ms"]),
             "tbt_ratio": ratio(on["tbt_p99_ms"], off["tbt_p99_ms"]),
-            "commits_ready_share": on.get("commits_ready_share")}
+            "commits_ready_share": on.get("commits_ready_share"),
+            "commits_used_share": on.get("commits_used_share")}
 
 
 def interference_rows(pairs: list[dict]) -> tuple[list[str], list[list]]:
@@ -37,7 +40,8 @@ def interference_rows(pairs: list[dict]) -> tuple[list[str], list[list]]:
         s = summarize_pair(on, off)
         rows.append([s["n_agents"], on["ordinary_ttft_p99_ms"], off["ordinary_ttft_p99_ms"],
                      s["ttft_ratio"], on["tbt_p99_ms"], off["tbt_p99_ms"], s["tbt_ratio"],
-                     s["commits_ready_share"], on.get("background_tokens"),
+                     s["commits_ready_share"], s["commits_used_share"],
+                     on.get("background_tokens"),
                      on.get("bg_preempted"), on["jct_mean_s"], off["jct_mean_s"]])
     return HEADERS, rows
 
@@ -69,7 +73,8 @@ def write_interference(pairs: list[dict], results_dir: Path = RESULTS) -> tuple[
     md.write_text("\n".join([
         "# Interference: lookahead background work on / off (same run)", "",
         ", ".join(f"{k} {first[k]}" for k in ("workload", "steps", "budget", "gen_tokens",
-                                              "model", "seed") if k in first), "",
+                                              "lead_segments", "promote_segments", "model",
+                                              "seed") if k in first), "",
         table(headers, rows), "",
         "Latencies in ms (ordinary turns; TBT over all streamed tokens), JCT in s. "
         f"Targets: ratios <= {TARGET_RATIO}, commits ready >= {TARGET_READY}.", "",

@@ -82,7 +82,9 @@ class Replay:
         start = time.perf_counter()
         for step_no, step in enumerate(trace.steps):
             before = len(rt.records)
+            hooks_start = time.perf_counter()
             msgs = await rt.on_commit(msgs)
+            hooks_s = time.perf_counter() - hooks_start
             record = rt.records[-1] if len(rt.records) > before else None
             last = step_no == len(trace.steps) - 1
             extra = {"agent_hints": {"tool_name": "tool"}} \
@@ -95,11 +97,16 @@ class Replay:
                 "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
                 "gaps_s": list(reply.gaps_s), "prompt": reply.prompt_tokens,
                 "cached": reply.cached_tokens})
+            hooks_start = time.perf_counter()
             msgs.append({"role": "assistant", "content": step.assistant})
             await rt.on_segment_boundary(msgs)
+            hooks_s += time.perf_counter() - hooks_start
             await asyncio.sleep(step.tool_s)
+            hooks_start = time.perf_counter()
             msgs.append({"role": "tool", "content": step.tool_output})
             await rt.on_segment_boundary(msgs)
+            # the runtime's own time on the agent's critical path (a commit's wait included)
+            self.turns[-1]["hooks_s"] = hooks_s + time.perf_counter() - hooks_start
             self.bar.update(1)
         self.preparations += rt.preparations_started
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
@@ -131,16 +138,30 @@ def summarize(turns: list[dict], jcts: list[float], preparations: int) -> dict:
             outcomes[t["outcome"]] = outcomes.get(t["outcome"], 0) + 1
     prompt = sum(t["prompt"] for t in turns)
     used = sum(n for k, n in outcomes.items() if k in READY)
+
+    def uncached(kind_commit: bool):
+        return pct([(t["prompt"] - t["cached"]) / 1000 for t in turns
+                    if t["commit"] == kind_commit and t["step"] > 0], 0.5)
     return {"commit_ttft_p50_ms": pct(commit, 0.5), "commit_ttft_p99_ms": pct(commit, 0.99),
             "ordinary_ttft_p50_ms": pct(ordinary, 0.5),
             "ordinary_ttft_p99_ms": pct(ordinary, 0.99),
             "tbt_p50_ms": pct(gaps, 0.5), "tbt_p99_ms": pct(gaps, 0.99),
             "jct_mean_s": round(statistics.mean(jcts), 2), "commits": len(commit),
             "commit_outcomes": outcomes,
-            "commits_ready_share": round(used / len(commit), 3) if commit else None,
+            # ready: prepared before the commit came; used: ready or promoted (the commit waited
+            # for the rest of its preparation, then used it)
+            "commits_ready_share": round(outcomes.get("ready", 0) / len(commit), 3)
+            if commit else None,
+            "commits_used_share": round(used / len(commit), 3) if commit else None,
+            # prompt tokens a turn prefilled (p50): a commit whose preparation was used
+            # prefills what arrived after its snapshot, like an ordinary turn
+            "commit_uncached_tokens_p50": uncached(True),
+            "ordinary_uncached_tokens_p50": uncached(False),
             "preparations": preparations,
             "wasted_preparations": max(0, preparations - used),
-            "prefix_hit_rate": round(sum(t["cached"] for t in turns) / prompt, 3) if prompt else 0}
+            "prefix_hit_rate": round(sum(t["cached"] for t in turns) / prompt, 3) if prompt else 0,
+            "hooks_ms_mean": round(statistics.mean(t.get("hooks_s", 0.0) for t in turns) * 1e3, 1)
+            if turns else None}
 
 
 def server_stats(url: str) -> dict:
@@ -152,7 +173,8 @@ def server_stats(url: str) -> dict:
     if resp.status_code != 200:
         return {}
     stats = resp.json().get("stats", {})
-    return {"background_tokens": stats.get("bg_tokens_prefilled"),
+    return {"background_tokens": stats.get("lookahead_tokens_prefilled",
+                                           stats.get("bg_tokens_prefilled")),
             "bg_preempted": stats.get("bg_preempted"), "bg_throttled": stats.get("bg_throttled"),
             "bg_denied": stats.get("bg_denied")}
 
@@ -163,8 +185,9 @@ def replay(system: System, model, traces, args, counter, label: str) -> dict:
                        env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
             turn_bar(label, total=sum(len(t.steps) for t in traces)) as bar:
         lead = None if args.lead_segments < 0 else args.lead_segments
-        rep = Replay(srv.url, system, ContextBudget(args.budget, lead_segments=lead), counter,
-                     args.gen_tokens,
+        promote = None if args.promote_segments < 0 else args.promote_segments
+        budget = ContextBudget(args.budget, lead_segments=lead, promote_segments=promote)
+        rep = Replay(srv.url, system, budget, counter, args.gen_tokens,
                      f"/tmp/agentrt-bench-offload-{label}", bar)
         jcts = asyncio.run(rep.run(traces, args.arrival_s))
         stats = server_stats(srv.url)
@@ -194,7 +217,7 @@ def message_counter(model):
 def base_record(args, n_agents: int) -> dict:
     return {"workload": args.workload, "n_agents": n_agents, "steps": args.steps,
             "budget": args.budget, "gen_tokens": args.gen_tokens,
-            "lead_segments": args.lead_segments,
+            "lead_segments": args.lead_segments, "promote_segments": args.promote_segments,
             "model": "SmolLM2-135M-Instruct", "seed": args.seed, "quick": args.quick}
 
 
@@ -209,6 +232,7 @@ def run_systems(args, model, counter) -> int:
         results.append(record)
     keys = ["commit_ttft_p50_ms", "commit_ttft_p99_ms", "ordinary_ttft_p50_ms",
             "ordinary_ttft_p99_ms", "tbt_p99_ms", "jct_mean_s", "commits", "commits_ready_share",
+            "commits_used_share", "commit_uncached_tokens_p50", "ordinary_uncached_tokens_p50",
             "background_tokens", "prefix_hit_rate"]
     print(table(["metric"] + [r["system"] for r in results],
                 [[k] + [r.get(k) for r in results] for k in keys]))
@@ -252,9 +276,12 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--budget", type=int, default=6000,
                     help="context budget in tokens (commits happen at ~6k-token contexts)")
-    ap.add_argument("--lead-segments", type=int, default=2,
+    ap.add_argument("--lead-segments", type=int, default=-1,
                     help="start a preparation when the hard threshold is predicted within this "
                          "many segments (-1: at the soft threshold, as SmoothAgent)")
+    ap.add_argument("--promote-segments", type=int, default=-1,
+                    help="promote a running preparation when the hard threshold is predicted "
+                         "within this many segments (-1: only when the commit finds it running)")
     ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
     ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
     ap.add_argument("--systems", default=",".join(SYSTEMS))

@@ -61,6 +61,27 @@ def test_append_catch_up_then_commit(url):
     integrity_ok(url)
 
 
+def test_prepare_sent_promoted_counts_and_lands(url):
+    """``promote: true`` (a commit is due soon) prefills the branch in the fast lane; the
+    scheduler counts the promotion and every branch prefill token."""
+    fresh = list(range(391, 431))                  # never cached before: all 40 prefilled
+    post(url, "/agentrt/sessions", {"session_id": "api-p", "tokens": SYSTEM + TURNS})
+    try:
+        before = requests.get(url + "/agentrt/scheduler", timeout=30).json()["stats"]
+        branch = post(url, "/agentrt/sessions/api-p/prepare", {
+            "tokens": SYSTEM + fresh, "strategy": "summary", "version": 1,
+            "wait": True, "promote": True}).json()
+        assert branch["state"] == "ready"
+        after = requests.get(url + "/agentrt/scheduler", timeout=30).json()
+        assert after["stats"]["promoted_commits"] == before["promoted_commits"] + 1
+        assert after["stats"]["lookahead_tokens_prefilled"] == \
+            before["lookahead_tokens_prefilled"] + len(fresh)
+        assert branch["id"] not in after["promoted_branches"]  # ready: out of the fast lane
+    finally:
+        requests.delete(url + "/agentrt/sessions/api-p", timeout=30)
+    integrity_ok(url)
+
+
 def test_abandon_and_close_release_everything(url):
     post(url, "/agentrt/sessions", {"session_id": "api-3", "tokens": SYSTEM})
     branch = post(url, "/agentrt/sessions/api-3/prepare", {

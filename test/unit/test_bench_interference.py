@@ -13,7 +13,8 @@ def test_ratios_and_verdict():
     pair = {"agentrt": record("agentrt", 1100.0, 60.0, 1.0),
             "agentrt_bg_off": record("agentrt_bg_off", 1000.0, 40.0, None)}
     assert summarize_pair(pair["agentrt"], pair["agentrt_bg_off"]) == {
-        "n_agents": 2, "ttft_ratio": 1.1, "tbt_ratio": 1.5, "commits_ready_share": 1.0}
+        "n_agents": 2, "ttft_ratio": 1.1, "tbt_ratio": 1.5, "commits_ready_share": 1.0,
+        "commits_used_share": None}
     headers, rows = interference_rows([pair])
     assert rows[0][:4] == [2, 1100.0, 1000.0, 1.1] and len(headers) == len(rows[0])
     assert verdict([pair]) == ["N=2: TTFT ratio 1.1 (met), TBT ratio 1.5 (missed), "
@@ -33,4 +34,8 @@ def test_summary_separates_commit_ordinary_and_cold_turns():
     assert s["ordinary_ttft_p50_ms"] == 400.0 and s["commit_ttft_p50_ms"] == 500.0
     assert s["tbt_p99_ms"] == 60.0 and s["commits"] == 1 and s["commits_ready_share"] == 1.0
     assert s["wasted_preparations"] == 2 and s["prefix_hit_rate"] == round(250 / 450, 3)
+    assert s["commits_used_share"] == 1.0
+    assert s["commit_uncached_tokens_p50"] == 0 and s["ordinary_uncached_tokens_p50"] == 100
+    promoted = [dict(turns[2], outcome="promoted")]
+    assert summarize(promoted, [1.0], 1)["commits_ready_share"] == 0.0
     assert pct([], 0.5) is None and pct([0.1, 0.2, 0.3], 0.99) == 300.0

@@ -61,10 +61,11 @@ class AgentrtClient:
         return await self._call("GET", f"/agentrt/sessions/{session_id}")
 
     async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
-                      source_signature: str, wait: bool = True) -> dict:
+                      source_signature: str, wait: bool = True, promote: bool = False) -> dict:
+        """``promote``: a commit is due soon: the branch's prefill goes first at once."""
         return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", {
             "tokens": tokens, "strategy": strategy, "version": version,
-            "source_signature": source_signature, "wait": wait})
+            "source_signature": source_signature, "wait": wait, "promote": promote})
 
     async def append(self, session_id: str, branch_id: str, tokens: list[int],
                      wait: bool = True) -> dict:

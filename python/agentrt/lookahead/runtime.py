@@ -62,6 +62,7 @@ class _Job:
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
     stop: bool = False            # committed: no further catch-up
     noop: bool = False            # the transform changed nothing: no branch was prepared
+    urgent: bool = False          # the commit deadline is near: its prefill was promoted
 
 
 class LookaheadRuntime:
@@ -82,6 +83,7 @@ class LookaheadRuntime:
         self._lock = asyncio.Lock()
         self._session_open = False
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
+        self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
 
     # --- the two hooks -----------------------------------------------------------------------
     async def on_segment_boundary(self, messages: list[Message]) -> None:
@@ -95,7 +97,11 @@ class LookaheadRuntime:
             if job is None:
                 if self.strategy.should_lookahead(self.state):
                     self._start(messages)
-            elif job.error is None and len(messages) > job.covered:
+                return
+            if not job.urgent and job.error is None and \
+                    self.strategy.should_promote(self.state):
+                self._promote_early(job)
+            if job.error is None and len(messages) > job.covered:
                 # catch-up: one append for everything new, after the running preparation
                 # (which starts it itself when it ends)
                 job.latest = list(messages)
@@ -199,7 +205,8 @@ class LookaheadRuntime:
     def _start(self, messages: list[Message]) -> None:
         self._versions += 1
         end = self.strategy.segment_end(messages)
-        job = _Job(self._versions, end, signature(messages, end))
+        job = _Job(self._versions, end, signature(messages, end),
+                   urgent=self.strategy.should_promote(self.state))
         job.task = asyncio.create_task(self._prepare(job, list(messages)))
         self._job = job
 
@@ -217,7 +224,8 @@ class LookaheadRuntime:
             job.branch_tokens = await self.client.tokenize(job.transform.messages)
             branch = await self.client.prepare(self.session_id, job.branch_tokens,
                                                self.strategy.name, job.version,
-                                               job.source_signature, wait=True)
+                                               job.source_signature, wait=True,
+                                               promote=job.urgent)
             if branch["state"] != "ready":
                 job.error = f"branch {branch['id']} is {branch['state']}"
                 return
@@ -229,6 +237,23 @@ class LookaheadRuntime:
             job.error = f"prepare failed: {exc}"
             if isinstance(exc, ServerError) and exc.status == 404:
                 self._session_open = False   # the server lost the session (restart): reopen
+
+    def _promote_early(self, job: _Job) -> None:
+        """The commit deadline is near and the preparation (or its catch-up) still runs:
+        promote it now, so it is ready when the commit comes (the commit would promote it
+        anyway, and then wait). A preparation not yet sent is sent promoted."""
+        job.urgent = True     # a prepare request not sent yet is sent promoted
+        if not any(t is not None and not t.done() for t in (job.task, job.catch_up)):
+            return
+
+        async def promote():
+            try:
+                await self.client.promote(self.session_id)
+            except (ServerError, ServerUnavailable):
+                pass
+        task = asyncio.create_task(promote())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _then_catch_up(self, job: _Job) -> None:
         """Catch the branch up to the newest messages seen, in as few appends as possible."""

@@ -54,6 +54,8 @@ def _with_target(branch) -> dict:
 def prepare(cache, a):
     branch = cache.prepare(a["session_id"], a["tokens"], a["strategy"], a["version"],
                            a.get("source_signature", ""))
+    if a.get("promote"):
+        promote(cache, a)
     return _with_target(branch)
 
 

@@ -39,6 +39,8 @@ class ResponseTimer:
 SCHEDULER_METRICS = (  # (json path, metric name, type, help)
     (("stats", "bg_tokens_prefilled"), "agentrt_bg_tokens_prefilled_total", "counter",
      "Background (lookahead) tokens admitted for prefill"),
+    (("stats", "lookahead_tokens_prefilled"), "agentrt_lookahead_tokens_prefilled_total",
+     "counter", "Tokens prefilled for prepared branches (background, promoted and catch-up)"),
     (("stats", "bg_admitted"), "agentrt_bg_admitted_total", "counter",
      "Background requests admitted"),
     (("stats", "bg_denied"), "agentrt_bg_denied_total", "counter",

@@ -12,7 +12,8 @@ class SchedulerStats:
 
     def reset(self) -> None:
         self.bg_admitted = 0
-        self.bg_tokens = 0
+        self.bg_tokens = 0               # admitted as background chunks
+        self.lookahead_tokens = 0        # prefilled for branches, promoted work included
         self.bg_chunks = 0
         self.bg_denied = 0
         self.denied_reasons: Counter = Counter()
@@ -52,6 +53,7 @@ class SchedulerStats:
 
     def to_json(self) -> dict:
         return {"bg_admitted": self.bg_admitted, "bg_tokens_prefilled": self.bg_tokens,
+                "lookahead_tokens_prefilled": self.lookahead_tokens,
                 "bg_chunks": self.bg_chunks,
                 "bg_denied": self.bg_denied, "bg_denied_reasons": dict(self.denied_reasons),
                 "promoted_commits": self.promoted, "reorders": self.reorders,

@@ -4,7 +4,7 @@
     GET    /agentrt/sessions/{sid}                   status (branches with histories, pin)
     DELETE /agentrt/sessions/{sid}                   close: abandon branches, drop pins
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
-                                                      source_signature?, wait?}
+                                                      source_signature?, wait?, promote?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens|text, wait?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
@@ -156,7 +156,8 @@ def build_router(api: SessionApi) -> APIRouter:
             branch = await api.control.call(
                 "prepare", session_id=sid, tokens=api.tokens_of(body, required=True),
                 strategy=rf.field(body, "strategy", str), version=rf.field(body, "version", int),
-                source_signature=rf.field(body, "source_signature", str, ""))
+                source_signature=rf.field(body, "source_signature", str, ""),
+                promote=rf.field(body, "promote", bool, False))
             return await api.start_prefill(sid, branch, rf.field(body, "wait", bool, False))
         return await run(h, request)
 

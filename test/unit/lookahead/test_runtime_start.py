@@ -11,7 +11,7 @@ class FakeClient:
     """Tokens are words; every branch is prepared at once."""
 
     def __init__(self):
-        self.prepared, self.committed = [], []
+        self.prepared, self.committed, self.promoted = [], [], []
 
     def llm_call(self):
         return None
@@ -22,9 +22,14 @@ class FakeClient:
     async def open_session(self, sid, tokens=None):
         return {}
 
-    async def prepare(self, sid, tokens, strategy, version, sig, wait=True):
+    async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
         self.prepared.append(len(tokens))
+        if promote:
+            self.promoted.append(f"b{version}")
         return {"id": f"b{version}", "state": "ready"}
+
+    async def promote(self, sid):
+        self.promoted.append(sid)
 
     async def append(self, sid, branch, tokens):
         return {"state": "ready", "catching_up": False}
@@ -96,3 +101,19 @@ def test_noop_transform_prepares_nothing_and_commits_nothing():
     rt, client, msgs, out = asyncio.run(go())
     assert out == msgs and rt.records == [] and rt.noop_transforms == 1
     assert client.prepared == []
+
+
+def test_should_promote_at_the_commit_deadline():
+    s = ClearToolResults(ContextBudget(1000, promote_segments=2))
+    assert s.should_promote(MainState([], 800))                  # the commit is due
+    assert s.should_promote(MainState([], 700, growth=60))       # due within 2 segments
+    assert not s.should_promote(MainState([], 600, growth=60))
+    assert not s.should_promote(MainState([], 700))              # growth unknown
+    late = ClearToolResults(ContextBudget(1000))                 # default: at the commit
+    assert not late.should_promote(MainState([], 790, growth=60))
+
+
+def test_deadline_start_sends_the_preparation_promoted():
+    _, client, _ = asyncio.run(_replay(ContextBudget(1000, lead_segments=2,
+                                                     promote_segments=2)))
+    assert client.promoted and client.promoted[0] == "b1"
