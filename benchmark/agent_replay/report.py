@@ -31,7 +31,8 @@ def turn_records(turns: list[dict]) -> list[dict]:
     """run.py's per-turn dicts (commit, outcome, ttft_s) in the compact form stored in records."""
     return [{"agent": t["agent"], "step": t["step"],
              "kind": "commit" if t.get("commit") else "ordinary",
-             "ttft_ms": round(t["ttft_s"] * 1000, 1), "outcome": t.get("outcome")}
+             "ttft_ms": round(t["ttft_s"] * 1000, 1), "outcome": t.get("outcome"),
+             "prompt": t.get("prompt"), "cached": t.get("cached")}
             for t in turns]
 
 

@@ -55,8 +55,10 @@ def test_latest_per_system_and_turn_records():
               "prompt": 10, "cached": 2},
              {"agent": "a", "step": 4, "commit": False, "outcome": None, "ttft_s": 0.5}]
     assert turn_records(turns) == [
-        {"agent": "a", "step": 3, "kind": "commit", "ttft_ms": 1234.6, "outcome": "promoted"},
-        {"agent": "a", "step": 4, "kind": "ordinary", "ttft_ms": 500.0, "outcome": None}]
+        {"agent": "a", "step": 3, "kind": "commit", "ttft_ms": 1234.6, "outcome": "promoted",
+         "prompt": 10, "cached": 2},
+        {"agent": "a", "step": 4, "kind": "ordinary", "ttft_ms": 500.0, "outcome": None,
+         "prompt": None, "cached": None}]
 
 
 def test_progress_bar_counts_turns_on_the_given_stream():

@@ -80,6 +80,7 @@ class LookaheadRuntime:
         self.llm = llm or client.llm_call()
         self._job: Optional[_Job] = None
         self._versions = 0
+        self._prepared = 0        # preparations that sent a branch to the server
         self._lock = asyncio.Lock()
         self._session_open = False
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
@@ -153,7 +154,7 @@ class LookaheadRuntime:
     @property
     def preparations_started(self) -> int:
         """Background preparations started so far (committed or not: the rest were wasted)."""
-        return self._versions
+        return self._prepared
 
     async def close(self) -> None:
         job, self._job = self._job, None
@@ -222,6 +223,7 @@ class LookaheadRuntime:
             return
         try:
             job.branch_tokens = await self.client.tokenize(job.transform.messages)
+            self._prepared += 1
             branch = await self.client.prepare(self.session_id, job.branch_tokens,
                                                self.strategy.name, job.version,
                                                job.source_signature, wait=True,

@@ -100,6 +100,7 @@ def test_noop_transform_prepares_nothing_and_commits_nothing():
 
     rt, client, msgs, out = asyncio.run(go())
     assert out == msgs and rt.records == [] and rt.noop_transforms == 1
+    assert rt.preparations_started == 0
     assert client.prepared == []
 
 

@@ -71,6 +71,9 @@ def test_sliding_window_by_turns_and_tokens():
     assert t.strategy_data["dropped"] == 5
     t = run(SlidingWindow(BUDGET, keep_tokens=12).transform(CONV, {}, None))
     assert t.messages[0]["content"] == "sys" and t.messages[1]["role"] != "tool"
+    # a window smaller than the latest turn still keeps that turn (call and output)
+    t = run(SlidingWindow(BUDGET, keep_tokens=1).transform(CONV, {}, None))
+    assert [m["content"] for m in t.messages] == ["sys", "call 3", "y" * 40]
     with pytest.raises(ValueError):
         SlidingWindow(BUDGET)
 

@@ -1,4 +1,5 @@
-"""Sliding window: keep the system prompt and the most recent turns (by tokens or by turns)."""
+"""Sliding window: keep the system prompt and the most recent turns (by tokens or by turns;
+the latest turn always)."""
 from typing import Callable, Optional
 
 from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform, clone,
@@ -23,7 +24,13 @@ class SlidingWindow(LookaheadStrategy):
             while start < len(messages) and messages[start].get("role") == "tool":
                 start += 1   # never start on a tool output whose call was cut off
             return start
-        return recent_start(messages, self.keep_tokens, self.count_tokens, floor=head)
+        start = recent_start(messages, self.keep_tokens, self.count_tokens, floor=head)
+        # never drop the latest turn (the last call and its tool outputs), even when it alone is
+        # over the window: an agent keeps working on what it just observed
+        last = len(messages) - 1
+        while last > head and messages[last].get("role") == "tool":
+            last -= 1
+        return min(start, max(head, last))
 
     async def transform(self, messages, strategy_data, llm=None) -> Transform:
         head, start = leading_system(messages), self._window_start(messages)
