@@ -60,7 +60,7 @@ class _Job:
     covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
     error: Optional[str] = None
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
-    stop: bool = False            # committed: no further catch-up
+    stop: bool = False            # committing, or a catch-up was cancelled: no further catch-up
     noop: bool = False            # the transform changed nothing: no branch was prepared
     urgent: bool = False          # the commit deadline is near: its prefill was promoted
 
