@@ -56,8 +56,10 @@ def test_coding_agent_answers_equal_with_and_without_prepared_kv(tmp_path):
         commit_calls = [c for c in report.calls if c.commit is not None]
         assert len(commit_calls) == len(outcomes)
         for call in commit_calls:   # the commit request starts from the prepared branch
-            assert call.cached_tokens >= report.commits[call.commit].prepared_tokens > 0
+            assert report.commits[call.commit].prepared_tokens > 0
             assert "[tool output offloaded to" in call.prompt
+            if call.kind == "gen":  # (a select's scoring requests report no cached tokens)
+                assert call.cached_tokens >= report.commits[call.commit].prepared_tokens
         gens = [c for c in report.calls if c.kind == "gen"]
         assert len(gens) == 4 and all(c.output for c in gens)
         flush(srv.url)

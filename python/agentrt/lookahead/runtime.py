@@ -126,6 +126,11 @@ class LookaheadRuntime:
             self.records.append(record._replace(waited_s=time.perf_counter() - started))
             self._commit_pending_ttft = True
             await self._observe(result)
+            if self.enabled and self.strategy.should_lookahead(self.state):
+                # the transformed snapshot plus what came after it is still past the soft
+                # threshold: prepare the next transform now, not one segment later (else the
+                # next call may commit with nothing prepared)
+                self._start(result)
             return result
 
     async def chat(self, messages: list[Message], **kw):

@@ -118,3 +118,30 @@ def test_deadline_start_sends_the_preparation_promoted():
     _, client, _ = asyncio.run(_replay(ContextBudget(1000, lead_segments=2,
                                                      promote_segments=2)))
     assert client.promoted and client.promoted[0] == "b1"
+
+
+class DropOldestTool(ClearToolResults):
+    """Drops only the oldest tool output: the context stays past the soft threshold."""
+    name = "drop_oldest_tool"
+
+    async def transform(self, messages, strategy_data, llm=None):
+        from agentrt.lookahead.strategy import Transform
+        first = next(i for i, m in enumerate(messages) if m["role"] == "tool")
+        return Transform(messages[:first] + messages[first + 1:], strategy_data)
+
+
+def test_a_commit_still_past_soft_prepares_the_next_transform_at_once():
+    async def go():
+        client = FakeClient()
+        rt = LookaheadRuntime(client, DropOldestTool(ContextBudget(100)), session_id="s")
+        msgs = [{"role": "system", "content": words(10)}] + \
+            [{"role": "tool", "content": words(25)} for _ in range(3)]      # 85: past hard
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+        out = await rt.on_commit(msgs)                                      # 60 left: soft
+        assert rt.records[-1].outcome == "ready" and len(out) == 3
+        await rt.wait_prepared()
+        return rt, client
+
+    rt, client = asyncio.run(go())
+    assert rt.preparations_started == 2 and len(client.prepared) == 2
