@@ -5,7 +5,8 @@ import pytest
 import requests
 
 from agentrt.lookahead.client import AgentrtClient
-from agentrt.lookahead.runtime import LookaheadRuntime, SyncLookaheadRuntime
+from agentrt.lookahead.runtime import LookaheadRuntime
+from agentrt.lookahead.sync_runtime import SyncLookaheadRuntime
 from agentrt.lookahead.strategies import (ClearToolResults, Offload, SlidingWindow, SubAgent,
                                           Summarize)
 from agentrt.lookahead.strategies.offload import OffloadStore

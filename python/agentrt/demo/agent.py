@@ -14,7 +14,8 @@ from typing import Iterator, Optional
 
 from agentrt.client.chat import ChatResult
 from agentrt.demo import tools
-from agentrt.lookahead.runtime import CommitRecord, SyncLookaheadRuntime
+from agentrt.lookahead.runtime import CommitRecord
+from agentrt.lookahead.sync_runtime import SyncLookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
 from agentrt.lookahead.strategy import ContextBudget
 

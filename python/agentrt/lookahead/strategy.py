@@ -100,9 +100,7 @@ class LookaheadStrategy(abc.ABC):
         if state.tokens < self.budget.soft_tokens:
             return False
         lead = self.budget.lead_segments
-        if lead is None or state.growth is None:
-            return True
-        return state.tokens + lead * state.growth >= self.budget.hard_tokens
+        return lead is None or state.growth is None or self._hard_within(state, lead)
 
     def should_commit(self, state: MainState) -> bool:
         """Apply the transformation before the next model call (hard threshold)."""
@@ -114,8 +112,11 @@ class LookaheadStrategy(abc.ABC):
         if self.should_commit(state):
             return True
         lead = self.budget.promote_segments
-        return lead is not None and state.growth is not None \
-            and state.tokens + lead * state.growth >= self.budget.hard_tokens
+        return lead is not None and state.growth is not None and self._hard_within(state, lead)
+
+    def _hard_within(self, state: MainState, segments: int) -> bool:
+        """The hard threshold is predicted within ``segments`` segments of ``state.growth``."""
+        return state.tokens + segments * state.growth >= self.budget.hard_tokens
 
     def segment_end(self, messages: list[Message]) -> int:
         """Where the transformed prefix ends (default: everything so far)."""
