@@ -10,6 +10,11 @@ request in the two runs: with lookahead off it re-prefills the transformed conte
     ready      = share of commits that found their preparation ready   target >= 0.95
     used       = share whose preparation was used: ready, or promoted (the commit waited for
                  the rest of it)
+    lookahead_vs_idle = the server time branch prefill took with lookahead on / the server's
+                 idle time with it off. Above 1, background work cannot all run in time nobody
+                 else needed: some of it delays foreground requests, or commits wait for it
+                 (necessary, not sufficient: the idle time must also fall between a
+                 preparation's start and its commit)
 """
 import json
 from pathlib import Path
@@ -18,7 +23,8 @@ from benchmark.common import RESULTS, append_result, table
 
 TARGET_RATIO, TARGET_READY = 1.15, 0.95
 HEADERS = ["N", "TTFT p99 on", "TTFT p99 off", "TTFT ratio", "TBT p99 on", "TBT p99 off",
-           "TBT ratio", "commits ready", "commits used", "lookahead tokens", "preempted", "JCT on", "JCT off"]
+           "TBT ratio", "commits ready", "commits used", "lookahead tokens", "lookahead s on",
+           "idle s off", "lookahead / idle", "preempted", "JCT on", "JCT off"]
 
 
 def ratio(on, off):
@@ -30,7 +36,8 @@ def summarize_pair(on: dict, off: dict) -> dict:
             "ttft_ratio": ratio(on["ordinary_ttft_p99_ms"], off["ordinary_ttft_p99_ms"]),
             "tbt_ratio": ratio(on["tbt_p99_ms"], off["tbt_p99_ms"]),
             "commits_ready_share": on.get("commits_ready_share"),
-            "commits_used_share": on.get("commits_used_share")}
+            "commits_used_share": on.get("commits_used_share"),
+            "lookahead_vs_idle": ratio(on.get("lookahead_busy_s"), off.get("idle_s"))}
 
 
 def interference_rows(pairs: list[dict]) -> tuple[list[str], list[list]]:
@@ -41,8 +48,8 @@ def interference_rows(pairs: list[dict]) -> tuple[list[str], list[list]]:
         rows.append([s["n_agents"], on["ordinary_ttft_p99_ms"], off["ordinary_ttft_p99_ms"],
                      s["ttft_ratio"], on["tbt_p99_ms"], off["tbt_p99_ms"], s["tbt_ratio"],
                      s["commits_ready_share"], s["commits_used_share"],
-                     on.get("background_tokens"),
-                     on.get("bg_preempted"), on["jct_mean_s"], off["jct_mean_s"]])
+                     on.get("background_tokens"), on.get("lookahead_busy_s"),
+                     off.get("idle_s"), s["lookahead_vs_idle"], on.get("bg_preempted"), on["jct_mean_s"], off["jct_mean_s"]])
     return HEADERS, rows
 
 
@@ -56,7 +63,9 @@ def verdict(pairs: list[dict]) -> list[str]:
         out.append(f"N={s['n_agents']}: TTFT ratio {s['ttft_ratio']} "
                    f"({'met' if met[0] else 'missed'}), TBT ratio {s['tbt_ratio']} "
                    f"({'met' if met[1] else 'missed'}), commits ready {s['commits_ready_share']} "
-                   f"({'met' if met[2] else 'missed'})")
+                   f"({'met' if met[2] else 'missed'})"
+                   + (f"; branch prefill took {s['lookahead_vs_idle']}x the idle time with "
+                      "lookahead off" if s["lookahead_vs_idle"] is not None else ""))
     return out
 
 

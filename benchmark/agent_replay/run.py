@@ -17,6 +17,7 @@ whose preparation was ready, in benchmark/results/interference.jsonl and interfe
 """
 import argparse
 import asyncio
+import signal
 import statistics
 import sys
 import threading
@@ -165,18 +166,30 @@ def summarize(turns: list[dict], jcts: list[float], preparations: int) -> dict:
 
 
 def server_stats(url: str) -> dict:
-    """Background tokens and scheduler counters of an agentrt server ({} for plain SGLang)."""
+    """Scheduler counters of an agentrt server ({} for plain SGLang)."""
     try:
         resp = httpx.get(f"{url}/agentrt/scheduler", timeout=30)
     except httpx.HTTPError:
         return {}
-    if resp.status_code != 200:
+    return resp.json().get("stats", {}) if resp.status_code == 200 else {}
+
+
+def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
+    """Background tokens, scheduler counters and busy / idle time of one replay (the server's
+    counters after it, less what warm-up left in them)."""
+    if not after:
         return {}
-    stats = resp.json().get("stats", {})
-    return {"background_tokens": stats.get("lookahead_tokens_prefilled",
-                                           stats.get("bg_tokens_prefilled")),
-            "bg_preempted": stats.get("bg_preempted"), "bg_throttled": stats.get("bg_throttled"),
-            "bg_denied": stats.get("bg_denied")}
+
+    def diff(key):
+        return None if after.get(key) is None else \
+            round(after[key] - before.get(key, 0), 3)
+    busy = diff("busy_s")
+    return {"background_tokens": diff("lookahead_tokens_prefilled"),
+            "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
+            "bg_denied": diff("bg_denied"), "wall_s": round(wall_s, 2), "busy_s": busy,
+            # the server's idle time: what background work could use without delaying anyone
+            "idle_s": None if busy is None else round(max(0.0, wall_s - busy), 2),
+            "lookahead_busy_s": diff("lookahead_busy_s")}
 
 
 def replay(system: System, model, traces, args, counter, label: str) -> dict:
@@ -189,8 +202,10 @@ def replay(system: System, model, traces, args, counter, label: str) -> dict:
         budget = ContextBudget(args.budget, lead_segments=lead, promote_segments=promote)
         rep = Replay(srv.url, system, budget, counter, args.gen_tokens,
                      f"/tmp/agentrt-bench-offload-{label}", bar)
+        before = server_stats(srv.url)
+        start = time.perf_counter()
         jcts = asyncio.run(rep.run(traces, args.arrival_s))
-        stats = server_stats(srv.url)
+        stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
     return {**summarize(rep.turns, jcts, rep.preparations), **stats,
             "commit_records": rep.commits, "turns": turn_records(rep.turns)}
 
@@ -233,7 +248,7 @@ def run_systems(args, model, counter) -> int:
     keys = ["commit_ttft_p50_ms", "commit_ttft_p99_ms", "ordinary_ttft_p50_ms",
             "ordinary_ttft_p99_ms", "tbt_p99_ms", "jct_mean_s", "commits", "commits_ready_share",
             "commits_used_share", "commit_uncached_tokens_p50", "ordinary_uncached_tokens_p50",
-            "background_tokens", "prefix_hit_rate"]
+            "background_tokens", "lookahead_busy_s", "idle_s", "prefix_hit_rate"]
     print(table(["metric"] + [r["system"] for r in results],
                 [[k] + [r.get(k) for r in results] for k in keys]))
     png, md = write_report(results, args.workload,
@@ -290,6 +305,8 @@ def main(argv=None) -> int:
                          "benchmark instead (e.g. 1,2,4,8)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    # a SIGTERM (timeout, kill) unwinds like Ctrl-C: every server's context manager stops it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.agents, args.steps, args.budget = 2, 10, 1800
     unknown = set(args.systems.split(",")) - set(SYSTEMS)

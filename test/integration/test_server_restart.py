@@ -31,6 +31,7 @@ def test_commit_after_server_restart_falls_back(tiny_model, tmp_path):
         rt.strategy.budget = ContextBudget(tokens)                   # hard: commit
         result = await rt.on_commit(msgs)
         reply = await client.chat(result, max_tokens=3, session_id=rt.session_id)
+        await rt.settle()     # the swap went beside the request; its failure shows now
         return result, reply
 
     loop = asyncio.new_event_loop()

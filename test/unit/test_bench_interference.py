@@ -1,12 +1,12 @@
 """The interference benchmark's ratios and verdicts, and the replay summary, on fixed numbers."""
 from benchmark.agent_replay.interference import interference_rows, summarize_pair, verdict
-from benchmark.agent_replay.run import pct, summarize
+from benchmark.agent_replay.run import pct, stats_delta, summarize
 
 
 def record(system, ttft, tbt, ready, n=2):
     return {"system": system, "n_agents": n, "ordinary_ttft_p99_ms": ttft, "tbt_p99_ms": tbt,
             "commits_ready_share": ready, "jct_mean_s": 10.0, "background_tokens": 500,
-            "bg_preempted": 0}
+            "bg_preempted": 0, "lookahead_busy_s": 6.0, "idle_s": 4.0}
 
 
 def test_ratios_and_verdict():
@@ -14,11 +14,12 @@ def test_ratios_and_verdict():
             "agentrt_bg_off": record("agentrt_bg_off", 1000.0, 40.0, None)}
     assert summarize_pair(pair["agentrt"], pair["agentrt_bg_off"]) == {
         "n_agents": 2, "ttft_ratio": 1.1, "tbt_ratio": 1.5, "commits_ready_share": 1.0,
-        "commits_used_share": None}
+        "commits_used_share": None, "lookahead_vs_idle": 1.5}
     headers, rows = interference_rows([pair])
     assert rows[0][:4] == [2, 1100.0, 1000.0, 1.1] and len(headers) == len(rows[0])
     assert verdict([pair]) == ["N=2: TTFT ratio 1.1 (met), TBT ratio 1.5 (missed), "
-                               "commits ready 1.0 (met)"]
+                               "commits ready 1.0 (met); branch prefill took 1.5x the idle "
+                               "time with lookahead off"]
 
 
 def test_summary_separates_commit_ordinary_and_cold_turns():
@@ -39,3 +40,15 @@ def test_summary_separates_commit_ordinary_and_cold_turns():
     promoted = [dict(turns[2], outcome="promoted")]
     assert summarize(promoted, [1.0], 1)["commits_ready_share"] == 0.0
     assert pct([], 0.5) is None and pct([0.1, 0.2, 0.3], 0.99) == 300.0
+
+
+def test_stats_delta_subtracts_warm_up_and_derives_idle_time():
+    before = {"busy_s": 1.0, "lookahead_busy_s": 0.0, "lookahead_tokens_prefilled": 10,
+              "bg_preempted": 0, "bg_throttled": 0, "bg_denied": 1}
+    after = {"busy_s": 31.0, "lookahead_busy_s": 12.5, "lookahead_tokens_prefilled": 510,
+             "bg_preempted": 2, "bg_throttled": 3, "bg_denied": 1}
+    out = stats_delta(before, after, wall_s=40.0)
+    assert out["busy_s"] == 30.0 and out["idle_s"] == 10.0 and out["lookahead_busy_s"] == 12.5
+    assert out["background_tokens"] == 500 and out["bg_preempted"] == 2 and out["bg_denied"] == 0
+    assert stats_delta({}, {}, 5.0) == {}       # plain SGLang: no agentrt counters
+    assert stats_delta({}, {"busy_s": 9.0}, 5.0)["idle_s"] == 0.0

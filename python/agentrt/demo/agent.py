@@ -66,8 +66,9 @@ class RepoReviewAgent:
         self.messages.append({"role": "user", "content": question})
         commits = len(self.runtime.records)
         self.messages = self.runtime.on_commit(self.messages)
-        commit = self.runtime.records[-1] if len(self.runtime.records) > commits else None
         result = self.runtime.chat(self.messages, max_tokens=self.max_tokens, **SAMPLING)
+        # read after the call: chat() settles the commit (its swap went beside the request)
+        commit = self.runtime.records[commits] if len(self.runtime.records) > commits else None
         self.messages.append({"role": "assistant", "content": result.text.strip()})
         self.runtime.on_segment_boundary(self.messages)
         return result, commit

@@ -109,6 +109,8 @@ class AgentProgram:
         try:
             if self.runtime is not None:
                 self.loop.run(self.runtime.close(), timeout_s=60)
+                if self.report.commits:   # closing settled the last commit's swap
+                    self.report.commits = list(self.runtime.records)
             self.loop.run(self.client.close_session(self.session_id), timeout_s=60)
         except ServerError as exc:
             if exc.status != 404:       # already closed by the runtime: fine

@@ -14,7 +14,11 @@ model call that follows re-uses the whole prepared KV.
 
 Outcomes (one CommitRecord per commit; the returned messages are the same in every case):
   ready     transform and branch were ready: pointer swap (a catch-up still running is left
-            behind: the commit request prefills those last segments itself)
+            behind: the commit request prefills those last segments itself). The swap is sent
+            beside the commit request, not before it: the request's prefix match finds the
+            branch either way, and waiting would cost it a scheduler step. A swap the server
+            refuses turns the record into a fallback when it is settled (``settle()``: the
+            next hook, ``chat()`` or ``close()``); the messages are the same either way
   promoted  the commit waited for unfinished preparation (the fast lane)
   stale     the prefix changed since the snapshot: dropped, transformed synchronously
   fallback  transform or preparation failed (or the server lost the branch): synchronous path
@@ -85,10 +89,13 @@ class LookaheadRuntime:
         self._session_open = False
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
+        self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
+                                                                # swap, its record's index
 
     # --- the two hooks -----------------------------------------------------------------------
     async def on_segment_boundary(self, messages: list[Message]) -> None:
         async with self._lock:
+            await self.settle()
             await self._observe(messages)
             job = self._job
             if not self.enabled:
@@ -112,6 +119,7 @@ class LookaheadRuntime:
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
+            await self.settle()
             await self._observe(messages)
             if not self.strategy.should_commit(self.state):
                 return messages
@@ -124,6 +132,8 @@ class LookaheadRuntime:
                 self.noop_transforms += 1
                 return messages
             self.records.append(record._replace(waited_s=time.perf_counter() - started))
+            if record.outcome in ("ready", "promoted"):
+                self._swap = (asyncio.create_task(self._send_swap(job)), len(self.records) - 1)
             self._commit_pending_ttft = True
             await self._observe(result)
             if self.enabled and self.strategy.should_lookahead(self.state):
@@ -137,6 +147,7 @@ class LookaheadRuntime:
         """The model call, tagged with this session; the first call after a commit completes that
         commit's record with its TTFT and cached tokens."""
         result = await self.client.chat(messages, session_id=self.session_id, **kw)
+        await self.settle()
         if self.records and self.records[-1].ttft_s is None and self._commit_pending_ttft:
             self.records[-1] = self.records[-1]._replace(ttft_s=result.ttft_s,
                                                          cached_tokens=result.cached_tokens)
@@ -145,6 +156,27 @@ class LookaheadRuntime:
 
     _commit_pending_ttft = False
     noop_transforms = 0          # commits whose transform left the context as it was
+
+    async def settle(self) -> None:
+        """Wait for the last commit's pointer swap; one the server refused (e.g. it lost the
+        branch) makes that commit's record a fallback."""
+        swap, self._swap = self._swap, None
+        if swap is None:
+            return
+        task, index = swap
+        error = await asyncio.shield(task)
+        if error is not None and index < len(self.records):
+            self.records[index] = self.records[index]._replace(
+                outcome="fallback", prepared_tokens=0, reason=error)
+
+    async def _send_swap(self, job: _Job) -> Optional[str]:
+        """The commit's pointer swap (sent beside the commit request); the error, if any."""
+        try:
+            await self.client.commit(self.session_id, job.branch_id)
+            return None
+        except (ServerError, ServerUnavailable) as exc:
+            await self._abandon(job, "not committed")
+            return f"commit failed: {exc}"
 
     async def wait_prepared(self) -> None:
         """Wait until the running preparation and its catch-up are done (what tool time
@@ -162,6 +194,7 @@ class LookaheadRuntime:
         return self._prepared
 
     async def close(self) -> None:
+        await self.settle()
         job, self._job = self._job, None
         for task in (job.task, job.catch_up) if job is not None else ():
             if task is not None:
@@ -228,6 +261,10 @@ class LookaheadRuntime:
             return
         try:
             job.branch_tokens = await self.client.tokenize(job.transform.messages)
+            if self._swap is not None:
+                # the last commit's swap lands first: a new branch of the same strategy would
+                # supersede the one being committed
+                await asyncio.shield(self._swap[0])
             self._prepared += 1
             branch = await self.client.prepare(self.session_id, job.branch_tokens,
                                                self.strategy.name, job.version,
@@ -313,13 +350,10 @@ class LookaheadRuntime:
                 result = job.transform.messages + list(messages[job.segment_end:])
                 self.state.strategy_data = job.transform.strategy_data
                 if job.branch_id and not job.error:
-                    try:
-                        await self.client.commit(self.session_id, job.branch_id)
-                        return result, CommitRecord("promoted" if promoted else "ready", name,
-                                                    len(job.branch_tokens), 0.0,
-                                                    segment_end=job.segment_end)
-                    except (ServerError, ServerUnavailable) as exc:
-                        job.error = f"commit failed: {exc}"
+                    # on_commit sends the swap (``_send_swap``) beside the commit request
+                    return result, CommitRecord("promoted" if promoted else "ready", name,
+                                                len(job.branch_tokens), 0.0,
+                                                segment_end=job.segment_end)
                 await self._abandon(job, "not committed")
                 return result, CommitRecord("fallback", name, 0, 0.0,
                                             job.error or "branch not prepared",

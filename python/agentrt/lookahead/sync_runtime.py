@@ -36,6 +36,9 @@ class SyncLookaheadRuntime:
     def chat(self, messages, **kw):
         return self._run(self.runtime.chat(messages, **kw))
 
+    def settle(self):
+        return self._run(self.runtime.settle())
+
     @property
     def records(self):
         return self.runtime.records

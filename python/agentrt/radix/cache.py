@@ -19,7 +19,8 @@ now an unlocked leaf and lies on no other session's context: the slots go straig
 allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
 eviction takes discarded nodes before any other.
 
-Without sessions or branches every public method behaves exactly like RadixCache.
+Without sessions or branches every public method behaves exactly like RadixCache. The lookahead
+budget (what only branches hold, and abandoning the oldest work) is budget.py's mixin.
 """
 import time
 from array import array
@@ -30,6 +31,7 @@ from sglang.srt.mem_cache.cache_init_params import CacheInitParams
 from sglang.srt.mem_cache.radix_cache import RadixCache, RadixKey
 
 from agentrt.radix.branch import Branch, BranchBook, BranchState, LookaheadError
+from agentrt.radix.budget import LookaheadBudget
 from agentrt.radix.eviction import PreferDiscarded
 from agentrt.radix.integrity import check_integrity
 from agentrt.radix.pins import Pin
@@ -50,7 +52,7 @@ def parse_prepare_rid(rid) -> Optional[str]:
     return None
 
 
-class LookaheadRadixCache(RadixCache):
+class LookaheadRadixCache(LookaheadBudget, RadixCache):
     def __init__(self, params: CacheInitParams, settings: LookaheadSettings = LookaheadSettings(),
                  clock=time.monotonic):
         self.settings = settings
@@ -203,14 +205,18 @@ class LookaheadRadixCache(RadixCache):
 
     def commit(self, session_id: str, branch_id: str) -> Branch:
         """Swap the session's head to the branch. The branch's lock becomes a commit pin (kept
-        until the commit request arrives); the old context's exclusive nodes are freed now."""
+        until the commit request arrives); the old context's exclusive nodes are freed now.
+        Clients send the commit beside the commit request, so that request may be cached first:
+        a context that already extends the branch is that request's, and is kept."""
         branch = self.book.branch(session_id, branch_id)
         if branch.state is not BranchState.READY:
             raise LookaheadError(f"branch {branch_id} is {branch.state.value}, not ready", 409)
         session = self.book.session(session_id)
         old_context, node = session.context, branch.node
+        ahead = len(old_context) > len(branch.tokens) and \
+            old_context[:len(branch.tokens)] == branch.tokens
         self.unpin(session_id, "committed")
-        session.context = list(branch.tokens)
+        session.context = list(old_context if ahead else branch.tokens)
         branch.node, branch.pending_tokens = None, None
         self.book.transition(branch, BranchState.COMMITTED, "commit")
         now = self.clock()
@@ -218,7 +224,8 @@ class LookaheadRadixCache(RadixCache):
                                     now + self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
         for other in self.book.live_branches(session_id):
             self._release_branch(other, BranchState.STALE, f"session committed {branch.id}")
-        self._free_path(old_context)
+        if not ahead:
+            self._free_path(old_context)
         return branch
 
     def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned") -> Branch:
@@ -281,69 +288,6 @@ class LookaheadRadixCache(RadixCache):
         if node is not None:
             self.dec_lock_ref(node)
         self._free_path(branch.tokens, keep_session=branch.session_id)
-
-    # ------------------------------------------------------------------ budget ----------------
-    @property
-    def budget_tokens(self) -> int:
-        pool = self.token_to_kv_pool_allocator.size if self.token_to_kv_pool_allocator else 0
-        return self.settings.budget_for_pool(pool)
-
-    def holders(self) -> list[tuple[str, object]]:
-        found = [(f"branch {b.id}", b.node) for b in self.book.live_branches() if b.node]
-        return found + [(f"pin {p.session_id}", p.node) for p in self.pins.values()]
-
-    def _foreground_node_ids(self) -> set:
-        """Ids of the nodes on a session's current context or a pin: foreground state, held
-        whether or not lookahead runs."""
-        ends = [p.node for p in self.pins.values()]
-        for session in self.book.sessions.values():
-            key = self._key(session.context)
-            if len(key):
-                ends.append(self.match_prefix(MatchPrefixParams(key=key)).last_device_node)
-        ids = set()
-        for node in ends:
-            while node is not None and node is not self.root_node and node.id not in ids:
-                ids.add(node.id)
-                node = node.parent
-        return ids
-
-    def held_tokens(self) -> int:
-        """Tokens that only lookahead holds: the union of the paths prepared branches hold
-        locked, less the nodes a session's current context or a pin covers (the budget caps what
-        lookahead adds to the foreground's memory, not the shared prefixes)."""
-        seen = self._foreground_node_ids()
-        total = 0
-        for b in self.book.live_branches():
-            node = b.node
-            while node is not None and node is not self.root_node and node.id not in seen:
-                seen.add(node.id)
-                total += len(node.key)
-                node = node.parent
-        return total
-
-    def enforce_budget(self) -> None:
-        while self.held_tokens() > self.budget_tokens:
-            if not self._abandon_oldest_work("over lookahead budget"):
-                break
-
-    def _abandon_oldest_work(self, reason: str, branches_only: bool = False) -> bool:
-        """Release the oldest live branch, else the oldest pin. False when nothing is held."""
-        before = self.token_to_kv_pool_allocator.available_size() \
-            if self.token_to_kv_pool_allocator else 0
-        live = self.book.live_branches()
-        if live:
-            self._release_branch(live[0], BranchState.ABANDONED, reason)
-        elif self.pins and not branches_only:
-            oldest = min(self.pins.values(), key=lambda p: p.started_at)
-            self.unpin(oldest.session_id, reason)
-        else:
-            return False
-        after = self.token_to_kv_pool_allocator.available_size() \
-            if self.token_to_kv_pool_allocator else 0
-        self._freed_by_last_release = after - before
-        return True
-
-    _freed_by_last_release = 0
 
     # ------------------------------------------------------------------ tree primitives -------
     def _key(self, tokens: list[int]) -> RadixKey:

@@ -281,9 +281,10 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
         mode = getattr(batch, "forward_mode", None)
         extend = mode is not None and mode.is_extend()
         tokens = int(getattr(batch, "extend_num_tokens", 0) or 0) if extend else 0
-        STATS.step_finished((time.perf_counter() - start) * 1000.0, tokens)
+        branch = 0
         if extend:   # branch prefill of every class (background, promoted, catch-up)
             reqs = getattr(batch, "reqs", None) or ()
             lens = getattr(batch, "extend_lens", None) or ()
-            STATS.lookahead_tokens += sum(int(n) for r, n in zip(reqs, lens)
-                                          if parse_prepare_rid(getattr(r, "rid", None)))
+            branch = sum(int(n) for r, n in zip(reqs, lens)
+                         if parse_prepare_rid(getattr(r, "rid", None)))
+        STATS.step_finished((time.perf_counter() - start) * 1000.0, tokens, branch)

@@ -28,6 +28,8 @@ class SchedulerStats:
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
         self.bg_paused = 0               # steps that decoded while a background chunk waited
         self.last_step_prefill = False
+        self.busy_ms = 0.0               # model steps, all classes: wall time minus this is idle
+        self.lookahead_busy_ms = 0.0     # the branch-prefill share of prefill steps (by tokens)
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -39,11 +41,17 @@ class SchedulerStats:
         self.bg_denied += 1
         self.denied_reasons[reason.split(" ")[0] if reason[0].isdigit() else reason] += 1
 
-    def step_finished(self, step_ms: float, prefill_tokens: int = 0) -> None:
-        """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode."""
+    def step_finished(self, step_ms: float, prefill_tokens: int = 0,
+                      lookahead_tokens: int = 0) -> None:
+        """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode;
+        ``lookahead_tokens`` of them prefilled prepared branches."""
         self.last_step_ms = step_ms
         self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
+        self.busy_ms += step_ms
+        if prefill_tokens and lookahead_tokens:
+            self.lookahead_tokens += lookahead_tokens
+            self.lookahead_busy_ms += step_ms * min(1.0, lookahead_tokens / prefill_tokens)
         if prefill_tokens >= PER_TOKEN_MIN_TOKENS:
             per_token = step_ms / prefill_tokens
             self.prefill_ms_per_token = per_token if not self.prefill_ms_per_token else \
@@ -59,7 +67,8 @@ class SchedulerStats:
                 "promoted_commits": self.promoted, "reorders": self.reorders,
                 "bg_throttled": self.bg_throttled, "bg_preempted": self.bg_preempted,
                 "fg_kv_blocked": self.fg_kv_blocked, "bg_paused": self.bg_paused,
-                "steps": self.steps,
+                "steps": self.steps, "busy_s": round(self.busy_ms / 1e3, 3),
+                "lookahead_busy_s": round(self.lookahead_busy_ms / 1e3, 3),
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
                 "prefill_ms_per_token": round(self.prefill_ms_per_token, 4)}

@@ -74,8 +74,9 @@ class SessionApi:
             pass
 
     async def prefill(self, session_id: str, branch_id: str, tokens: list[int],
-                      catch_up: bool = False) -> None:
-        """Background prefill of the branch's (pending) tokens; give up on it if that fails."""
+                      catch_up: bool = False) -> dict | None:
+        """Background prefill of the branch's (pending) tokens; give up on it if that fails.
+        Returns the branch's status after it (None when the session or branch is gone)."""
         from sglang.srt.managers.io_struct import GenerateReqInput
 
         try:
@@ -86,18 +87,27 @@ class SessionApi:
                 priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
             async for _ in self.tm.generate_request(obj, None):
                 pass
-            status = await self.control.call("status", session_id=session_id)
-            branch = next(b for b in status["branches"] if b["id"] == branch_id)
-            if branch["state"] == "preparing" or branch["catching_up"]:
+            branch = await self._branch_status(session_id, branch_id)
+            if branch is not None and (branch["state"] == "preparing" or branch["catching_up"]):
                 # e.g. preempted for a foreground request (SGLang aborted it)
                 await self._give_up(session_id, branch_id, branch["state"] == "ready",
                                     "prefill finished but the branch is not cached")
+                return await self._branch_status(session_id, branch_id)
+            return branch
         except ControlError as exc:
             if exc.status != 404:
                 logger.warning("prefill of %s/%s: %s", session_id, branch_id, exc)
         except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
             logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
             await self._give_up(session_id, branch_id, catch_up, f"prefill failed: {exc}")
+        try:
+            return await self._branch_status(session_id, branch_id)
+        except ControlError:
+            return None
+
+    async def _branch_status(self, session_id: str, branch_id: str) -> dict | None:
+        status = await self.control.call("status", session_id=session_id)
+        return next((b for b in status["branches"] if b["id"] == branch_id), None)
 
     async def start_prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
         tokens = branch.pop("target")
@@ -108,9 +118,12 @@ class SessionApi:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         if wait:
-            await task
-            status = await self.control.call("status", session_id=session_id)
-            return next(b for b in status["branches"] if b["id"] == branch["id"])
+            # the status the prefill read after it (one scheduler round trip, not two: a
+            # promoted preparation's commit waits on this answer)
+            after = await task
+            if after is None:
+                raise ControlError(f"branch {branch['id']} of session {session_id} is gone", 404)
+            return after
         return branch
 
 

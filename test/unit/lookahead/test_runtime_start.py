@@ -12,6 +12,7 @@ class FakeClient:
 
     def __init__(self):
         self.prepared, self.committed, self.promoted = [], [], []
+        self.lengths = {}           # branch id: its tokens
 
     def llm_call(self):
         return None
@@ -24,6 +25,7 @@ class FakeClient:
 
     async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
         self.prepared.append(len(tokens))
+        self.lengths[f"b{version}"] = len(tokens)
         if promote:
             self.promoted.append(f"b{version}")
         return {"id": f"b{version}", "state": "ready"}
@@ -32,7 +34,8 @@ class FakeClient:
         self.promoted.append(sid)
 
     async def append(self, sid, branch, tokens):
-        return {"state": "ready", "catching_up": False}
+        self.lengths[branch] += len(tokens)
+        return {"state": "ready", "catching_up": False, "tokens": self.lengths[branch]}
 
     async def commit(self, sid, branch):
         self.committed.append(branch)

@@ -96,6 +96,23 @@ def test_next_turn_releases_commit_pin(cache):
     cache.check_integrity(expected_free=True)
 
 
+def test_commit_request_cached_before_the_swap_keeps_its_context(cache):
+    """The swap goes beside the commit request: if that request is cached first, its context
+    (the branch plus the new turn) stays the session's, and nothing of it is freed."""
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill(cache, branch)
+    cache_sequence(cache, SUMMARY + [8])
+    cache.on_session_turn("s", SUMMARY + [8])
+    cache.commit("s", branch.id)
+    assert branch.state is BranchState.COMMITTED
+    assert cache.book.session("s").context == SUMMARY + [8]
+    assert matched(cache, SUMMARY + [8]) == 5
+    cache_sequence(cache, SUMMARY + [8, 7])        # the next turn releases the commit pin
+    cache.on_session_turn("s", SUMMARY + [8, 7])
+    assert "s" not in cache.pins and cache.protected_size() == 0
+    cache.check_integrity(expected_free=True)
+
+
 def test_abandon_frees_exclusive_branch_nodes(cache):
     branch = cache.prepare("s", SUMMARY, "summary", 1)
     prefill(cache, branch)

@@ -1,0 +1,30 @@
+"""The scheduler's step accounting: busy time, the branch-prefill share, the per-token estimate."""
+import pytest
+
+from agentrt.server.latency_metrics import render
+from agentrt.server.scheduler_stats import PER_TOKEN_MIN_TOKENS, SchedulerStats
+
+
+def test_busy_time_and_lookahead_share_of_prefill_steps():
+    stats = SchedulerStats()
+    stats.step_finished(50.0)                                   # decode
+    stats.step_finished(400.0, prefill_tokens=200, lookahead_tokens=50)
+    stats.step_finished(100.0, prefill_tokens=64, lookahead_tokens=64)
+    assert stats.busy_ms == 550.0
+    assert stats.lookahead_busy_ms == pytest.approx(400.0 * 50 / 200 + 100.0)
+    assert stats.lookahead_tokens == 114 and stats.decode_step_ms == 50.0
+    out = stats.to_json()
+    assert out["busy_s"] == 0.55 and out["lookahead_busy_s"] == 0.2
+    assert out["lookahead_tokens_prefilled"] == 114
+    text = render({"stats": out, "pinned_tokens": 0, "held_by_lookahead": 0})
+    assert "agentrt_busy_seconds_total 0.55" in text
+    assert "agentrt_lookahead_busy_seconds_total 0.2" in text
+
+
+def test_per_token_estimate_ignores_small_steps():
+    stats = SchedulerStats()
+    stats.step_finished(90.0, prefill_tokens=PER_TOKEN_MIN_TOKENS - 1)
+    assert stats.prefill_ms_per_token == 0.0 and stats.last_step_prefill
+    stats.step_finished(200.0, prefill_tokens=100)
+    stats.step_finished(100.0, prefill_tokens=100)
+    assert stats.prefill_ms_per_token == pytest.approx(0.8 * 2.0 + 0.2 * 1.0)
