@@ -32,9 +32,10 @@ bench: setup
 	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,)
 
 # step 5's interference benchmark: lookahead background work on / off for N = 1, 2, 4, 8 agents,
-# 20 steps at an 1,800-token budget (~45 min on 2 cores; QUICK=1: N = 1, 2 and 10 steps)
+# 30 MiniAgent steps at the 6,000-token budget of `make bench` (~30 min on 2 cores; QUICK=1:
+# N = 1, 2 with 10 steps at 1,800 tokens)
 bench-interference: setup
-	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--budget 1800 --steps 20 --interference 1$(comma)2$(comma)4$(comma)8)
+	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--interference 1$(comma)2$(comma)4$(comma)8)
 
 bench-kernels: setup
 	$(PY) -m benchmark.kernels.run $(if $(QUICK),--quick,)

@@ -86,12 +86,13 @@ class Replay:
             hooks_start = time.perf_counter()
             msgs = await rt.on_commit(msgs)
             hooks_s = time.perf_counter() - hooks_start
-            record = rt.records[-1] if len(rt.records) > before else None
             last = step_no == len(trace.steps) - 1
             extra = {"agent_hints": {"tool_name": "tool"}} \
                 if self.system.tool_hints and not last else None
             reply = await rt.chat(msgs, max_tokens=self.gen_tokens, temperature=0.0,
                                   ignore_eos=True, extra=extra)
+            # read after the call: chat() settles the commit (its swap went beside the request)
+            record = rt.records[before] if len(rt.records) > before else None
             self.turns.append({
                 "agent": sid, "step": step_no, "commit": record is not None,
                 "outcome": record.outcome if record else None,

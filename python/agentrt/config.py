@@ -69,8 +69,8 @@ class AgentrtConfig:
         150.0, "Background chunks are sized (from the observed prefill time per token) to take "
                "at most this long: the longest a foreground arrival waits behind one (0: off).")
     promoted_max_chunk_ms: float = _flag(
-        0.0, "Chunk time bound of a promoted preparation (a commit waits on it), which then "
-             "alternates with decode steps (0: prefilled as a foreground request is).")
+        0.0, "Chunk time bound of a promoted preparation (a commit waits on it; its chunks "
+             "alternate with decode steps) (0: SGLang's own chunks, as a foreground request's).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "
               "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")

@@ -154,14 +154,20 @@ def test_pause_background_chunk_lets_foreground_decode():
     # nothing decoding, a foreground prefill waiting, aged work, yielding off: no pause
     assert pause_background_chunk(SNAP, BgPolicy()) is False
     assert pause_background_chunk(decoding._replace(fg_waiting=1), BgPolicy()) is False
-    assert pause_background_chunk(decoding, BgPolicy(), aged=True) is False
+    assert pause_background_chunk(decoding, BgPolicy(), aged=True) is False   # last: decode
+    assert pause_background_chunk(decoding._replace(last_step_prefill=True), BgPolicy(),
+                                  aged=True) is True          # aged work alternates
     assert pause_background_chunk(decoding, BgPolicy(yield_to_foreground=False)) is False
 
 
 def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
     after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
     after_decode = SNAP._replace(fg_running=1, last_step_prefill=False)
-    assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is False
+    # a promoted preparation never runs chunk after chunk while others decode
+    assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is True
+    assert pause_background_chunk(after_decode, BgPolicy(), promoted=True) is False
+    assert pause_background_chunk(after_prefill._replace(fg_waiting=1), BgPolicy(),
+                                  promoted=True) is False
     bounded = BgPolicy(promoted_max_chunk_ms=150)
     assert pause_background_chunk(after_prefill, bounded, promoted=True) is True
     assert pause_background_chunk(after_decode, bounded, promoted=True) is False
