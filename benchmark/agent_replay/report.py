@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from benchmark.agent_replay.targets import check_targets
 from benchmark.common import RESULTS, table
 
 HEADERS = ["system", "commit p50 ms", "commit p99 ms", "ordinary p50 ms", "ordinary p99 ms",
@@ -132,6 +133,9 @@ def markdown(records: list[dict], workload: str, png_name: str,
     for r in records:
         if r.get("commit_outcomes"):
             lines.append(f"- {r['system']}: commit outcomes {json.dumps(r['commit_outcomes'])}")
+    targets = check_targets(records)
+    if targets:
+        lines += ["", "Targets (step 8):", ""] + [f"- {line}" for line in targets]
     if trace_stats:
         lines += ["", "Workload after scaling: " + ", ".join(f"{k} {v}"
                                                            for k, v in trace_stats.items())]

@@ -36,6 +36,7 @@ from benchmark.agent_replay.interference import interference_rows, write_interfe
 from benchmark.agent_replay.progress import turn_bar
 from benchmark.agent_replay.report import turn_records, write_report
 from benchmark.agent_replay.systems import BG_OFF, SYSTEMS, System
+from benchmark.agent_replay.targets import check_targets
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
 from benchmark.agent_replay.traces.stats import trace_stats
 from benchmark.agent_replay.traces.tokens import tokenizer_counter
@@ -255,13 +256,8 @@ def run_systems(args, model, counter) -> int:
     png, md = write_report(results, args.workload,
                            trace_stats=trace_stats(traces, tokenizer_counter(model)))
     print(f"report: {md}\nplot: {png}")
-    by = {r["system"]: r for r in results}
-    if "vanilla" in by and "agentrt" in by:
-        v, a = by["vanilla"], by["agentrt"]
-        if v["commit_ttft_p50_ms"] and a["commit_ttft_p50_ms"]:
-            print(f"commit TTFT p50 vanilla / agentrt: "
-                  f"{v['commit_ttft_p50_ms'] / a['commit_ttft_p50_ms']:.1f}x; "
-                  f"JCT vanilla / agentrt: {v['jct_mean_s'] / a['jct_mean_s']:.2f}x")
+    for line in check_targets(results):
+        print(line)
     return 0
 
 

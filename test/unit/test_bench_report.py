@@ -66,3 +66,25 @@ def test_progress_bar_counts_turns_on_the_given_stream():
     with turn_bar("agentrt", total=5, file=out) as bar:
         bar.update(3)
     assert "agentrt: 3/5 turns" in out.getvalue() and "elapsed" in out.getvalue()
+
+
+def test_targets_and_the_bound_the_run_sets():
+    from benchmark.agent_replay.targets import check_targets
+
+    def rec(system, commit, ordinary, jct):
+        return {"system": system, "commit_ttft_p50_ms": commit, "ordinary_ttft_p50_ms": ordinary,
+                "jct_mean_s": jct}
+    lines = check_targets([rec("vanilla", 16000.0, 7000.0, 300.0),
+                           rec("ttl_only", 8000.0, 2000.0, 150.0),
+                           rec("agentrt", 4000.0, 2000.0, 160.0)])
+    assert lines == [
+        "commit TTFT p50 vanilla / agentrt: 4.0x (target >= 15.0x: missed; a commit costing an "
+        "ordinary turn of this run would give 8.0x)",
+        "agentrt commit / ordinary TTFT p50: 2.0x (target <= 1.2x: missed)",
+        "JCT vanilla / agentrt: 1.88x (target >= 1.5x: met)",
+        "JCT agentrt 160.0 s vs ttl_only 150.0 s (target: better: missed)"]
+    assert check_targets([rec("agentrt", 1.0, 1.0, 1.0)]) == []
+    no_commit = check_targets([rec("vanilla", None, 7000.0, 300.0),
+                               rec("agentrt", None, 2000.0, 160.0)])
+    assert no_commit[0].startswith("commit TTFT p50 vanilla / agentrt: — ") and \
+        "no data" in no_commit[0]
