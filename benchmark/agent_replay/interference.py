@@ -49,7 +49,8 @@ def interference_rows(pairs: list[dict]) -> tuple[list[str], list[list]]:
                      s["ttft_ratio"], on["tbt_p99_ms"], off["tbt_p99_ms"], s["tbt_ratio"],
                      s["commits_ready_share"], s["commits_used_share"],
                      on.get("background_tokens"), on.get("lookahead_busy_s"),
-                     off.get("idle_s"), s["lookahead_vs_idle"], on.get("bg_preempted"), on["jct_mean_s"], off["jct_mean_s"]])
+                     off.get("idle_s"), s["lookahead_vs_idle"], on.get("bg_preempted"),
+                     on["jct_mean_s"], off["jct_mean_s"]])
     return HEADERS, rows
 
 

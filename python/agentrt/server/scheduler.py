@@ -27,7 +27,7 @@ scheduler forms a prefill batch and asks:
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
 Background work that waited ``starvation_s`` is aged: it competes as foreground and no longer
-yields.
+yields its chunks, though it still lets decoding step between them.
 
 Program-level policies for the foreground (flag ``--agentrt-program-policy``):
   fcfs       arrival order (SGLang's own)
