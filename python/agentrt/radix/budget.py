@@ -1,74 +1,72 @@
-"""What lookahead holds in the tree, and the budget on it (a mixin of LookaheadRadixCache).
+"""LookaheadBudget: what only lookahead holds in the tree, and which work yields first.
 
 Live branches hold their paths locked; pins hold sessions' contexts. ``held_tokens`` counts what
-only lookahead holds: the union of the branches' paths less the nodes a session's current
-context or a pin covers (the budget caps what lookahead adds to the foreground's memory, not the
-shared prefixes). Over the budget, or under KV pressure, the oldest work is abandoned first.
-"""
-from sglang.srt.mem_cache.base_prefix_cache import MatchPrefixParams
+only lookahead holds: the union of the branches' paths less what a session's current context or
+a pin covers (the budget caps what lookahead adds to the foreground's memory, not the shared
+prefixes). Over the budget, or under KV pressure, the oldest work yields first: the oldest live
+branch, then the oldest pin.
 
-from agentrt.radix.branch import BranchState
+Reads: the book's sessions and live branches, the pins, the tree through the read-only walk
+(paths.py). Mutates nothing: LookaheadRadixCache releases what ``oldest_work`` names.
+"""
+from typing import Callable, Optional, Union
+
+from agentrt.radix.branch import Branch, BranchBook
+from agentrt.radix.paths import PathWalk
+from agentrt.radix.pins import Pin
+from agentrt.radix.settings import LookaheadSettings
 
 
 class LookaheadBudget:
-    """Needs the host's ``book``, ``pins``, ``settings``, radix tree and ``_release_branch``."""
+    def __init__(self, settings: LookaheadSettings, book: BranchBook, pins: dict[str, Pin]):
+        self.settings, self.book, self.pins = settings, book, pins
 
-    _freed_by_last_release = 0
-
-    @property
-    def budget_tokens(self) -> int:
-        pool = self.token_to_kv_pool_allocator.size if self.token_to_kv_pool_allocator else 0
-        return self.settings.budget_for_pool(pool)
+    def limit(self, pool_tokens: int) -> int:
+        """Tokens lookahead may hold in a KV pool of ``pool_tokens``."""
+        return self.settings.budget_for_pool(pool_tokens)
 
     def holders(self) -> list[tuple[str, object]]:
+        """Every lock lookahead holds: (holder, node), live branches then pins."""
         found = [(f"branch {b.id}", b.node) for b in self.book.live_branches() if b.node]
         return found + [(f"pin {p.session_id}", p.node) for p in self.pins.values()]
 
-    def _foreground_node_ids(self) -> set:
-        """Ids of the nodes on a session's current context or a pin: foreground state, held
-        whether or not lookahead runs."""
-        ends = [p.node for p in self.pins.values()]
-        for session in self.book.sessions.values():
-            key = self._key(session.context)
-            if len(key):
-                ends.append(self.match_prefix(MatchPrefixParams(key=key)).last_device_node)
-        ids = set()
-        for node in ends:
-            while node is not None and node is not self.root_node and node.id not in ids:
-                ids.add(node.id)
-                node = node.parent
-        return ids
-
-    def held_tokens(self) -> int:
-        """Tokens that only lookahead holds (see the module docstring)."""
-        seen = self._foreground_node_ids()
+    def held_tokens(self, root, walk: Callable[[list[int]], PathWalk]) -> int:
+        """Tokens that only lookahead holds (see the module docstring). A session context that
+        ends inside a node covers that node's first tokens only (no node is split to say so)."""
+        covered, partly = self._foreground(root, walk)
         total = 0
         for b in self.book.live_branches():
             node = b.node
-            while node is not None and node is not self.root_node and node.id not in seen:
-                seen.add(node.id)
-                total += len(node.key)
+            while node is not None and node is not root and node.id not in covered:
+                covered.add(node.id)
+                total += len(node.key) - partly.get(node.id, 0)
                 node = node.parent
         return total
 
-    def enforce_budget(self) -> None:
-        while self.held_tokens() > self.budget_tokens:
-            if not self._abandon_oldest_work("over lookahead budget"):
-                break
+    def _foreground(self, root, walk) -> tuple[set, dict]:
+        """Ids of the nodes a session's current context or a pin covers entirely, and the
+        covered token count of nodes a context ends inside: foreground state, held whether
+        or not lookahead runs."""
+        ends, partly = [p.node for p in self.pins.values()], {}
+        for session in self.book.sessions.values():
+            path = walk(session.context)
+            ends += path.nodes[-1:]
+            if path.partial is not None:
+                node_id = path.partial.id
+                partly[node_id] = max(partly.get(node_id, 0), path.partial_tokens)
+        covered = set()
+        for node in ends:
+            while node is not None and node is not root and node.id not in covered:
+                covered.add(node.id)
+                node = node.parent
+        return covered, partly
 
-    def _abandon_oldest_work(self, reason: str, branches_only: bool = False) -> bool:
-        """Release the oldest live branch, else the oldest pin. False when nothing is held."""
-        before = self.token_to_kv_pool_allocator.available_size() \
-            if self.token_to_kv_pool_allocator else 0
+    def oldest_work(self, branches_only: bool = False) -> Optional[Union[Branch, Pin]]:
+        """What yields first: the oldest live branch, else (unless ``branches_only``) the
+        oldest pin; None when lookahead holds nothing."""
         live = self.book.live_branches()
         if live:
-            self._release_branch(live[0], BranchState.ABANDONED, reason)
-        elif self.pins and not branches_only:
-            oldest = min(self.pins.values(), key=lambda p: p.started_at)
-            self.unpin(oldest.session_id, reason)
-        else:
-            return False
-        after = self.token_to_kv_pool_allocator.available_size() \
-            if self.token_to_kv_pool_allocator else 0
-        self._freed_by_last_release = after - before
-        return True
+            return live[0]
+        if self.pins and not branches_only:
+            return min(self.pins.values(), key=lambda p: p.started_at)
+        return None

@@ -20,7 +20,7 @@ allocator. Whatever cannot be freed yet (a request still reads it) is marked *di
 eviction takes discarded nodes before any other.
 
 Without sessions or branches every public method behaves exactly like RadixCache. The lookahead
-budget (what only branches hold, and abandoning the oldest work) is budget.py's mixin.
+budget (what only branches hold, and which work yields first) is budget.py's LookaheadBudget.
 """
 import time
 from array import array
@@ -34,6 +34,7 @@ from agentrt.radix.branch import Branch, BranchBook, BranchState, LookaheadError
 from agentrt.radix.budget import LookaheadBudget
 from agentrt.radix.eviction import PreferDiscarded
 from agentrt.radix.integrity import check_integrity
+from agentrt.radix.paths import PathWalk, walk_path
 from agentrt.radix.pins import Pin
 from agentrt.radix.settings import LookaheadSettings
 from agentrt.radix.ttl import ToolDurationStats
@@ -52,7 +53,7 @@ def parse_prepare_rid(rid) -> Optional[str]:
     return None
 
 
-class LookaheadRadixCache(LookaheadBudget, RadixCache):
+class LookaheadRadixCache(RadixCache):
     def __init__(self, params: CacheInitParams, settings: LookaheadSettings = LookaheadSettings(),
                  clock=time.monotonic):
         self.settings = settings
@@ -62,6 +63,7 @@ class LookaheadRadixCache(LookaheadBudget, RadixCache):
         self.tool_stats = ToolDurationStats(settings.ttl)
         self.discarded: set[int] = set()
         self.promoted: set[str] = set()   # branches a commit waits on: the scheduler's fast lane
+        self.budget = LookaheadBudget(settings, self.book, self.pins)
         super().__init__(params)  # calls self.reset()
         self.eviction_strategy = PreferDiscarded(self.eviction_strategy, self.discarded)
 
@@ -103,15 +105,52 @@ class LookaheadRadixCache(LookaheadBudget, RadixCache):
         self.expire_pins()
         result = super().evict(params)
         evicted = result.num_tokens_evicted
-        while evicted < params.num_tokens and self._abandon_oldest_work(
-                "KV memory pressure", branches_only=True):
+        while evicted < params.num_tokens:
+            freed = self._abandon_oldest_work("KV memory pressure", branches_only=True)
+            if freed is None:
+                break
             more = super().evict(EvictParams(num_tokens=params.num_tokens - evicted))
-            evicted += more.num_tokens_evicted + self._freed_by_last_release
+            evicted += more.num_tokens_evicted + freed
         return EvictResult(num_tokens_evicted=evicted)
 
     def _delete_leaf(self, node):
         super()._delete_leaf(node)
         self.discarded.discard(node.id)
+
+    # ------------------------------------------------------------------ budget ----------------
+    @property
+    def budget_tokens(self) -> int:
+        pool = self.token_to_kv_pool_allocator.size if self.token_to_kv_pool_allocator else 0
+        return self.budget.limit(pool)
+
+    def held_tokens(self) -> int:
+        """Tokens only lookahead holds (budget.py)."""
+        return self.budget.held_tokens(self.root_node, self.walk)
+
+    def holders(self) -> list[tuple[str, object]]:
+        return self.budget.holders()
+
+    def enforce_budget(self) -> None:
+        while self.held_tokens() > self.budget_tokens:
+            if self._abandon_oldest_work("over lookahead budget") is None:
+                break
+
+    def _abandon_oldest_work(self, reason: str, branches_only: bool = False) -> Optional[int]:
+        """Release what the budget says yields first; returns the KV tokens that freed at
+        once, None when lookahead holds nothing (``branches_only``: no branch)."""
+        victim = self.budget.oldest_work(branches_only)
+        if victim is None:
+            return None
+        before = self._available_tokens()
+        if isinstance(victim, Branch):
+            self._release_branch(victim, BranchState.ABANDONED, reason)
+        else:
+            self.unpin(victim.session_id, reason)
+        return self._available_tokens() - before
+
+    def _available_tokens(self) -> int:
+        allocator = self.token_to_kv_pool_allocator
+        return allocator.available_size() if allocator else 0
 
     # ------------------------------------------------------------------ sessions --------------
     def open_session(self, session_id: str, context: Optional[list[int]] = None):
@@ -290,12 +329,17 @@ class LookaheadRadixCache(LookaheadBudget, RadixCache):
         self._free_path(branch.tokens, keep_session=branch.session_id)
 
     # ------------------------------------------------------------------ tree primitives -------
-    def _key(self, tokens: list[int]) -> RadixKey:
+    def page_key(self, tokens: list[int]) -> RadixKey:
+        """``tokens`` as a page-aligned key of this tree (a trailing partial page dropped)."""
         return RadixKey(token_ids=array("q", tokens), extra_key=None).page_aligned(self.page_size)
+
+    def walk(self, tokens: list[int]) -> PathWalk:
+        """Where ``tokens``' path runs in the tree; read-only (paths.py)."""
+        return walk_path(self.root_node, self.page_key(tokens), self.page_size)
 
     def _lock_path(self, tokens: list[int]):
         """Lock the node where ``tokens`` (page-aligned) end, if the tree holds all of them."""
-        key = self._key(tokens)
+        key = self.page_key(tokens)
         if len(key) == 0:
             return None
         match = self.match_prefix(MatchPrefixParams(key=key))
@@ -304,37 +348,14 @@ class LookaheadRadixCache(LookaheadBudget, RadixCache):
         self.inc_lock_ref(match.last_device_node)
         return match.last_device_node
 
-    def _path_node_ids(self, tokens: list[int]) -> set[int]:
-        ids, node, key = set(), self.root_node, self._key(tokens)
-        while len(key):
-            child = node.children.get(key.child_key(self.page_size))
-            if child is None:
-                break
-            n = child.key.match(key, page_size=self.page_size)
-            if n < len(child.key):
-                break
-            ids.add(child.id)
-            node, key = child, key[n:]
-        return ids
-
     def _free_path(self, tokens: list[int], keep_session: Optional[str] = None) -> int:
         """Free the exclusive tail of ``tokens``' path at once; returns tokens freed.
 
         Nodes on any session's context path (``keep_session``'s included) are kept."""
-        keep: set[int] = set()
-        for session in self.book.sessions.values():
-            keep |= self._path_node_ids(session.context)
-        node, key = self.root_node, self._key(tokens)
-        path = []
-        while len(key):
-            child = node.children.get(key.child_key(self.page_size))
-            if child is None:
-                break
-            n = child.key.match(key, page_size=self.page_size)
-            path.append(child)
-            if n < len(child.key):
-                break
-            node, key = child, key[n:]
+        keep = {node.id for session in self.book.sessions.values()
+                for node in self.walk(session.context).nodes}
+        walk = self.walk(tokens)
+        path = walk.nodes + ((walk.partial,) if walk.partial is not None else ())
         freed, below = 0, None
         for node in reversed(path):
             if node.id in keep or node.evicted:

@@ -20,36 +20,17 @@ def _walk(cache):
 
 def _end_node_id(cache, tokens):
     """Id of the node where the page-aligned ``tokens`` end in the tree (None: not all cached)."""
-    node, key = cache.root_node, cache._key(tokens)
-    while len(key):
-        child = node.children.get(key.child_key(cache.page_size))
-        if child is None:
-            return None
-        n = child.key.match(key, page_size=cache.page_size)
-        if n < len(child.key):
-            return None
-        node, key = child, key[n:]
-    return node.id if node is not cache.root_node else None
+    end = cache.walk(tokens).end
+    return end.id if end is not None else None
 
 
 def match_node(cache, tokens: list[int]) -> dict:
-    """Where the longest cached prefix of ``tokens`` ends, read-only (SGLang's match_prefix would
-    split the node it stops in and touch access times). ``node`` None: nothing matched."""
-    node, key, matched, partial = cache.root_node, cache._key(tokens), 0, False
-    while len(key):
-        child = node.children.get(key.child_key(cache.page_size))
-        if child is None:
-            break
-        n = child.key.match(key, page_size=cache.page_size)
-        if n == 0:
-            break
-        node, matched = child, matched + n
-        if n < len(child.key):
-            partial = True
-            break
-        key = key[n:]
-    return {"requested": len(tokens), "matched_tokens": matched, "partial": partial,
-            "node": node.id if node is not cache.root_node else None}
+    """Where the longest cached prefix of ``tokens`` ends, read-only (``cache.walk``: SGLang's
+    match_prefix would split the node it stops in). ``node`` None: nothing matched."""
+    walk = cache.walk(tokens)
+    node = walk.partial if walk.partial is not None else (walk.nodes[-1] if walk.nodes else None)
+    return {"requested": len(tokens), "matched_tokens": walk.matched,
+            "partial": walk.partial is not None, "node": node.id if node is not None else None}
 
 
 def _branch_json(cache, branch) -> dict:
