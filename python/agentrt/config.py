@@ -78,6 +78,15 @@ class AgentrtConfig:
         "fcfs", "Foreground order across agent programs: fcfs, continuum (pinned programs first, "
                 "program FCFS) or agentsched (cache-pressure shadow price).")
 
+    max_body_mb: float = _flag(
+        16.0, "Largest HTTP request body accepted, in MiB; a larger one is refused with 413 "
+              "before it is parsed.")
+    max_json_depth: int = _flag(
+        64, "Deepest JSON nesting accepted in a request body (deeper: 400, never parsed).")
+    max_session_tokens: int = _flag(
+        0, "Most tokens a session context or a prepared branch may hold (0: the model's "
+           "context length); longer ones are refused with 413.")
+
     def __post_init__(self):
         from agentrt.server.scheduler import PROGRAM_POLICIES
 
@@ -102,6 +111,10 @@ class AgentrtConfig:
             raise ValueError("--agentrt-kv-memory-fraction must be in (0, 0.9]")
         if self.kv_max_tokens < 1024:
             raise ValueError("--agentrt-kv-max-tokens must be at least 1024")
+        if not 0 < self.max_body_mb <= 1024 or not 2 <= self.max_json_depth <= 1000 \
+                or self.max_session_tokens < 0:
+            raise ValueError("--agentrt-max-body-mb must be in (0, 1024], --agentrt-max-json-depth "
+                             "in [2, 1000], --agentrt-max-session-tokens >= 0")
 
     @property
     def resolved_cache_dir(self) -> str:
