@@ -13,8 +13,10 @@ Branch life cycle (every transition is recorded with its reason)::
                   v
           STALE | ABANDONED          (terminal: the branch's KV is released)
 
-Mutations: only `BranchBook` methods mutate; they never touch KV memory. LookaheadRadixCache
-calls them and does the locking/freeing that goes with each transition.
+Mutations: only `BranchBook` methods mutate branches and sessions (a unit test checks that no
+other module assigns their fields); they never touch KV memory. LookaheadRadixCache calls them
+and does the locking/freeing that goes with each one (the node a method hands back is the lock
+the cache releases).
 """
 import enum
 import itertools
@@ -76,6 +78,11 @@ class Branch:
     node: Any = None                # tree node this branch holds a lock on (None: holds none)
     pending_tokens: Optional[list[int]] = None  # catch-up being prefilled (append)
 
+    @property
+    def target_tokens(self) -> list[int]:
+        """What the branch's prefill request carries: the catch-up, else the branch itself."""
+        return self.pending_tokens if self.pending_tokens is not None else self.tokens
+
     def to_json(self) -> dict:
         return {
             "id": self.id, "session_id": self.session_id, "strategy": self.strategy,
@@ -94,6 +101,16 @@ class Session:
     context: list[int] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)   # branch ids, oldest first
     opened_at: float = field(default_factory=time.monotonic)
+
+
+class CommitSwap(NamedTuple):
+    """What a commit changed: the session's context before it, the node the branch held
+    locked (the cache turns that lock into the commit pin) and whether the old context was
+    kept (the commit request was cached first and already extends the branch)."""
+    branch: Branch
+    old_context: list[int]
+    node: Any
+    kept: bool
 
 
 def common_prefix_len(a: list[int], b: list[int]) -> int:
@@ -133,6 +150,12 @@ class BranchBook:
         """Forget the session; returns its live branches (the caller abandons them first)."""
         session = self.session(session_id)
         return [self.branches[b] for b in session.branches if self.branches[b].state.live]
+
+    def set_context(self, session_id: str, tokens: list[int]) -> Session:
+        """A request of the session was cached: its tokens are the session's context now."""
+        session = self.session(session_id)
+        session.context = list(tokens)
+        return session
 
     def drop_session(self, session_id: str) -> None:
         session = self.sessions.pop(session_id)
@@ -176,6 +199,57 @@ class BranchBook:
                 f"branch {branch.id} is {branch.state.value}; cannot become {new.value}", 409)
         self._record(branch, branch.state, new, reason)
         branch.state = new
+
+    def start_catch_up(self, branch: Branch, tokens: list[int]) -> None:
+        """The branch grows by ``tokens`` once their prefill lands (``landed``)."""
+        if branch.state is not BranchState.READY:
+            raise LookaheadError(f"branch {branch.id} is {branch.state.value}; only a ready "
+                                 "branch can be appended to", 409)
+        if not tokens:
+            raise LookaheadError("append needs at least one token")
+        branch.pending_tokens = branch.tokens + list(tokens)
+
+    def landed(self, branch: Branch, node: Any) -> Any:
+        """The branch's target tokens are in the tree, ``node`` locked where they end: READY.
+        Returns the node it held before (the caller releases that lock)."""
+        caught_up = branch.pending_tokens is not None
+        old, tokens = branch.node, list(branch.target_tokens)
+        branch.node, branch.tokens, branch.pending_tokens = node, tokens, None
+        self.transition(branch, BranchState.READY, "caught up" if caught_up else "prefilled")
+        return old
+
+    def cancel_catch_up(self, branch: Branch, reason: str) -> None:
+        """A catch-up that did not land: the branch stays ready with the tokens it had."""
+        if branch.state is BranchState.READY and branch.pending_tokens is not None:
+            branch.pending_tokens = None
+            self.transition(branch, BranchState.READY, f"catch-up cancelled: {reason}")
+
+    def commit(self, session_id: str, branch_id: str) -> CommitSwap:
+        """The session's context becomes the branch (or stays, when it already extends it)."""
+        branch = self.branch(session_id, branch_id)
+        if branch.state is not BranchState.READY:
+            raise LookaheadError(f"branch {branch_id} is {branch.state.value}, not ready", 409)
+        session = self.session(session_id)
+        old, node, n = session.context, branch.node, len(branch.tokens)
+        kept = len(old) > n and old[:n] == branch.tokens
+        session.context = list(old if kept else branch.tokens)
+        branch.node, branch.pending_tokens = None, None
+        self.transition(branch, BranchState.COMMITTED, "commit")
+        return CommitSwap(branch, old, node, kept)
+
+    def release(self, branch: Branch, state: BranchState, reason: str) -> Any:
+        """The branch ends (stale or abandoned); returns the node it held locked, if any."""
+        self.transition(branch, state, reason)
+        node, branch.node, branch.pending_tokens = branch.node, None, None
+        return node
+
+    def forget_tree(self, reason: str) -> None:
+        """The tree is gone (reset): every live branch is abandoned, every context empty."""
+        for branch in self.live_branches():
+            branch.node, branch.pending_tokens = None, None
+            self.transition(branch, BranchState.ABANDONED, reason)
+        for session in self.sessions.values():
+            session.context = []
 
     def _record(self, branch: Branch, old, new, reason: str) -> None:
         branch.history.append(Transition(old, new, reason, self.clock()))

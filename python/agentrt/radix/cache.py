@@ -73,12 +73,7 @@ class LookaheadRadixCache(RadixCache):
         super().reset()
         if not hasattr(self, "book"):
             return
-        for branch in self.book.live_branches():
-            branch.node = None
-            branch.pending_tokens = None
-            self.book.transition(branch, BranchState.ABANDONED, "tree reset")
-        for session in self.book.sessions.values():
-            session.context = []
+        self.book.forget_tree("tree reset")
         self.pins.clear()
         self.discarded.clear()
         self.promoted.clear()
@@ -91,7 +86,7 @@ class LookaheadRadixCache(RadixCache):
             return
         branch_id = parse_prepare_rid(getattr(req, "rid", None))
         if branch_id is not None:
-            self._on_prepare_progress(branch_id)
+            self.on_prefill_landed(branch_id)
             return
         session_id = getattr(req, "session_id", None)
         if session_id in self.book.sessions:
@@ -165,8 +160,7 @@ class LookaheadRadixCache(RadixCache):
 
     def on_session_turn(self, session_id: str, tokens: list[int]) -> None:
         """A request of the session was cached: its tokens are the session's context now."""
-        session = self.book.session(session_id)
-        session.context = list(tokens)
+        self.book.set_context(session_id, tokens)
         pin = self.pins.get(session_id)
         if pin is not None and pin.reason.startswith(("tool:", "commit:")):
             if pin.tool is not None:
@@ -226,20 +220,15 @@ class LookaheadRadixCache(RadixCache):
         for other in self.book.live_branches(session_id):
             if other is not branch and other.strategy == strategy:
                 self._release_branch(other, BranchState.ABANDONED, f"superseded by {branch.id}")
-        self._on_prepare_progress(branch.id)
+        self.on_prefill_landed(branch.id)
         return branch
 
     def append(self, session_id: str, branch_id: str, tokens: list[int]) -> Branch:
         """Catch-up: the branch grows by ``tokens`` (prefilled by another tagged request)."""
         self._check_tokens(tokens)
         branch = self.book.branch(session_id, branch_id)
-        if branch.state is not BranchState.READY:
-            raise LookaheadError(f"branch {branch_id} is {branch.state.value}; only a ready "
-                                 "branch can be appended to", 409)
-        if not tokens:
-            raise LookaheadError("append needs at least one token")
-        branch.pending_tokens = branch.tokens + list(tokens)
-        self._on_prepare_progress(branch.id)
+        self.book.start_catch_up(branch, tokens)
+        self.on_prefill_landed(branch.id)
         return branch
 
     def commit(self, session_id: str, branch_id: str) -> Branch:
@@ -247,24 +236,16 @@ class LookaheadRadixCache(RadixCache):
         until the commit request arrives); the old context's exclusive nodes are freed now.
         Clients send the commit beside the commit request, so that request may be cached first:
         a context that already extends the branch is that request's, and is kept."""
-        branch = self.book.branch(session_id, branch_id)
-        if branch.state is not BranchState.READY:
-            raise LookaheadError(f"branch {branch_id} is {branch.state.value}, not ready", 409)
-        session = self.book.session(session_id)
-        old_context, node = session.context, branch.node
-        ahead = len(old_context) > len(branch.tokens) and \
-            old_context[:len(branch.tokens)] == branch.tokens
+        swap = self.book.commit(session_id, branch_id)
+        branch = swap.branch
         self.unpin(session_id, "committed")
-        session.context = list(old_context if ahead else branch.tokens)
-        branch.node, branch.pending_tokens = None, None
-        self.book.transition(branch, BranchState.COMMITTED, "commit")
         now = self.clock()
-        self.pins[session_id] = Pin(session_id, node, len(branch.tokens), now,
+        self.pins[session_id] = Pin(session_id, swap.node, len(branch.tokens), now,
                                     now + self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
         for other in self.book.live_branches(session_id):
             self._release_branch(other, BranchState.STALE, f"session committed {branch.id}")
-        if not ahead:
-            self._free_path(old_context)
+        if not swap.kept:
+            self._free_path(swap.old_context)
         return branch
 
     def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned") -> Branch:
@@ -286,9 +267,7 @@ class LookaheadRadixCache(RadixCache):
         prefills the rest. Whatever part of the catch-up was cached is ordinary evictable
         cache. A branch that is not catching up is returned unchanged."""
         branch = self.book.branch(session_id, branch_id)
-        if branch.state is BranchState.READY and branch.pending_tokens is not None:
-            branch.pending_tokens = None
-            self.book.transition(branch, BranchState.READY, f"catch-up cancelled: {reason}")
+        self.book.cancel_catch_up(branch, reason)
         return branch
 
     def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
@@ -296,34 +275,31 @@ class LookaheadRadixCache(RadixCache):
         self._release_branch(branch, BranchState.STALE, reason)
         return branch
 
-    def _on_prepare_progress(self, branch_id: str) -> None:
+    def on_prefill_landed(self, branch_id: str) -> None:
+        """A branch's prefill request was cached (``checkpoint`` calls this for every tagged
+        request; prepare and append call it for tokens the tree already holds). When the tree
+        holds all the branch's target tokens, their end node is locked: READY. The remains of
+        a branch that ended before its prefill landed are freed first."""
         branch = self.book.branches.get(branch_id)
-        if branch is None:
-            return
-        target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
-        if branch.state is BranchState.COMMITTED:
+        if branch is None or branch.state is BranchState.COMMITTED:
             return  # a catch-up that landed after the commit: the session's own continuation
         if not branch.state.live:
-            # its prefill finished after the branch was abandoned: evict its remains first
-            self._free_path(target, keep_session=branch.session_id)
+            self._free_path(branch.target_tokens, keep_session=branch.session_id)
             return
         if branch.state is BranchState.READY and branch.pending_tokens is None:
             return
-        node = self._lock_path(target)
+        node = self._lock_path(branch.target_tokens)
         if node is None:
             return  # not (fully) prefilled yet
-        if branch.node is not None:
-            self.dec_lock_ref(branch.node)
-        caught_up = branch.pending_tokens is not None
-        branch.node, branch.tokens, branch.pending_tokens = node, list(target), None
+        previous = self.book.landed(branch, node)
+        if previous is not None:
+            self.dec_lock_ref(previous)
         self.promoted.discard(branch.id)
-        self.book.transition(branch, BranchState.READY, "caught up" if caught_up else "prefilled")
         self.enforce_budget()
 
     def _release_branch(self, branch: Branch, state: BranchState, reason: str) -> None:
-        self.book.transition(branch, state, reason)
+        node = self.book.release(branch, state, reason)
         self.promoted.discard(branch.id)
-        node, branch.node, branch.pending_tokens = branch.node, None, None
         if node is not None:
             self.dec_lock_ref(node)
         self._free_path(branch.tokens, keep_session=branch.session_id)

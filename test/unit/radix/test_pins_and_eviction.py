@@ -44,7 +44,7 @@ def test_eviction_prefers_discarded_nodes():
     c.open_session("s", [1, 2, 3])
     branch = c.prepare("s", [1, 2, 7, 7], "summary", 1)
     cache_sequence(c, [1, 2, 7, 7])
-    c._on_prepare_progress(branch.id)
+    c.on_prefill_landed(branch.id)
     # a request still reads the branch: lock it as a request would, then abandon
     node = branch.node
     c.inc_lock_ref(node)
@@ -63,7 +63,7 @@ def test_memory_pressure_abandons_lookahead_for_foreground():
     c.open_session("s", [1, 2])
     branch = c.prepare("s", [1, 2] + [3] * 6, "summary", 1)
     cache_sequence(c, [1, 2] + [3] * 6)
-    c._on_prepare_progress(branch.id)
+    c.on_prefill_landed(branch.id)
     assert c.protected_size() == 8
     # a foreground request needs 12 of the 16 slots: only abandoning the branch makes room
     result = c.evict(EvictParams(num_tokens=12))

@@ -65,7 +65,7 @@ def test_random_operations_keep_invariants(page_size, seed):
                 if live:
                     b = rng.choice(live)
                     cache_sequence(c, b.pending_tokens or b.tokens)
-                    c._on_prepare_progress(b.id)
+                    c.on_prefill_landed(b.id)
             elif op < 0.5:
                 ready = [b for b in c.book.live_branches(sid) if b.state is BranchState.READY]
                 if ready:

@@ -20,7 +20,7 @@ def cache():
 def prefill(cache, branch, tokens=None):
     """What the tagged background request does: cache the tokens, then checkpoint."""
     cache_sequence(cache, tokens or branch.tokens)
-    cache._on_prepare_progress(branch.id)
+    cache.on_prefill_landed(branch.id)
 
 
 def test_prepare_then_prefill_protects_a_sibling_branch(cache):
@@ -228,7 +228,7 @@ def test_catch_up_landing_after_commit_is_kept_as_the_sessions_continuation(cach
     cache.commit("s", branch.id)                    # ... when the commit happens
     assert branch.state is BranchState.COMMITTED and branch.pending_tokens is None
     cache_sequence(cache, SUMMARY + [7, 7])         # the late catch-up request lands
-    cache._on_prepare_progress(branch.id)
+    cache.on_prefill_landed(branch.id)
     assert matched(cache, SUMMARY + [7, 7]) == 6 and not cache.discarded
     assert shape(cache) == (((1, 2), 1, ((9, 9), 1, ((7, 7), 0))),)
     cache.check_integrity(expected_free=True)

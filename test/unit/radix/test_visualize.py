@@ -10,7 +10,7 @@ def cache_with_branch():
     c.open_session("s", [1, 2, 3, 4])
     branch = c.prepare("s", [1, 2, 9], "summary", 1)
     cache_sequence(c, [1, 2, 9])
-    c._on_prepare_progress(branch.id)
+    c.on_prefill_landed(branch.id)
     return c, branch
 
 
