@@ -1,13 +1,24 @@
-"""AgentSAM speculative decoding: drafter core (pure logic, no SGLang imports).
+"""AgentSAM speculative decoding: drafter core (pure logic; only layout.py needs numpy).
 
 | module | what it is |
 |---|---|
 | draft.py | `Draft`: a draft tree (tokens, parents-first parent indices, path probabilities) |
 | expand.py | `expand`: best-first growth of a draft tree from any source's continuation counts |
 | automaton.py | `SuffixAutomaton`: per-request suffix automaton, incremental, proposes drafts |
+| store.py | `SequenceStore`: finished sequences across sessions, LRU in a byte budget, drafts |
+| policy.py | `WidthPolicy`, `decide`: verify width from match length, frequencies, step costs |
+| drafter.py | `RequestDrafter` (automaton + store + policy), `DrafterPool` (the worker's API) |
+| layout.py | `pack_batch`: drafts in SGLang's n-gram verify layout (root slot, flat masks) |
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
+
+No module here imports SGLang; the registered algorithm and its worker come later.
 """
 from agentrt.speculative.automaton import SuffixAutomaton
 from agentrt.speculative.draft import EMPTY, Draft
+from agentrt.speculative.drafter import DrafterConfig, DrafterPool, Proposal, RequestDrafter
+from agentrt.speculative.policy import StepCost, Width, WidthPolicy, decide
+from agentrt.speculative.store import SequenceStore, StoreConfig
 
-__all__ = ["Draft", "EMPTY", "SuffixAutomaton"]
+__all__ = ["Draft", "DrafterConfig", "DrafterPool", "EMPTY", "Proposal", "RequestDrafter",
+           "SequenceStore", "StepCost", "StoreConfig", "SuffixAutomaton", "Width",
+           "WidthPolicy", "decide"]

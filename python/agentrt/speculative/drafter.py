@@ -1,0 +1,133 @@
+"""Drafters: one request's automaton + the shared store + the width policy, and a batch pool.
+
+Rules of ``RequestDrafter.propose``:
+- the request's own automaton drafts first (match length m);
+- the store is consulted only when m < ``store_below`` and drafts only from a hit matching
+  more than m tokens (``min_match = m + 1``); its draft then replaces the request's;
+- the width policy (``policy.decide``) cuts the chosen draft to its first ``width`` nodes;
+  width 0 means decode without drafts this step.
+
+``DrafterPool`` is the interface the speculative worker calls (a later step registers it in
+SGLang): ``start`` when a request enters decoding, ``update`` with the tokens each verify step
+committed (accepted drafts plus the model's own token), ``propose_batch`` before each verify
+step, ``finish`` when a request ends (its sequence goes to the store, its automaton is kept
+for the session's next turn), ``erase`` for aborted requests. A session's next request reuses
+the kept automaton when its prompt extends the automaton's tokens, else a new one is built.
+"""
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable, NamedTuple, Sequence
+
+from agentrt.speculative.automaton import DEFAULT_COUNT_CAP, SuffixAutomaton
+from agentrt.speculative.draft import Draft
+from agentrt.speculative.policy import PLAIN, Width, WidthPolicy, decide
+from agentrt.speculative.store import SequenceStore
+
+
+@dataclass(frozen=True)
+class DrafterConfig:
+    max_tokens: int = 8          # draft nodes grown before the policy cuts (>= policy width)
+    max_branches: int = 1        # 1: a chain; b: top-b branches while depth < branch_depth
+    branch_depth: int = 1
+    min_prob: float = 0.0
+    count_cap: int = DEFAULT_COUNT_CAP
+    use_store: bool = True
+    store_below: int = 32        # consult the store while the request's match is shorter
+    policy: WidthPolicy = field(default_factory=WidthPolicy)
+
+
+class Proposal(NamedTuple):
+    draft: Draft                 # cut to ``width.width`` nodes
+    width: Width
+    full: Draft                  # the draft before the cut (for statistics)
+
+
+NO_PROPOSAL = Proposal(Draft(), PLAIN, Draft())
+
+
+class RequestDrafter:
+    """Drafts for one request; ``extend`` mutates its automaton, the store is shared."""
+
+    def __init__(self, tokens: Iterable[int] = (), group: Hashable = None,
+                 store: SequenceStore | None = None, config: DrafterConfig = DrafterConfig()):
+        self.config = config
+        self.group = group
+        self.store = store
+        self.automaton = SuffixAutomaton(tokens, count_cap=config.count_cap)
+
+    @property
+    def tokens(self) -> list[int]:
+        return self.automaton.tokens
+
+    def extend(self, tokens: Iterable[int]) -> None:
+        self.automaton.extend(tokens)
+
+    def draft(self) -> Draft:
+        """The uncut draft: the request's own, or the store's when it matches longer."""
+        cfg = self.config
+        own = self.automaton.propose(cfg.max_tokens, cfg.max_branches, cfg.branch_depth,
+                                     cfg.min_prob)
+        if (cfg.use_store and self.store is not None and own.match_len < cfg.store_below
+                and len(self.store)):
+            context = self.tokens[-self.store.config.max_match:]
+            other = self.store.propose(context, self.group, cfg.max_tokens, cfg.max_branches,
+                                       cfg.branch_depth, cfg.min_prob, own.match_len + 1)
+            if len(other):
+                return other
+        return own
+
+    def propose(self) -> Proposal:
+        full = self.draft()
+        width = decide(full, self.config.policy)
+        return Proposal(full.truncate(width.width), width, full)
+
+
+class DrafterPool:
+    """Per-request drafters of a running batch plus kept session automata (LRU-bounded)."""
+
+    def __init__(self, config: DrafterConfig = DrafterConfig(),
+                 store: SequenceStore | None = None, max_sessions: int = 64):
+        self.config = config
+        self.store = store if store is not None else SequenceStore()
+        self.max_sessions = max_sessions
+        self._active: dict[Hashable, tuple[RequestDrafter, Hashable]] = {}
+        self._sessions: OrderedDict[Hashable, RequestDrafter] = OrderedDict()
+
+    def __contains__(self, rid: Hashable) -> bool:
+        return rid in self._active
+
+    def start(self, rid: Hashable, prompt: Sequence[int], group: Hashable = None,
+              session: Hashable = None) -> RequestDrafter:
+        """Begin drafting for ``rid``; reuses ``session``'s automaton when the prompt extends it."""
+        drafter = self._sessions.pop(session, None) if session is not None else None
+        if drafter is not None:
+            known = drafter.tokens
+            if len(prompt) >= len(known) and list(prompt[:len(known)]) == known:
+                drafter.extend(prompt[len(known):])
+                drafter.group = group
+            else:
+                drafter = None
+        if drafter is None:
+            drafter = RequestDrafter(prompt, group, self.store, self.config)
+        self._active[rid] = (drafter, session)
+        return drafter
+
+    def update(self, rid: Hashable, committed: Sequence[int]) -> None:
+        self._active[rid][0].extend(committed)
+
+    def propose_batch(self, rids: Sequence[Hashable]) -> list[Proposal]:
+        return [self._active[rid][0].propose() for rid in rids]
+
+    def finish(self, rid: Hashable) -> None:
+        """The request ended: store its sequence, keep its automaton for its session."""
+        drafter, session = self._active.pop(rid)
+        self.store.put(session if session is not None else rid, drafter.tokens, drafter.group)
+        if session is not None:
+            self._sessions[session] = drafter
+            while len(self._sessions) > self.max_sessions:
+                self._sessions.popitem(last=False)
+
+    def erase(self, rids: Iterable[Hashable]) -> None:
+        """Forget aborted requests without storing them."""
+        for rid in rids:
+            self._active.pop(rid, None)
