@@ -3,7 +3,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from agentrt.server import errors
 from agentrt.server.control_client import ControlError
+from agentrt.server.request_fields import Limits
+from agentrt.server.request_guard import BodyRules, RequestGuard
 from agentrt.server.radix_view_routes import build_router
 from agentrt.server.routes import add_previews
 from agentrt.testing.synthetic_snapshot import synthetic_snapshot
@@ -33,7 +36,10 @@ class FakeControl:
 def client(control, tokenizer=None):
     tokenizer = tokenizer or FakeTokenizer()
     app = FastAPI()
-    app.include_router(build_router(control, lambda: tokenizer, add_previews))
+    app.include_router(build_router(control, lambda: tokenizer, add_previews,
+                                    lambda: Limits(vocab_size=1000)))
+    errors.install(app)
+    app.add_middleware(RequestGuard, rules=BodyRules(1 << 20, 64))
     return TestClient(app)
 
 
@@ -61,7 +67,9 @@ def test_live_view_model_with_previews_filter_and_match():
 
 
 @pytest.mark.parametrize("query, status, words", [
-    ("budget=0", 400, "budget must be a positive integer"),
+    ("budget=0", 400, "budget must be an integer in [1, 1000000]"),
+    ("match=99999999999999999999999", 400, "outside the vocabulary [0, 1000)"),
+    ("match=-1", 400, "token id -1"),
     ("expand=1,x", 400, "expand must be comma-separated integers"),
     ("match=a", 400, "match must be comma-separated integers"),
     ("session=nope", 404, "unknown session 'nope'"),
@@ -76,8 +84,8 @@ def test_control_channel_failure_is_a_readable_error():
                                              504))
     resp = client(control).get("/agentrt/radix/view.json")
     assert resp.status_code == 504
-    assert resp.json() == {"error": "cannot read the radix tree from the scheduler: the "
-                                    "scheduler did not answer 'snapshot' in 30 s"}
+    assert resp.json()["error"] == ("cannot read the radix tree from the scheduler: the "
+                                    "scheduler did not answer 'snapshot' in 30 s")
 
 
 def test_saved_snapshot_is_viewed_and_bad_ones_refused():
@@ -88,6 +96,12 @@ def test_saved_snapshot_is_viewed_and_bad_ones_refused():
     bad = c.post("/agentrt/radix/view.json", json={"x": 1})
     assert bad.status_code == 400 and "not an agentrt radix snapshot" in bad.json()["error"]
     garbage = c.post("/agentrt/radix/view.json", content=b"{nope")
-    assert garbage.status_code == 400 and "not an agentrt radix snapshot" in garbage.json()["error"]
+    assert garbage.status_code == 400 and "not valid JSON" in garbage.json()["error"]
+    for malformed in ([1], {"nodes": 5}, {"nodes": [{"id": "x"}]}, {"nodes": [5]},
+                      {"nodes": [{"id": 0, "parent": None, "tokens": "x"}]},
+                      dict(snap, branches=5), dict(snap, pins="x"),
+                      dict(snap, nodes=snap["nodes"] + [{"id": 99, "parent": 12345, "tokens": 3}])):
+        resp = c.post("/agentrt/radix/view.json", json=malformed)
+        assert resp.status_code == 400, (malformed, resp.text)
     match = c.post("/agentrt/radix/view.json?match=1", json=snap)
     assert match.status_code == 400 and "needs the live tree" in match.json()["error"]

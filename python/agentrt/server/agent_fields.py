@@ -4,15 +4,16 @@ Names as SmoothAgent's framework integrations send them (``request_class``, ``is
 ``priority_class``, ``lookahead_group_id``, ``arrival_time_ms``, ``commit_deadline_ms``,
 ``slo_ttft_ms``, ``slo_tbt_ms``), Continuum's (``program_id``, ``job_id``, ``this_func_call``,
 ``is_last_step``) and SGLang upstream's ``agent_hints`` object. ``extract`` removes them from a
-request body and validates them; a bad value raises FieldError naming the field, and the request
-is refused whole (nothing is half-applied). SGLang then sees an ordinary request plus:
+request body and validates them (numbers finite, times and counts >= 0, group ids in the id
+alphabet of request_fields.py, since they become the session id); a bad value raises FieldError
+naming the field, and the request is refused whole (nothing is half-applied). SGLang then sees an ordinary request plus:
   - ``priority`` from the class (foreground above background) unless the client set one;
   - ``session_id`` from the first group id given, unless the client set one.
 """
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from agentrt.server.request_fields import FieldError
+from agentrt.server.request_fields import FieldError, identifier, value_of
 
 # agentrt serve runs SGLang with --enable-priority-scheduling --default-priority-value 0: plain
 # requests are foreground (0); background work sits far below, so SGLang admits foreground
@@ -79,16 +80,24 @@ class AgentFields:
         return bool(self.values or self.hints)
 
 
-def _check(name: str, value: Any, spec) -> Any:
+_IDS = {"lookahead_group_id", "program_id", "job_id", "workflow_id"}  # may become session_id
+MAX_STRING = 256   # names and hints that are not ids (agent, step and tool names)
+
+
+def _check(key: str, value: Any, spec, prefix: str = "") -> Any:
+    """One field checked by its spec: type, finite number, allowed values, >= 0, id alphabet."""
     kind, allowed = spec
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-        raise FieldError(f"field '{name}' must be {kind.__name__}")
+    name = prefix + key
+    value = value_of(name, value, kind, minimum=0 if key in _NON_NEGATIVE else None)
     if allowed is not None and value not in allowed:
         raise FieldError(f"field '{name}' must be one of {sorted(allowed)}")
-    if name in _NON_NEGATIVE and value < 0:
-        raise FieldError(f"field '{name}' must be >= 0")
+    if key in _IDS:
+        identifier(name, value)
+    elif kind is str and not 0 < len(value) <= MAX_STRING:
+        raise FieldError(f"field '{name}' must be 1-{MAX_STRING} characters")
+    elif kind is list and not all(isinstance(v, str) and 0 < len(v) <= MAX_STRING
+                                  for v in value):
+        raise FieldError(f"field '{name}' must be a list of 1-{MAX_STRING} character strings")
     return value
 
 
@@ -105,7 +114,7 @@ def extract(body: dict) -> tuple[dict, AgentFields]:
     unknown = set(hints_in) - set(_HINTS)
     if unknown:
         raise FieldError(f"field 'agent_hints.{sorted(unknown)[0]}' is not a known agent hint")
-    hints = {k: _check(f"agent_hints.{k}", v, _HINTS[k]) for k, v in hints_in.items()
+    hints = {k: _check(k, v, _HINTS[k], "agent_hints.") for k, v in hints_in.items()
              if v is not None}
     fields = AgentFields(values, hints)
     clean = {k: v for k, v in body.items() if k not in _TOP and k != "agent_hints"}

@@ -4,6 +4,7 @@ A registry: op name -> function(cache, args) -> JSON-able dict. Each runs in the
 thread (see control_endpoint.py), so it may mutate the tree. A LookaheadError becomes
 ``{"error": message, "status": http_status}`` and, by the cache's contract, changed nothing.
 """
+import math
 from typing import Callable
 
 from agentrt.radix.branch import LookaheadError
@@ -61,6 +62,12 @@ def prepare(cache, a):
 
 @op("append")
 def append(cache, a):
+    """Catch-up; refused (413, nothing changed) when the branch would outgrow ``max_tokens``."""
+    limit = a.get("max_tokens")
+    branch = cache.book.branch(a["session_id"], a["branch_id"])
+    if limit and len(branch.tokens) + len(a["tokens"]) > limit:
+        raise LookaheadError(f"branch {branch.id} would hold {len(branch.tokens)} + "
+                             f"{len(a['tokens'])} tokens; at most {limit} are accepted", 413)
     return _with_target(cache.append(a["session_id"], a["branch_id"], a["tokens"]))
 
 
@@ -87,7 +94,10 @@ def stale(cache, a):
 
 @op("pin")
 def pin(cache, a):
-    p = cache.pin(a["session_id"], a.get("tool"), a.get("ttl_s"))
+    ttl_s = a.get("ttl_s")
+    if ttl_s is not None and not (isinstance(ttl_s, (int, float)) and math.isfinite(ttl_s)):
+        raise LookaheadError("ttl_s must be a finite number of seconds")
+    p = cache.pin(a["session_id"], a.get("tool"), ttl_s)
     return {"pinned": p is not None, "pin": p.to_json(cache.clock()) if p else None}
 
 

@@ -56,6 +56,8 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.managers.scheduler:Scheduler.abort_request",
          "preempting a chunked background prefill"),
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
+    Seam("sglang.srt.managers.scheduler:validate_input_length",
+         "a prompt that would crash the model is aborted alone (scheduler_guard.py)"),
     Seam("sglang.srt.arg_groups.choices:add_attention_backend_choices",
          "--attention-backend agentrt_cpu is accepted"),
     Seam("sglang.srt.layers.attention.torch_native_backend:TorchNativeAttnBackend"
@@ -63,6 +65,10 @@ SEAMS: tuple[Seam, ...] = (
 )
 
 RADIX_BACKEND = "agentrt_lookahead"
+GUARD_HOOKS = (  # installed in every scheduler process, lookahead or not
+    ("sglang.srt.managers.scheduler.validate_input_length",
+     "agentrt.server.scheduler_guard:around_validate_input_length", "AROUND"),
+)
 SCHEDULER_HOOKS = (  # (target, hook, hook type name)
     ("sglang.srt.managers.scheduler.Scheduler.__init__",
      "agentrt.server.control_endpoint:after_scheduler_init", "AFTER"),
@@ -156,6 +162,8 @@ def register() -> None:
     logger.info("agentrt plugin loaded in %s (pid %d)", record.role, record.pid)
     if record.role != process_registry.ROLE_DETOKENIZER:
         register_attention_backend()
+    if record.role == process_registry.ROLE_SCHEDULER:
+        install_hooks(GUARD_HOOKS)
     if record.role == process_registry.ROLE_HTTP:
         from agentrt.server import routes
 
@@ -188,8 +196,6 @@ def register_attention_backend() -> None:
 
 def install_scheduler_seams(config) -> None:
     """In the scheduler: the radix-cache backend and the control-channel hooks."""
-    from sglang.srt.plugins.hook_registry import HookRegistry, HookType
-
     def lookahead_cache_factory(ctx):
         from agentrt.radix.cache import LookaheadRadixCache
         from agentrt.radix.settings import LookaheadSettings
@@ -210,5 +216,12 @@ def install_scheduler_seams(config) -> None:
         yield_to_foreground=config.bg_yield_to_foreground,
         max_chunk_ms=config.bg_max_chunk_ms,
         promoted_max_chunk_ms=config.promoted_max_chunk_ms))
-    for target, hook, kind in SCHEDULER_HOOKS:
+    install_hooks(SCHEDULER_HOOKS)
+
+
+def install_hooks(table) -> None:
+    """Register each (target, "module:function", hook type name) with SGLang's HookRegistry."""
+    from sglang.srt.plugins.hook_registry import HookRegistry, HookType
+
+    for target, hook, kind in table:
         HookRegistry.register(target, resolve(hook), HookType[kind])

@@ -18,51 +18,52 @@ unknown session, the control channel's status (e.g. 504) when the scheduler does
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
 from agentrt.radix.view_model import DEFAULT_BUDGET, UnknownSessionError, ViewOptions, build_view
+from agentrt.server import errors, schemas
 from agentrt.server.control_client import ControlError
+from agentrt.server.request_fields import FieldError, Limits, tokens_in_range
+from agentrt.server.request_guard import json_object
 
 PAGE = Path(__file__).parent / "static" / "radix_view.html"
-MAX_MATCH_TOKENS = 1 << 20
+MAX_IDS = 1 << 20
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 def _ids(text: str | None, name: str) -> list[int]:
     if not text:
         return []
+    if text.count(",") >= MAX_IDS:
+        raise FieldError(f"{name} lists more than {MAX_IDS} ids")
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ValueError(f"{name} must be comma-separated integers, got {text[:60]!r}") from None
+        raise FieldError(f"{name} must be comma-separated integers, got {text[:60]!r}") from None
 
 
 def view_options(params) -> ViewOptions:
-    """ViewOptions from the query string; ValueError naming the bad parameter."""
+    """ViewOptions from the query string; FieldError naming the bad parameter."""
     budget = params.get("budget", str(DEFAULT_BUDGET))
-    if not budget.isdigit() or int(budget) < 1:
-        raise ValueError(f"budget must be a positive integer, got {budget[:20]!r}")
+    if not budget.isdigit() or not 1 <= int(budget) <= 1_000_000:
+        raise FieldError(f"budget must be an integer in [1, 1000000], got {budget[:20]!r}")
     return ViewOptions(session=params.get("session") or None,
                        expand=frozenset(_ids(params.get("expand"), "expand")),
                        collapse=frozenset(_ids(params.get("collapse"), "collapse")),
                        budget=int(budget))
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def _view(snap: dict, opts: ViewOptions):
+    """The view model; an unknown session is 404. Raises what build_view raises otherwise."""
     try:
         return build_view(snap, opts)
     except UnknownSessionError as exc:
-        return _error(str(exc), 404)
-    except ValueError as exc:
-        return _error(str(exc), 400)
+        return errors.response(404, str(exc))
 
 
-def build_router(control, tokenizer, add_previews) -> APIRouter:
+def build_router(control, tokenizer, add_previews, limits=Limits) -> APIRouter:
     """``tokenizer()`` gives the served tokenizer (or None); ``add_previews(snap, tokenizer)``
-    decodes node previews, as GET /agentrt/radix does."""
+    decodes node previews, as GET /agentrt/radix does; ``limits()`` the served vocabulary."""
     router = APIRouter(prefix="/agentrt/radix", tags=["agentrt"])
 
     @router.get("/view")
@@ -72,37 +73,37 @@ def build_router(control, tokenizer, add_previews) -> APIRouter:
     @router.get("/view.json")
     async def live_view(request: Request):
         params = request.query_params
-        try:
-            opts = view_options(params)
-            match = _ids(params.get("match"), "match")
-            if params.get("match_text"):
-                tok = tokenizer()
-                if tok is None:
-                    return _error("match_text needs the served tokenizer, which is not loaded", 503)
-                match = list(tok.encode(params["match_text"], add_special_tokens=False))
-        except ValueError as exc:
-            return _error(str(exc), 400)
-        if len(match) > MAX_MATCH_TOKENS:
-            return _error(f"match has more than {MAX_MATCH_TOKENS} tokens", 400)
+        opts = view_options(params)
+        match = _ids(params.get("match"), "match")
+        if params.get("match_text"):
+            tok = tokenizer()
+            if tok is None:
+                return errors.response(503, "match_text needs the served tokenizer, which is "
+                                            "not loaded")
+            match = list(tok.encode(params["match_text"], add_special_tokens=False))
+        tokens_in_range("match", match, Limits(limits().vocab_size, MAX_IDS))
         try:
             snap = await (control.call("snapshot", match=match) if match
                           else control.call("snapshot"))
         except ControlError as exc:
-            return _error(f"cannot read the radix tree from the scheduler: {exc}", exc.status)
-        return _view(add_previews(snap, tokenizer()), opts)
+            raise ControlError(f"cannot read the radix tree from the scheduler: {exc}",
+                               exc.status) from None
+        try:
+            return _view(add_previews(snap, tokenizer()), opts)
+        except ValueError as exc:  # options that do not fit the tree
+            raise FieldError(str(exc)) from None
 
-    @router.post("/view.json")
+    @router.post("/view.json", openapi_extra=schemas.body(schemas.SNAPSHOT))
     async def saved_view(request: Request):
-        try:
-            opts = view_options(request.query_params)
-        except ValueError as exc:
-            return _error(str(exc), 400)
-        try:
-            snap = await request.json()
-        except ValueError as exc:  # invalid JSON
-            return _error(f"not an agentrt radix snapshot: {exc}", 400)
+        """A saved snapshot is untrusted data: anything build_view cannot read in it is a
+        malformed snapshot (400), never a server error."""
+        opts = view_options(request.query_params)
         if request.query_params.get("match") or request.query_params.get("match_text"):
-            return _error("match needs the live tree (a saved snapshot keeps only previews)", 400)
-        return _view(snap, opts)
+            raise FieldError("match needs the live tree (a saved snapshot keeps only previews)")
+        try:
+            return _view(json_object(request), opts)
+        except MALFORMED as exc:
+            raise FieldError(f"not an agentrt radix snapshot: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}") from None
 
     return router

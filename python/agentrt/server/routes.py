@@ -9,19 +9,20 @@
     GET /agentrt/metrics           Prometheus metrics
     /agentrt/sessions...  the lookahead API (session_routes.py)
 """
+import asyncio
 import platform
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
-from agentrt.server import latency_metrics, process_registry, radix_view_routes
+from agentrt.server import errors, latency_metrics, process_registry, radix_view_routes, schemas
 from agentrt.server import request_fields as rf
 from agentrt.server.control_client import ControlClient, ControlError
-from agentrt.server.fields_middleware import AgentFieldsMiddleware
-from agentrt.server.session_routes import SessionApi, build_router
+from agentrt.server.request_guard import BodyRules, RequestGuard, json_object
+from agentrt.server.session_routes import SessionApi, build_router, encode
 
 
 def info_payload(config: AgentrtConfig) -> dict:
@@ -48,8 +49,21 @@ def add_previews(snap: dict, tokenizer) -> dict:
 
 
 def install(app, config: AgentrtConfig) -> None:
-    """Register agentrt's routes on SGLang's app (called once, in the HTTP process)."""
+    """Register agentrt's routes, error handlers and request guard on SGLang's app (called
+    once, in the HTTP process)."""
     control = ControlClient(config.state_dir)
+    sessions = SessionApi(control, _tokenizer_manager, config.max_session_tokens)
+    app.include_router(_agentrt_router(config, control))
+    app.include_router(radix_view_routes.build_router(
+        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews,
+        sessions.limits))
+    app.include_router(build_router(sessions))
+    errors.install(app)
+    rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
+    app.add_middleware(RequestGuard, rules=rules, control=control)
+
+
+def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
     router = APIRouter(prefix="/agentrt", tags=["agentrt"])
 
     @router.get("/info")
@@ -58,41 +72,27 @@ def install(app, config: AgentrtConfig) -> None:
 
     @router.get("/radix")
     async def radix_snapshot(format: str = "json"):
-        try:
-            snap = await control.call("snapshot")
-        except ControlError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        tokenizer = getattr(_tokenizer_manager(), "tokenizer", None)
-        snap = add_previews(snap, tokenizer)
-        if format == "text":
-            return PlainTextResponse(to_text(snap))
-        return snap
+        snap = add_previews(await control.call("snapshot"),
+                            getattr(_tokenizer_manager(), "tokenizer", None))
+        return PlainTextResponse(to_text(snap)) if format == "text" else snap
 
-    @router.post("/tokenize")
+    @router.post("/tokenize", openapi_extra=schemas.body(schemas.TOKENIZE))
     async def tokenize(request: Request):
         """Token ids of {messages, add_generation_prompt} or {text}, with the served model's
-        tokenizer and chat template: exactly what a prepared branch must hold."""
-        try:
-            body = await request.json()
-            messages = rf.messages(body)
-            gen = rf.field(body, "add_generation_prompt", bool, False)
-            tokenizer = _tokenizer_manager().tokenizer
-            if messages is not None:
-                text = tokenizer.apply_chat_template(messages, tokenize=False,
-                                                     add_generation_prompt=gen)
-            else:
-                text = rf.field(body, "text", str)
-            return {"tokens": list(tokenizer.encode(text, add_special_tokens=False))}
-        except ValueError as exc:  # FieldError and invalid JSON
-            return JSONResponse({"error": str(exc)}, status_code=400)
+        tokenizer and chat template: exactly what a prepared branch must hold. Tokenized in a
+        worker thread: a large body never blocks the event loop."""
+        body = json_object(request)
+        messages = rf.messages(body)
+        gen = rf.field(body, "add_generation_prompt", bool, False)
+        text = None if messages is not None else rf.field(body, "text", str)
+        tokens = await asyncio.to_thread(encode, _tokenizer_manager().tokenizer, messages, text,
+                                         gen)
+        return {"tokens": tokens}
 
     @router.get("/scheduler")
     async def scheduler_status():
         """The lookahead scheduler's policy, counters and KV state (JSON)."""
-        try:
-            return await control.call("scheduler")
-        except ControlError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return await control.call("scheduler")
 
     @router.get("/metrics")
     async def metrics():
@@ -106,14 +106,8 @@ def install(app, config: AgentrtConfig) -> None:
 
     @router.get("/radix/integrity")
     async def radix_integrity():
-        """check_integrity() of the live tree: 200 {"ok": true}, or 500 naming the violation."""
-        try:
-            return await control.call("check_integrity")
-        except ControlError as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=exc.status)
+        """check_integrity() of the live tree: 200 {"ok": true}, or the error naming the
+        violation (500)."""
+        return await control.call("check_integrity")
 
-    app.include_router(router)
-    app.include_router(radix_view_routes.build_router(
-        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews))
-    app.include_router(build_router(SessionApi(control, _tokenizer_manager)))
-    app.add_middleware(AgentFieldsMiddleware, control=control)
+    return router

@@ -16,51 +16,52 @@ atomically), then prefill it with a background request whose rid names the branc
 protects the branch the moment that request is cached. ``wait: true`` answers after the prefill.
 """
 import asyncio
-import json
 import logging
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from agentrt.radix.cache import prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
-from agentrt.server import request_fields as rf
+from agentrt.server import request_fields as rf, schemas
 from agentrt.server.control_client import ControlClient, ControlError
+from agentrt.server.request_guard import json_object
 
 logger = logging.getLogger("agentrt.routes")
-
-
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+MAX_NAME = 256   # strategy names, signatures, reasons
 
 
 class SessionApi:
-    def __init__(self, control: ControlClient, tokenizer_manager_getter):
+    def __init__(self, control: ControlClient, tokenizer_manager_getter,
+                 max_session_tokens: int = 0):
+        """``max_session_tokens``: most tokens of a context or branch (0: the model's context)."""
         self.control = control
         self._tm = tokenizer_manager_getter  # SGLang sets its global state after plugins load
+        self.max_session_tokens = max_session_tokens
         self.tasks: set[asyncio.Task] = set()
 
     @property
     def tm(self):
         return self._tm()
 
-    def tokens_of(self, body: dict, required: bool) -> list[int] | None:
-        tokens = rf.token_list(body)
+    def limits(self) -> rf.Limits:
+        return rf.Limits(vocab_size=self.tm.model_config.vocab_size,
+                         max_tokens=self.max_session_tokens or self.tm.context_len)
+
+    async def tokens_of(self, body: dict, required: bool) -> list[int] | None:
+        """The body's ``tokens``, or its ``messages`` / ``text`` tokenized with the served chat
+        template (in a worker thread: a large body never blocks the event loop)."""
+        limits = self.limits()
+        tokens = rf.token_list(body, limits=limits)
         if tokens is not None:
             return tokens
-        msgs = rf.messages(body)
-        tokenizer = self.tm.tokenizer
-        if msgs is not None:
-            text = tokenizer.apply_chat_template(msgs, tokenize=False,
-                                                 add_generation_prompt=False)
-            return list(tokenizer.encode(text, add_special_tokens=False))
-        text = rf.field(body, "text", str, None)
-        if text is not None:
-            return list(tokenizer.encode(text, add_special_tokens=False))
-        if required:
-            raise rf.FieldError("one of 'tokens', 'messages' or 'text' is required")
-        return None
+        msgs, text = rf.messages(body), rf.field(body, "text", str, None)
+        if msgs is None and text is None:
+            if required:
+                raise rf.FieldError("one of 'tokens', 'messages' or 'text' is required")
+            return None
+        tokens = await asyncio.to_thread(encode, self.tm.tokenizer, msgs, text, False)
+        return rf.tokens_in_range("messages" if msgs is not None else "text", tokens, limits)
 
     async def _give_up(self, session_id: str, branch_id: str, catch_up: bool,
                        reason: str) -> None:
@@ -127,86 +128,83 @@ class SessionApi:
         return branch
 
 
+def encode(tokenizer, msgs: list[dict] | None, text: str | None, generation: bool) -> list[int]:
+    """Token ids of chat messages (served chat template) or of a text (no special tokens)."""
+    if msgs is not None:
+        text = tokenizer.apply_chat_template(msgs, tokenize=False,
+                                             add_generation_prompt=generation)
+    return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def _name(body: dict, key: str, default=rf.REQUIRED) -> str:
+    value = rf.field(body, key, str, default)
+    if isinstance(value, str) and not 0 < len(value) <= MAX_NAME:
+        raise rf.FieldError(f"field '{key}' must be 1-{MAX_NAME} characters")
+    return value
+
+
 def build_router(api: SessionApi) -> APIRouter:
+    """Each route validates its path ids and its whole body first, then acts: a refused
+    request changes nothing. FieldError and ControlError become JSON errors (``errors.py``)."""
     router = APIRouter(prefix="/agentrt/sessions", tags=["agentrt"])
+    ids = rf.identifier
 
-    async def run(handler, request: Request | None = None):
-        try:
-            raw = await request.body() if request is not None else b""
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return error(400, "the request body is not valid JSON")
-        try:
-            return await handler(body if body is not None else {})
-        except rf.FieldError as exc:
-            return error(400, str(exc))
-        except ControlError as exc:
-            return error(exc.status, str(exc))
-
-    @router.post("")
+    @router.post("", openapi_extra=schemas.body(schemas.OPEN_SESSION))
     async def open_session(request: Request):
-        async def h(body):
-            sid = rf.field(body, "session_id", str)
-            return await api.control.call("open_session", session_id=sid,
-                                          tokens=api.tokens_of(body, required=False))
-        return await run(h, request)
+        body = json_object(request)
+        sid = ids("session_id", rf.field(body, "session_id", str))
+        tokens = await api.tokens_of(body, required=False)
+        return await api.control.call("open_session", session_id=sid, tokens=tokens)
 
     @router.get("/{sid}")
     async def session_status(sid: str):
-        async def h(_):
-            return await api.control.call("status", session_id=sid)
-        return await run(h)
+        return await api.control.call("status", session_id=ids("session_id", sid))
 
     @router.delete("/{sid}")
     async def close_session(sid: str):
-        async def h(_):
-            return await api.control.call("close_session", session_id=sid)
-        return await run(h)
+        return await api.control.call("close_session", session_id=ids("session_id", sid))
 
-    @router.post("/{sid}/prepare")
+    @router.post("/{sid}/prepare", openapi_extra=schemas.body(schemas.PREPARE))
     async def prepare(sid: str, request: Request):
-        async def h(body):
-            branch = await api.control.call(
-                "prepare", session_id=sid, tokens=api.tokens_of(body, required=True),
-                strategy=rf.field(body, "strategy", str), version=rf.field(body, "version", int),
-                source_signature=rf.field(body, "source_signature", str, ""),
-                promote=rf.field(body, "promote", bool, False))
-            return await api.start_prefill(sid, branch, rf.field(body, "wait", bool, False))
-        return await run(h, request)
+        body, sid = json_object(request), ids("session_id", sid)
+        args = dict(tokens=await api.tokens_of(body, required=True),
+                    strategy=_name(body, "strategy"),
+                    version=rf.field(body, "version", int, minimum=0),
+                    source_signature=_name(body, "source_signature", ""),
+                    promote=rf.field(body, "promote", bool, False))
+        wait = rf.field(body, "wait", bool, False)
+        branch = await api.control.call("prepare", session_id=sid, **args)
+        return await api.start_prefill(sid, branch, wait)
 
-    @router.post("/{sid}/branches/{bid}/append")
+    @router.post("/{sid}/branches/{bid}/append", openapi_extra=schemas.body(schemas.APPEND))
     async def append(sid: str, bid: str, request: Request):
-        async def h(body):
-            branch = await api.control.call("append", session_id=sid, branch_id=bid,
-                                            tokens=api.tokens_of(body, required=True))
-            return await api.start_prefill(sid, branch, rf.field(body, "wait", bool, False))
-        return await run(h, request)
+        body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
+        tokens = await api.tokens_of(body, required=True)
+        wait = rf.field(body, "wait", bool, False)
+        branch = await api.control.call("append", session_id=sid, branch_id=bid, tokens=tokens,
+                                        max_tokens=api.limits().max_tokens)
+        return await api.start_prefill(sid, branch, wait)
 
     @router.post("/{sid}/branches/{bid}/commit")
     async def commit(sid: str, bid: str):
-        async def h(_):
-            return await api.control.call("commit", session_id=sid, branch_id=bid)
-        return await run(h)
+        return await api.control.call("commit", session_id=ids("session_id", sid),
+                                      branch_id=ids("branch_id", bid))
 
-    @router.post("/{sid}/branches/{bid}/abandon")
+    @router.post("/{sid}/branches/{bid}/abandon", openapi_extra=schemas.body(schemas.ABANDON))
     async def abandon(sid: str, bid: str, request: Request):
-        async def h(body):
-            return await api.control.call("abandon", session_id=sid, branch_id=bid,
-                                          reason=rf.field(body, "reason", str, "client"))
-        return await run(h, request)
+        body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
+        return await api.control.call("abandon", session_id=sid, branch_id=bid,
+                                      reason=_name(body, "reason", "client"))
 
     @router.post("/{sid}/promote")
     async def promote(sid: str):
-        async def h(_):
-            return await api.control.call("promote", session_id=sid)
-        return await run(h)
+        return await api.control.call("promote", session_id=ids("session_id", sid))
 
-    @router.post("/{sid}/pin")
+    @router.post("/{sid}/pin", openapi_extra=schemas.body(schemas.PIN))
     async def pin(sid: str, request: Request):
-        async def h(body):
-            return await api.control.call("pin", session_id=sid,
-                                          tool=rf.field(body, "tool", str, None),
-                                          ttl_s=rf.field(body, "ttl_s", float, None))
-        return await run(h, request)
+        body, sid = json_object(request), ids("session_id", sid)
+        tool = _name(body, "tool", None)
+        ttl_s = rf.field(body, "ttl_s", float, None, minimum=0)
+        return await api.control.call("pin", session_id=sid, tool=tool, ttl_s=ttl_s)
 
     return router

@@ -1,0 +1,67 @@
+"""Prompts SGLang's scheduler cannot run, refused before they reach it (pure functions).
+
+SGLang 0.5.23 hands an empty prompt, or token ids outside the vocabulary, to the model, whose
+embedding lookup raises inside the scheduler process: the scheduler dies and the whole server
+with it. Two guards, one rule (a prompt is a non-empty list of ids in ``[0, vocab_size)``):
+  - at the HTTP edge (``request_guard.py``), ``check_generation_body`` answers 400 naming the
+    field, for ``/generate`` (``text``, ``input_ids``, single or batched) and ``/v1/completions``
+    (``prompt`` as text or token ids);
+  - in the scheduler (``scheduler_guard.py``), ``prompt_error`` aborts any request that still
+    carries such a prompt (e.g. a text that tokenizes to nothing) with an error, the way SGLang
+    aborts an over-long prompt, and the server keeps serving.
+"""
+from typing import Any, Optional, Sequence
+
+from agentrt.server.request_fields import FieldError, Limits, tokens_in_range
+
+GENERATION_PATHS = frozenset({"/generate", "/v1/completions", "/v1/chat/completions",
+                              "/v1/messages"})
+
+
+def prompt_error(input_ids: Sequence[int], vocab_size: Optional[int]) -> Optional[str]:
+    """Why the scheduler must not run this prompt, or None when it may."""
+    if len(input_ids) == 0:
+        return "the prompt is empty (no input tokens)"
+    if vocab_size is not None:
+        low, high = min(input_ids), max(input_ids)
+        if low < 0 or high >= vocab_size:
+            bad = low if low < 0 else high
+            return f"token id {bad} is outside the vocabulary [0, {vocab_size})"
+    return None
+
+
+def _is_token_batch(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, list) for v in value)
+
+
+def _check_ids(name: str, value: Any, limits: Limits) -> None:
+    rows = value if _is_token_batch(value) else [value]
+    for i, row in enumerate(rows):
+        label = f"{name}[{i}]" if rows is value else name
+        tokens_in_range(label, row, Limits(limits.vocab_size), allow_empty=False)
+
+
+def _check_texts(name: str, value: Any) -> None:
+    texts = value if isinstance(value, list) else [value]
+    for i, text in enumerate(texts):
+        label = f"{name}[{i}]" if texts is value else name
+        if not isinstance(text, str):
+            raise FieldError(f"field '{label}' must be a string")
+        if not text:
+            raise FieldError(f"field '{label}' must not be empty")
+
+
+def check_generation_body(path: str, body: dict, limits: Limits) -> None:
+    """Raise FieldError for a prompt the scheduler cannot run (see the module's rule)."""
+    if path == "/generate":
+        if body.get("input_ids") is not None:
+            _check_ids("input_ids", body["input_ids"], limits)
+        elif body.get("text") is not None:
+            _check_texts("text", body["text"])
+    elif path == "/v1/completions":
+        prompt = body.get("prompt")
+        if isinstance(prompt, list) and prompt and all(type(t) is int for t in prompt) \
+                or _is_token_batch(prompt):
+            _check_ids("prompt", prompt, limits)
+        elif prompt is not None and not (isinstance(prompt, list) and not prompt):
+            _check_texts("prompt", prompt)
