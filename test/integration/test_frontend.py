@@ -37,14 +37,9 @@ def explode(**_):
 def settle(s, timeout_s: float = 30) -> None:
     """Test only: let a running catch-up land, so the branch covers every tool output (an agent
     does not wait: the commit request would prefill those last segments itself)."""
-    runtime = getattr(getattr(s, "program", None), "runtime", None)
-    deadline = time.monotonic() + timeout_s
-    def running(job):
-        return any(t is not None and not t.done() for t in (job.task, job.catch_up))
-
-    while runtime is not None and runtime._job is not None and running(runtime._job) \
-            and time.monotonic() < deadline:
-        time.sleep(0.02)
+    program = getattr(s, "program", None)
+    if program is not None and program.runtime is not None:
+        program.loop.run(program.runtime.wait_prepared(), timeout_s=timeout_s)
 
 
 @sgl.function

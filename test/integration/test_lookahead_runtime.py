@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from agentrt.lookahead.client import AgentrtClient
-from agentrt.lookahead.runtime import LookaheadRuntime
+from agentrt.lookahead.runtime import JobState, LookaheadRuntime
 from agentrt.lookahead.sync_runtime import SyncLookaheadRuntime
 from agentrt.lookahead.strategies import (ClearToolResults, Offload, SlidingWindow, SubAgent,
                                           Summarize)
@@ -144,12 +144,11 @@ def test_sync_facade_prepares_between_calls(url):
     rt = SyncLookaheadRuntime(url, strategy, session_id="rt-sync")
     try:
         msgs = conversation(5)
-        tokens = len(rt._run(rt._client.tokenize(msgs)))
+        tokens = len(rt.run(rt.client.tokenize(msgs)))
         strategy.budget = ContextBudget(int(tokens / 0.65))
         rt.on_segment_boundary(msgs)
         for _ in range(100):            # the background thread keeps working
-            job = rt.runtime._job
-            if job is not None and job.task is not None and job.task.done():
+            if rt.runtime.job_state not in (JobState.IDLE, JobState.PREPARING):
                 break
             __import__("time").sleep(0.05)
         strategy.budget = ContextBudget(tokens)

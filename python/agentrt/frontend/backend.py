@@ -18,7 +18,7 @@ from sglang.lang.backend.runtime_endpoint import RuntimeEndpoint
 from sglang.lang.chat_template import ChatTemplate, get_chat_template
 
 from agentrt.frontend.chat_format import render, with_tool_role
-from agentrt.frontend.loop_thread import LoopThread
+from agentrt.lookahead.loop_thread import LoopThread
 from agentrt.frontend.program import AgentProgram, ProgramReport
 from agentrt.frontend.program_client import ProgramClient
 from agentrt.lookahead.strategy import LookaheadStrategy
@@ -39,7 +39,7 @@ class AgentrtBackend(RuntimeEndpoint):
         if chat_template_name is None:
             self.chat_template = self._served_template()
         self.chat_template = with_tool_role(self.chat_template)
-        self.loop = LoopThread()
+        self.loop = LoopThread("agentrt-frontend")
         self.client = self.loop.run(self._make_client(timeout_s))
         self.programs: dict[str, AgentProgram] = {}      # executor sid -> run (main state)
         self.forks: dict[str, AgentProgram] = {}         # executor sid -> run it forked from

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from agentrt.frontend.chat_format import as_interpreter_messages, chat_view, render
-from agentrt.frontend.loop_thread import LoopThread
+from agentrt.lookahead.loop_thread import LoopThread
 from agentrt.frontend.program_client import ProgramClient
 from agentrt.frontend.tool_call import ToolRecord
 from agentrt.lookahead.client import ServerError, ServerUnavailable
@@ -184,10 +184,8 @@ class AgentProgram:
         cached = meta.get("cached_tokens")
         commit = None
         if ticket.commit is not None:
-            records = self.runtime.records
-            records[ticket.commit] = records[ticket.commit]._replace(ttft_s=ttft_s,
-                                                                     cached_tokens=cached)
-            self.report.commits = list(records)
+            self.runtime.log.measured(ticket.commit, ttft_s, cached)
+            self.report.commits = list(self.runtime.records)
             commit = ticket.commit
         self.report.calls.append(CallRecord(ticket.kind, ticket.prompt, meta.get("prompt_tokens"),
                                             cached, ttft_s, commit, output))

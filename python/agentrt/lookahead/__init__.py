@@ -8,7 +8,8 @@ HTTP client.
 import importlib
 
 _EXPORTS = {
-    "LookaheadRuntime": "runtime", "CommitRecord": "runtime",
+    "LookaheadRuntime": "runtime", "CommitRecord": "records", "Outcome": "records",
+    "JobState": "job",
     "SyncLookaheadRuntime": "sync_runtime",
     "AgentrtClient": "client",
     "LookaheadStrategy": "strategy", "ContextBudget": "strategy", "MainState": "strategy",

@@ -5,68 +5,41 @@ The agent loop calls two hooks and changes nothing else:
     await runtime.on_segment_boundary(messages)   # after every model reply / tool observation
     messages = await runtime.on_commit(messages)  # before every model call; send what it returns
 
-Between the soft and the hard threshold the runtime snapshots the messages, computes the
-transform in a background task, tokenizes the transformed prefix with the server's chat template
-and prepares it as a protected branch of the session (prefill in the background); each later
-segment is appended to the branch (catch-up). At the hard threshold ``on_commit`` returns
-``transformed + messages[segment_end:]`` at once and swaps the session to the branch, so the
-model call that follows re-uses the whole prepared KV.
+Between the soft and the hard threshold the runtime starts a Job (job.py): the Preparer
+(preparation.py) snapshots the messages, computes the transform in a background task,
+tokenizes the transformed prefix with the server's chat template and prepares it as a protected
+branch of the session; each later segment is appended to the branch (catch-up). At the hard
+threshold ``on_commit`` returns ``transformed + messages[segment_end:]`` and swaps the session
+to the branch, so the model call that follows re-uses the whole prepared KV. Each commit writes
+one CommitRecord (records.py: its Outcome and what completes it).
 
-Outcomes (one CommitRecord per commit; the returned messages are the same in every case):
-  ready     transform and branch were ready: pointer swap (a catch-up still running is left
-            behind: the commit request prefills those last segments itself). The swap is sent
-            beside the commit request, not before it: the request's prefix match finds the
-            branch either way, and waiting would cost it a scheduler step. A swap the server
-            refuses turns the record into a fallback when it is settled (``settle()``: the
-            next hook, ``chat()`` or ``close()``); the messages are the same either way
-  promoted  the commit waited for unfinished preparation (the fast lane)
-  stale     the prefix changed since the snapshot: dropped, transformed synchronously
-  fallback  transform or preparation failed (or the server lost the branch): synchronous path
-  sync      lookahead disabled (the baseline): the transform runs at commit time
+Rules:
+- A commit never waits for a catch-up: the commit request prefills those last segments itself.
+- The swap is sent beside the commit request, not awaited before it (the request's prefix match
+  finds the branch either way). ``settle()`` (the next hook, ``chat()``, ``close()``) awaits it;
+  a swap the server refused turns the record into a fallback.
+- A preparation started right after a commit sends its prepare only once that swap has landed
+  (a new branch of the same strategy would supersede the one being committed).
+- A transform that changes nothing prepares and commits nothing (``noop_transforms``).
 """
 import asyncio
 import collections
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Awaitable, Callable, NamedTuple, Optional
+from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
+from agentrt.lookahead.job import Job, JobState, Lane
+from agentrt.lookahead.preparation import Preparer
+from agentrt.lookahead.records import CommitLog, CommitRecord, Outcome
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
-                                        Transform, TransformError, signature)
+                                        TransformError, signature)
+
+__all__ = ["CommitRecord", "JobState", "LookaheadRuntime", "Outcome"]
 
 logger = logging.getLogger("agentrt.lookahead")
 GROWTH_WINDOW = 4     # segments whose growth predicts the next one (their largest)
-
-
-class CommitRecord(NamedTuple):
-    outcome: str                 # ready | promoted | stale | fallback
-    strategy: str
-    prepared_tokens: int         # tokens of the prepared branch the commit swapped to (0: none)
-    waited_s: float              # time on_commit spent (transform / prefill not ready)
-    reason: str = ""
-    segment_end: int = 0         # messages[:segment_end] were transformed; the rest kept as is
-    ttft_s: Optional[float] = None   # of the commit request, when sent through runtime.chat()
-    cached_tokens: Optional[int] = None
-
-
-@dataclass
-class _Job:
-    version: int
-    segment_end: int
-    source_signature: str
-    task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
-    catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
-    transform: Optional[Transform] = None
-    branch_id: Optional[str] = None
-    branch_tokens: list[int] = field(default_factory=list)
-    covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
-    error: Optional[str] = None
-    latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
-    stop: bool = False            # committing, or a catch-up was cancelled: no further catch-up
-    noop: bool = False            # the transform changed nothing: no branch was prepared
-    urgent: bool = False          # the commit deadline is near: its prefill was promoted
 
 
 class LookaheadRuntime:
@@ -80,42 +53,58 @@ class LookaheadRuntime:
         self.count_tokens = count_tokens
         self.session_id = session_id or f"agent-{uuid.uuid4().hex[:12]}"
         self.state = MainState([], 0)
-        self.records: list[CommitRecord] = []
+        self.log = CommitLog()
         self.llm = llm or client.llm_call()
-        self._job: Optional[_Job] = None
+        self.noop_transforms = 0      # commits whose transform left the context as it was
+        self._job: Optional[Job] = None
         self._versions = 0
-        self._prepared = 0        # preparations that sent a branch to the server
         self._lock = asyncio.Lock()
         self._session_open = False
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
-        self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
+        self._preparer = Preparer(client, self.session_id, self._swap_landed,
+                                  self._session_lost)
+
+    @property
+    def records(self) -> list[CommitRecord]:
+        """One record per commit, oldest first (completed by ``log``)."""
+        return self.log.records
+
+    @property
+    def job_state(self) -> JobState:
+        """Where the current preparation stands (IDLE: none)."""
+        return self._job.state if self._job is not None else JobState.IDLE
+
+    @property
+    def preparations_started(self) -> int:
+        """Background preparations started so far (committed or not: the rest were wasted)."""
+        return self._preparer.started
 
     # --- the two hooks -----------------------------------------------------------------------
     async def on_segment_boundary(self, messages: list[Message]) -> None:
         async with self._lock:
             await self.settle()
             await self._observe(messages)
-            job = self._job
             if not self.enabled:
                 return
-            if job is not None and job.noop:
-                self._job = job = None
+            if self._job is not None and self._job.state is JobState.DEFERRED:
+                self._job = None
+            job = self._job
             if job is None:
                 if self.strategy.should_lookahead(self.state):
                     self._start(messages)
                 return
-            if not job.urgent and job.error is None and \
-                    self.strategy.should_promote(self.state):
-                self._promote_early(job)
-            if job.error is None and len(messages) > job.covered:
+            if job.state is JobState.FAILED:
+                return
+            if job.lane is Lane.BACKGROUND and self.strategy.should_promote(self.state):
+                self._preparer.promote_early(job)
+            if len(messages) > job.covered:
                 # catch-up: one append for everything new, after the running preparation
                 # (which starts it itself when it ends)
                 job.latest = list(messages)
-                if job.task is not None and job.task.done() and \
-                        (job.catch_up is None or job.catch_up.done()):
-                    job.catch_up = asyncio.create_task(self._then_catch_up(job))
+                if not job.busy and job.wants_catch_up():
+                    job.catch_up = asyncio.create_task(self._preparer.catch_up(job))
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
@@ -126,20 +115,16 @@ class LookaheadRuntime:
             started = time.perf_counter()
             job, self._job = self._job, None
             result, record = await self._commit(job, messages)
-            if record is None:
-                # the transform changed nothing (e.g. no tool output left to clear): no commit
-                # (no branch is prepared for a no-op)
+            if record is None:   # the transform changed nothing: no commit
                 self.noop_transforms += 1
                 return messages
-            self.records.append(record._replace(waited_s=time.perf_counter() - started))
-            if record.outcome in ("ready", "promoted"):
-                self._swap = (asyncio.create_task(self._send_swap(job)), len(self.records) - 1)
-            self._commit_pending_ttft = True
+            index = self.log.add(record._replace(waited_s=time.perf_counter() - started))
+            if record.outcome.swapped:
+                self._swap = (asyncio.create_task(self._send_swap(job)), index)
             await self._observe(result)
             if self.enabled and self.strategy.should_lookahead(self.state):
-                # the transformed snapshot plus what came after it is still past the soft
-                # threshold: prepare the next transform now, not one segment later (else the
-                # next call may commit with nothing prepared)
+                # still past the soft threshold after the commit: prepare the next transform
+                # now, not one segment later (else the next call may commit with nothing ready)
                 self._start(result)
             return result
 
@@ -148,14 +133,8 @@ class LookaheadRuntime:
         commit's record with its TTFT and cached tokens."""
         result = await self.client.chat(messages, session_id=self.session_id, **kw)
         await self.settle()
-        if self.records and self.records[-1].ttft_s is None and self._commit_pending_ttft:
-            self.records[-1] = self.records[-1]._replace(ttft_s=result.ttft_s,
-                                                         cached_tokens=result.cached_tokens)
-        self._commit_pending_ttft = False
+        self.log.request_sent(result.ttft_s, result.cached_tokens)
         return result
-
-    _commit_pending_ttft = False
-    noop_transforms = 0          # commits whose transform left the context as it was
 
     async def settle(self) -> None:
         """Wait for the last commit's pointer swap; one the server refused (e.g. it lost the
@@ -165,40 +144,22 @@ class LookaheadRuntime:
             return
         task, index = swap
         error = await asyncio.shield(task)
-        if error is not None and index < len(self.records):
-            self.records[index] = self.records[index]._replace(
-                outcome="fallback", prepared_tokens=0, reason=error)
-
-    async def _send_swap(self, job: _Job) -> Optional[str]:
-        """The commit's pointer swap (sent beside the commit request); the error, if any."""
-        try:
-            await self.client.commit(self.session_id, job.branch_id)
-            return None
-        except (ServerError, ServerUnavailable) as exc:
-            await self._abandon(job, "not committed")
-            return f"commit failed: {exc}"
+        if error is not None:
+            self.log.refused(index, error)
 
     async def wait_prepared(self) -> None:
         """Wait until the running preparation and its catch-up are done (what tool time
         would give them); returns at once when none runs."""
         job = self._job
-        while job is not None:
+        while job is not None and job.busy:
             pending = [t for t in (job.task, job.catch_up) if t is not None and not t.done()]
-            if not pending:
-                return
             await asyncio.gather(*pending, return_exceptions=True)
-
-    @property
-    def preparations_started(self) -> int:
-        """Background preparations started so far (committed or not: the rest were wasted)."""
-        return self._prepared
 
     async def close(self) -> None:
         await self.settle()
         job, self._job = self._job, None
-        for task in (job.task, job.catch_up) if job is not None else ():
-            if task is not None:
-                task.cancel()
+        if job is not None:
+            job.cancel()
         if self._session_open:
             try:
                 await self.client.close_session(self.session_id)
@@ -206,19 +167,16 @@ class LookaheadRuntime:
                 pass
             self._session_open = False
 
-    # --- internals -----------------------------------------------------------------------------
-    def _grew(self, before: int, after: int) -> None:
-        """Segment growth for ``MainState.growth`` (a commit's shrink is not a segment)."""
-        if before and after > before:
-            self._growth.append(after - before)
-            self.state.growth = max(self._growth)
-
+    # --- observing the context ---------------------------------------------------------------
     async def _observe(self, messages: list[Message]) -> None:
         before = self.state.tokens
         try:
             await self._count(messages)
-        finally:
-            self._grew(before, self.state.tokens)
+        finally:   # segment growth for ``MainState.growth`` (a commit's shrink is not one)
+            after = self.state.tokens
+            if before and after > before:
+                self._growth.append(after - before)
+                self.state.growth = max(self._growth)
 
     async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages
@@ -241,148 +199,72 @@ class LookaheadRuntime:
             self.state.tokens = sum(len(m.get("content") or "") for m in messages) // 4
             self._session_open = False
 
+    def _session_lost(self) -> None:
+        self._session_open = False       # the server restarted: reopen at the next boundary
+
+    # --- preparing and committing --------------------------------------------------------------
     def _start(self, messages: list[Message]) -> None:
         self._versions += 1
         end = self.strategy.segment_end(messages)
-        job = _Job(self._versions, end, signature(messages, end),
-                   urgent=self.strategy.should_promote(self.state))
-        job.task = asyncio.create_task(self._prepare(job, list(messages)))
+        job = Job(self._versions, end, signature(messages, end))
+        if self.strategy.should_promote(self.state):
+            job.promote()
+        self._preparer.start(job, list(messages), self.strategy,
+                             dict(self.state.strategy_data), self.llm)
         self._job = job
 
-    async def _prepare(self, job: _Job, snapshot: list[Message]) -> None:
-        try:
-            job.transform = await self.strategy.transform(snapshot[:job.segment_end],
-                                                          dict(self.state.strategy_data), self.llm)
-        except TransformError as exc:
-            job.error = f"transform failed: {exc}"
-            return
-        if job.transform.messages == snapshot[:job.segment_end]:
-            job.noop = True     # nothing to prepare; a later boundary tries a fresh snapshot
-            return
-        try:
-            job.branch_tokens = await self.client.tokenize(job.transform.messages)
-            if self._swap is not None:
-                # the last commit's swap lands first: a new branch of the same strategy would
-                # supersede the one being committed
-                await asyncio.shield(self._swap[0])
-            self._prepared += 1
-            branch = await self.client.prepare(self.session_id, job.branch_tokens,
-                                               self.strategy.name, job.version,
-                                               job.source_signature, wait=True,
-                                               promote=job.urgent)
-            if branch["state"] != "ready":
-                job.error = f"branch {branch['id']} is {branch['state']}"
-                return
-            job.branch_id, job.covered = branch["id"], job.segment_end
-            job.latest = max(job.latest, snapshot, key=len)
-            if not job.stop:
-                job.catch_up = asyncio.create_task(self._then_catch_up(job))
-        except (ServerError, ServerUnavailable) as exc:
-            job.error = f"prepare failed: {exc}"
-            if isinstance(exc, ServerError) and exc.status == 404:
-                self._session_open = False   # the server lost the session (restart): reopen
+    async def _swap_landed(self) -> None:
+        if self._swap is not None:
+            await asyncio.shield(self._swap[0])
 
-    def _promote_early(self, job: _Job) -> None:
-        """The commit deadline is near and the preparation (or its catch-up) still runs:
-        promote it now, so it is ready when the commit comes (the commit would promote it
-        anyway, and then wait). A preparation not yet sent is sent promoted."""
-        job.urgent = True     # a prepare request not sent yet is sent promoted
-        if not any(t is not None and not t.done() for t in (job.task, job.catch_up)):
-            return
-
-        async def promote():
-            try:
-                await self.client.promote(self.session_id)
-            except (ServerError, ServerUnavailable):
-                pass
-        task = asyncio.create_task(promote())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _then_catch_up(self, job: _Job) -> None:
-        """Catch the branch up to the newest messages seen, in as few appends as possible."""
-        while job.branch_id and job.error is None and not job.stop \
-                and len(job.latest) > job.covered:
-            await self._catch_up(job, job.latest)
-
-    async def _catch_up(self, job: _Job, messages: list[Message]) -> None:
-        """Append the segments that arrived since the branch was prepared."""
-        try:
-            tokens = await self.client.tokenize(job.transform.messages +
-                                                messages[job.segment_end:])
-            if tokens[:len(job.branch_tokens)] != job.branch_tokens:
-                job.error = "catch-up tokens do not extend the branch"
-                return
-            extra = tokens[len(job.branch_tokens):]
-            if extra:
-                branch = await self.client.append(self.session_id, job.branch_id, extra)
-                if branch["state"] != "ready" or branch["catching_up"]:
-                    job.error = f"catch-up left branch {job.branch_id} {branch['state']}"
-                    return
-                if branch["tokens"] != len(tokens):
-                    # the server cancelled the catch-up (e.g. preempted for a foreground
-                    # request): the branch is still ready as it was; the commit request
-                    # prefills the rest
-                    job.stop = True
-                    return
-                job.branch_tokens = tokens
-            job.covered = len(messages)
-        except (ServerError, ServerUnavailable) as exc:
-            job.error = f"catch-up failed: {exc}"
-
-    async def _commit(self, job: Optional[_Job], messages: list[Message]):
-        name = self.strategy.name
+    async def _commit(self, job: Optional[Job], messages: list[Message]):
+        """(result messages, CommitRecord or None when the transform changed nothing)."""
         if job is not None and job.source_signature == signature(messages, job.segment_end):
-            # a catch-up still running is left behind: the commit swaps to what is prepared
-            # now, and the commit request prefills the last segments itself (at foreground
-            # priority), as it would when the preparation is still running
-            job.stop = True
-            promoted = job.task is not None and not job.task.done()
-            if promoted:
-                try:   # the fast lane: the scheduler puts this session's prefill first
-                    await self.client.promote(self.session_id)
-                except (ServerError, ServerUnavailable):
-                    pass
-                await job.task
-            if job.noop:
-                return messages, None
-            if job.transform is not None:
-                result = job.transform.messages + list(messages[job.segment_end:])
-                self.state.strategy_data = job.transform.strategy_data
-                if job.branch_id and not job.error:
-                    # on_commit sends the swap (``_send_swap``) beside the commit request
-                    return result, CommitRecord("promoted" if promoted else "ready", name,
-                                                len(job.branch_tokens), 0.0,
-                                                segment_end=job.segment_end)
-                await self._abandon(job, "not committed")
-                return result, CommitRecord("fallback", name, 0, 0.0,
-                                            job.error or "branch not prepared",
-                                            segment_end=job.segment_end)
-            reason = job.error or "no transform"
-            outcome = "fallback"
-        elif job is not None:
-            outcome, reason = "stale", "source prefix changed since the snapshot"
-            for task in (job.task, job.catch_up):
-                if task is not None:
-                    task.cancel()
+            return await self._commit_prepared(job, messages)
+        if job is not None:
+            job.stale()
+            job.cancel()
             await self._abandon(job, "stale")
-        elif not self.enabled:
-            outcome, reason = "sync", "lookahead disabled"
-        else:
-            outcome, reason = "fallback", "no lookahead was started"
+            return await self._commit_synchronously(
+                messages, Outcome.STALE, "source prefix changed since the snapshot")
+        if not self.enabled:
+            return await self._commit_synchronously(messages, Outcome.SYNC, "lookahead disabled")
+        return await self._commit_synchronously(messages, Outcome.FALLBACK,
+                                                "no lookahead was started")
+
+    async def _commit_prepared(self, job: Job, messages: list[Message]):
+        """The job prepared this prefix: swap to what is prepared now (a catch-up still running
+        is left behind). A preparation still running is promoted and awaited."""
+        job.commit()
+        promoted = job.preparing
+        if promoted:
+            await self._preparer.promote()
+            await job.task
+        if job.state is JobState.DEFERRED:
+            return messages, None
+        if job.transform is None:
+            return await self._commit_synchronously(messages, Outcome.FALLBACK,
+                                                    job.reason or "no transform")
+        result = job.transform.messages + list(messages[job.segment_end:])
+        self.state.strategy_data = job.transform.strategy_data
+        name, end = self.strategy.name, job.segment_end
+        if job.state is JobState.COMMITTING and job.branch_id:
+            job.swapped()     # on_commit sends the swap (``_send_swap``) beside the request
+            outcome = Outcome.PROMOTED if promoted else Outcome.READY
+            return result, CommitRecord(outcome, name, len(job.branch_tokens), 0.0,
+                                        segment_end=end)
+        await self._abandon(job, "not committed")
+        return result, CommitRecord(Outcome.FALLBACK, name, 0, 0.0,
+                                    job.reason or "branch not prepared", segment_end=end)
+
+    async def _commit_synchronously(self, messages: list[Message], outcome: Outcome,
+                                    reason: str):
         end = self.strategy.segment_end(messages)
         result = await self._synchronous(messages, end)
         if result == messages and result is not messages:
             return messages, None        # the transform succeeded and changed nothing
-        return result, CommitRecord(outcome, name, 0, 0.0, reason, segment_end=end)
-
-    async def _abandon(self, job: _Job, reason: str) -> None:
-        """Release a branch the commit does not use (the server would also, under pressure)."""
-        if job.branch_id:
-            try:
-                await self.client.abandon(self.session_id, job.branch_id, reason)
-            except (ServerError, ServerUnavailable):
-                pass
+        return result, CommitRecord(outcome, self.strategy.name, 0, 0.0, reason,
+                                    segment_end=end)
 
     async def _synchronous(self, messages: list[Message], end: int) -> list[Message]:
         """The transform on the critical path; if even that fails, the context is kept as is
@@ -395,3 +277,20 @@ class LookaheadRuntime:
             return messages
         self.state.strategy_data = t.strategy_data
         return t.messages + list(messages[end:])
+
+    async def _send_swap(self, job: Job) -> Optional[str]:
+        """The commit's pointer swap (sent beside the commit request); the error, if any."""
+        try:
+            await self.client.commit(self.session_id, job.branch_id)
+            return None
+        except (ServerError, ServerUnavailable) as exc:
+            await self._abandon(job, "not committed")
+            return f"commit failed: {exc}"
+
+    async def _abandon(self, job: Job, reason: str) -> None:
+        """Release a branch the commit does not use (the server would also, under pressure)."""
+        if job.branch_id:
+            try:
+                await self.client.abandon(self.session_id, job.branch_id, reason)
+            except (ServerError, ServerUnavailable):
+                pass

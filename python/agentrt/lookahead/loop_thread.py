@@ -1,5 +1,9 @@
-"""An asyncio event loop in a daemon thread: the lookahead runtime's background work (transform,
-prepare, catch-up) keeps going while a program's threads block on model calls and tools."""
+"""LoopThread: an asyncio event loop in a daemon thread, for callers that block.
+
+The lookahead runtime's background work (transform, prepare, catch-up) keeps going on the loop
+while the caller's threads block on model calls and tools: used by ``SyncLookaheadRuntime`` and
+by the frontend's ``AgentrtBackend``.
+"""
 import asyncio
 import threading
 from collections.abc import Awaitable
@@ -7,7 +11,7 @@ from typing import Any
 
 
 class LoopThread:
-    def __init__(self, name: str = "agentrt-frontend"):
+    def __init__(self, name: str = "agentrt-loop"):
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name=name)
         self._thread.start()

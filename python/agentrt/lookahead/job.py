@@ -1,0 +1,125 @@
+"""Job: one preparation of a transformed context on the agent's side, as a state machine.
+
+    IDLE --start--> PREPARING --prepared--> READY --commit--> COMMITTING --swapped--> COMMITTED
+                        |   \\--unchanged--> DEFERRED         ^      |
+                        |                     READY --behind--> BEHIND  --commit--^
+                        +--failed (any live state)--> FAILED
+                        +--stale (any state but COMMITTING / COMMITTED)--> STALE
+
+IDLE is the runtime's view when it has no job. A preparation (transform -> tokenize -> prepare)
+and its catch-ups run as tasks; they report what happened through the event methods below, and
+the commit reads the state. An event that does not apply to the current state changes nothing
+(``_NEXT`` lists every move): e.g. a preparation that lands while the commit awaits it records
+its branch but the job stays COMMITTING, and a catch-up ending after the commit is ignored.
+"""
+import asyncio
+import enum
+from dataclasses import dataclass, field
+from typing import Optional
+
+from agentrt.lookahead.strategy import Transform
+
+
+class JobState(enum.Enum):
+    IDLE = "idle"                # no job (the runtime's view)
+    PREPARING = "preparing"      # transform, tokenize and prepare request in flight
+    READY = "ready"              # branch prepared on the server; later segments are appended
+    BEHIND = "behind"            # the server cancelled a catch-up: the branch is ready as it
+                                 # was, no more appends; the commit request prefills the rest
+    DEFERRED = "deferred"        # the transform changed nothing: nothing is prepared; the next
+                                 # boundary starts a fresh job
+    FAILED = "failed"            # transform, prepare or catch-up failed (``reason``)
+    COMMITTING = "committing"    # on_commit took the job: no more appends; a running
+                                 # preparation is awaited
+    COMMITTED = "committed"      # the commit swaps to the branch
+    STALE = "stale"              # the source prefix changed since the snapshot: abandoned
+
+
+class Lane(enum.Enum):
+    BACKGROUND = "background"    # prefilled when the scheduler has room
+    PROMOTED = "promoted"        # the commit deadline is near: the scheduler's fast lane
+
+
+S = JobState
+_LIVE = (S.PREPARING, S.READY, S.BEHIND)
+_NEXT: dict[str, dict[JobState, JobState]] = {
+    "prepared": {S.PREPARING: S.READY, S.COMMITTING: S.COMMITTING},
+    "unchanged": {S.PREPARING: S.DEFERRED, S.COMMITTING: S.DEFERRED},
+    "behind": {S.READY: S.BEHIND},
+    "failed": {s: S.FAILED for s in _LIVE + (S.COMMITTING,)},
+    "commit": {s: S.COMMITTING for s in _LIVE},
+    "swapped": {S.COMMITTING: S.COMMITTED},
+    "stale": {s: S.STALE for s in _LIVE + (S.DEFERRED, S.FAILED)},
+}
+
+
+@dataclass
+class Job:
+    version: int
+    segment_end: int
+    source_signature: str
+    lane: Lane = Lane.BACKGROUND
+    state: JobState = JobState.PREPARING
+    reason: str = ""                          # why it FAILED
+    task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
+    catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
+    transform: Optional[Transform] = None
+    branch_id: Optional[str] = None
+    branch_tokens: list[int] = field(default_factory=list)
+    covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
+    latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
+
+    def _on(self, event: str) -> bool:
+        new = _NEXT[event].get(self.state)
+        if new is not None:
+            self.state = new
+        return new is not None
+
+    # --- events ------------------------------------------------------------------------------
+    def prepared(self, branch_id: str, tokens: list[int]) -> None:
+        self.branch_id, self.branch_tokens, self.covered = branch_id, tokens, self.segment_end
+        self._on("prepared")
+
+    def unchanged(self) -> None:
+        self._on("unchanged")
+
+    def caught_up(self, tokens: list[int], covered: int) -> None:
+        self.branch_tokens, self.covered = tokens, covered
+
+    def behind(self) -> None:
+        self._on("behind")
+
+    def failed(self, reason: str) -> None:
+        if self._on("failed"):
+            self.reason = reason
+
+    def commit(self) -> None:
+        self._on("commit")
+
+    def swapped(self) -> None:
+        self._on("swapped")
+
+    def stale(self) -> None:
+        self._on("stale")
+
+    def promote(self) -> None:
+        self.lane = Lane.PROMOTED
+
+    # --- questions ---------------------------------------------------------------------------
+    @property
+    def preparing(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    @property
+    def busy(self) -> bool:
+        """The preparation or a catch-up is running."""
+        return any(t is not None and not t.done() for t in (self.task, self.catch_up))
+
+    def wants_catch_up(self) -> bool:
+        """The branch is ready and newer messages than it covers were seen."""
+        return self.state is JobState.READY and len(self.latest) > self.covered
+
+    def cancel(self) -> None:
+        for task in (self.task, self.catch_up):
+            if task is not None:
+                task.cancel()
