@@ -1,16 +1,23 @@
 """Job: one preparation of a transformed context on the agent's side, as a state machine.
 
-    IDLE --start--> PREPARING --prepared--> READY --commit--> COMMITTING --swapped--> COMMITTED
-                        |   \\--unchanged--> DEFERRED         ^      |
-                        |                     READY --behind--> BEHIND  --commit--^
-                        +--failed (any live state)--> FAILED
-                        +--stale (any state but COMMITTING / COMMITTED)--> STALE
+    IDLE (no job) -> PREPARING -> READY -> COMMITTING -> COMMITTED
+                     or DEFERRED / BEHIND / FAILED / STALE on the way
 
-IDLE is the runtime's view when it has no job. A preparation (transform -> tokenize -> prepare)
-and its catch-ups run as tasks; they report what happened through the event methods below, and
-the commit reads the state. An event that does not apply to the current state changes nothing
-(``_NEXT`` lists every move): e.g. a preparation that lands while the commit awaits it records
-its branch but the job stays COMMITTING, and a catch-up ending after the commit is ignored.
+    event       moves from                                    to
+    ----------  --------------------------------------------  ----------------------------
+    prepared    PREPARING                                     READY (COMMITTING stays)
+    unchanged   PREPARING, COMMITTING                         DEFERRED
+    behind      READY                                         BEHIND
+    failed      PREPARING, READY, BEHIND, COMMITTING          FAILED (``reason``)
+    commit      PREPARING, READY, BEHIND                      COMMITTING
+    swapped     COMMITTING                                    COMMITTED
+    stale       PREPARING, READY, BEHIND, DEFERRED, FAILED    STALE
+
+The preparation (transform -> tokenize -> prepare) and its catch-ups run as tasks
+(preparation.py); they report what happened through the event methods below and the commit
+reads the state. An event the table does not list for the current state changes nothing: a
+preparation that lands while the commit awaits it records its branch and the job stays
+COMMITTING; a catch-up that ends after the commit is ignored. Catch-ups run only while READY.
 """
 import asyncio
 import enum
