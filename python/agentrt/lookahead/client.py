@@ -3,13 +3,11 @@
 Every call raises ``ServerError`` (status, message) on an HTTP error and ``ServerUnavailable``
 when the server cannot be reached, so the runtime can fall back instead of failing the agent.
 """
-import json
-import time
 from typing import Any, Optional
 
 import httpx
 
-from agentrt.client.chat import ChatResult
+from agentrt.client.sse import ChatResult, ChatStream, chat_body
 
 
 class ServerError(RuntimeError):
@@ -88,41 +86,21 @@ class AgentrtClient:
     async def chat(self, messages: list[dict], *, max_tokens: int = 64,
                    session_id: Optional[str] = None, extra: Optional[dict] = None,
                    **sampling) -> ChatResult:
-        """Streaming chat completion; TTFT measured here, usage from the last chunk."""
-        body = {"model": "default", "messages": messages, "max_tokens": max_tokens,
-                "stream": True, "stream_options": {"include_usage": True}, **sampling,
-                **(extra or {})}
+        """Streaming chat completion; TTFT measured here, usage from the last chunk (sse.py)."""
+        body = chat_body(messages, max_tokens, **{**sampling, **(extra or {})})
         if session_id:
             body["session_id"] = session_id
-        start, first, pieces, usage, finish = time.perf_counter(), None, [], {}, None
-        last, gaps = None, []
+        stream = ChatStream()
         try:
             async with self.http.stream("POST", "/v1/chat/completions", json=body) as resp:
                 if resp.status_code >= 400:
                     raise ServerError(resp.status_code, (await resp.aread()).decode()[:500])
                 async for line in resp.aiter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    chunk = json.loads(line[6:])
-                    for choice in chunk.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            now = time.perf_counter()
-                            first = first or now
-                            if last is not None:
-                                gaps.append(now - last)
-                            last = now
-                            pieces.append(delta)
-                        finish = choice.get("finish_reason") or finish
-                    usage = chunk.get("usage") or usage
+                    if stream.feed(line):
+                        break
         except httpx.TransportError as exc:
             raise ServerUnavailable(str(exc)) from exc
-        end = time.perf_counter()
-        details = usage.get("prompt_tokens_details") or {}
-        return ChatResult("".join(pieces), (first or end) - start, end - start,
-                          int(usage.get("prompt_tokens", 0)),
-                          int(details.get("cached_tokens", 0) or 0),
-                          int(usage.get("completion_tokens", 0)), finish, tuple(gaps))
+        return stream.result()
 
     def llm_call(self, **sampling):
         """An LLMCall for strategies (summaries): a best-effort background request."""
