@@ -13,6 +13,8 @@ from typing import Optional
 from agentrt import env
 
 FLAG_PREFIX = "--agentrt-"
+# Foreground orders across agent programs (server/scheduler.py implements each, by this name).
+PROGRAM_POLICY_NAMES = ("fcfs", "continuum", "agentsched")
 
 
 def _flag(default, help: str, **kw):
@@ -88,10 +90,9 @@ class AgentrtConfig:
            "context length); longer ones are refused with 413.")
 
     def __post_init__(self):
-        from agentrt.server.scheduler import PROGRAM_POLICIES
-
-        if self.program_policy not in PROGRAM_POLICIES:
-            raise ValueError(f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICIES)}")
+        if self.program_policy not in PROGRAM_POLICY_NAMES:
+            raise ValueError(
+                f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICY_NAMES)}")
         if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64 or self.bg_max_chunk_ms < 0 \
                 or self.promoted_max_chunk_ms < 0:
             raise ValueError("--agentrt-bg-max-in-flight, --agentrt-bg-max-chunk-ms and "

@@ -43,3 +43,18 @@ def test_current_reads_environment(monkeypatch):
     assert AgentrtConfig.current() is None
     monkeypatch.setenv("AGENTRT_CONFIG", AgentrtConfig(kv_max_tokens=2048).to_json())
     assert AgentrtConfig.current().kv_max_tokens == 2048
+
+
+def test_config_imports_nothing_above_it():
+    """config.py sits below server/: it never imports it (the policy names live here)."""
+    import ast
+    from pathlib import Path
+
+    import agentrt.config
+
+    tree = ast.parse(Path(agentrt.config.__file__).read_text())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + \
+        [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m and m.startswith("agentrt.server")]
+    with pytest.raises(ValueError, match="program-policy"):
+        AgentrtConfig(program_policy="random")

@@ -179,3 +179,21 @@ def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
     # no room (decode steps already at the SLO): plain pause
     assert pause_background_chunk(after_decode._replace(decode_step_ms=100.0,
                                                         prefill_ms_per_token=0.5), slo) is True
+
+
+def test_policy_from_config_and_the_one_starvation_rule():
+    from agentrt.config import PROGRAM_POLICY_NAMES, AgentrtConfig
+    from agentrt.server.scheduler import PROGRAM_POLICIES
+
+    config = AgentrtConfig(bg_deny_usage=0.7, bg_reserve=0.2, bg_max_in_flight=3,
+                           bg_chunk_tokens=256, bg_starvation_s=5.0, tbt_slo_ms=40.0,
+                           program_policy="continuum", bg_yield_to_foreground=False,
+                           bg_max_chunk_ms=90.0, promoted_max_chunk_ms=60.0)
+    assert BgPolicy.from_config(config) == BgPolicy(
+        deny_usage=0.7, reserve=0.2, max_in_flight=3, chunk_tokens=256, starvation_s=5.0,
+        tbt_slo_ms=40.0, program_policy="continuum", yield_to_foreground=False,
+        max_chunk_ms=90.0, promoted_max_chunk_ms=60.0)
+    assert BgPolicy.from_config(AgentrtConfig()) == BgPolicy(deny_usage=0.85, reserve=0.10)
+    assert tuple(PROGRAM_POLICIES) == PROGRAM_POLICY_NAMES
+    policy = BgPolicy(starvation_s=5.0)
+    assert policy.aged(10.0, 15.0) and not policy.aged(10.0, 14.9)

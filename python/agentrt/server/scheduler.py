@@ -41,6 +41,8 @@ import enum
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
+from agentrt.config import PROGRAM_POLICY_NAMES
+
 
 class ReqClass(enum.IntEnum):
     PROMOTED = 0
@@ -76,6 +78,22 @@ class BgPolicy:
         if self.program_policy not in PROGRAM_POLICIES:
             raise ValueError(f"program policy must be one of {sorted(PROGRAM_POLICIES)}")
 
+    @classmethod
+    def from_config(cls, config) -> "BgPolicy":
+        """From an AgentrtConfig (the --agentrt-* flags, validated there)."""
+        return cls(deny_usage=config.bg_deny_usage, reserve=config.bg_reserve,
+                   max_in_flight=config.bg_max_in_flight, chunk_tokens=config.bg_chunk_tokens,
+                   starvation_s=config.bg_starvation_s, tbt_slo_ms=config.tbt_slo_ms,
+                   program_policy=config.program_policy,
+                   yield_to_foreground=config.bg_yield_to_foreground,
+                   max_chunk_ms=config.bg_max_chunk_ms,
+                   promoted_max_chunk_ms=config.promoted_max_chunk_ms)
+
+    def aged(self, arrival_s: float, now_s: float) -> bool:
+        """The anti-starvation rule: background work that waited ``starvation_s`` is aged: it
+        competes as foreground and no longer yields its chunks."""
+        return now_s - arrival_s >= self.starvation_s
+
 
 class ReqView(NamedTuple):
     """What the decisions need to know about one waiting request."""
@@ -110,8 +128,8 @@ class Admission(NamedTuple):
 
 
 def effective_class(r: ReqView, now_s: float, policy: BgPolicy) -> ReqClass:
-    if r.req_class is ReqClass.BACKGROUND and now_s - r.arrival_s >= policy.starvation_s:
-        return ReqClass.FOREGROUND  # anti-starvation: aged background competes as foreground
+    if r.req_class is ReqClass.BACKGROUND and policy.aged(r.arrival_s, now_s):
+        return ReqClass.FOREGROUND
     return r.req_class
 
 
@@ -139,6 +157,7 @@ def _agentsched(r: ReqView, snap: Snapshot):
 
 
 PROGRAM_POLICIES = {"fcfs": _fcfs, "continuum": _continuum, "agentsched": _agentsched}
+assert tuple(PROGRAM_POLICIES) == PROGRAM_POLICY_NAMES, "config.PROGRAM_POLICY_NAMES lists them"
 
 
 def order_waiting(reqs: list[ReqView], snap: Snapshot, policy: BgPolicy) -> list[int]:

@@ -62,8 +62,9 @@ def _arrival(req) -> float:
 
 
 def aged(req, policy: BgPolicy) -> bool:
+    """``policy.aged`` for an SGLang request (one whose arrival SGLang did not record is not)."""
     arrival = _arrival(req)
-    return arrival > 0 and time.perf_counter() - arrival >= policy.starvation_s
+    return arrival > 0 and policy.aged(arrival, time.perf_counter())
 
 
 def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
