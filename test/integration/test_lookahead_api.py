@@ -114,7 +114,7 @@ def test_bad_input_is_4xx_and_changes_nothing(url):
         ("/agentrt/sessions/api-4/branches/b999/commit", None, 404, "unknown branch"),
         ("/agentrt/sessions", {"session_id": "api-4"}, 409, "already open"),
         ("/agentrt/sessions/api-4/prepare", {"tokens": SYSTEM * 200, "strategy": "s",
-                                             "version": 1}, 413, "budget"),
+                                             "version": 1}, 413, "at most 8192"),
     ]
     for path, body, status, words in cases:
         resp = post(url, path, body)

@@ -68,7 +68,7 @@ def test_live_view_model_with_previews_filter_and_match():
 
 @pytest.mark.parametrize("query, status, words", [
     ("budget=0", 400, "budget must be an integer in [1, 1000000]"),
-    ("match=99999999999999999999999", 400, "outside the vocabulary [0, 1000)"),
+    ("match=99999999999999999999999", 400, "out of vocabulary [0, 1000)"),
     ("match=-1", 400, "token id -1"),
     ("expand=1,x", 400, "expand must be comma-separated integers"),
     ("match=a", 400, "match must be comma-separated integers"),

@@ -1,6 +1,6 @@
 """Prompts SGLang's scheduler cannot run, refused before they reach it (pure functions).
 
-SGLang 0.5.23 hands an empty prompt, or token ids outside the vocabulary, to the model, whose
+SGLang 0.5.23 hands an empty prompt, or token ids out of vocabulary, to the model, whose
 embedding lookup raises inside the scheduler process: the scheduler dies and the whole server
 with it. Two guards, one rule (a prompt is a non-empty list of ids in ``[0, vocab_size)``):
   - at the HTTP edge (``request_guard.py``), ``check_generation_body`` answers 400 naming the
@@ -26,7 +26,7 @@ def prompt_error(input_ids: Sequence[int], vocab_size: Optional[int]) -> Optiona
         low, high = min(input_ids), max(input_ids)
         if low < 0 or high >= vocab_size:
             bad = low if low < 0 else high
-            return f"token id {bad} is outside the vocabulary [0, {vocab_size})"
+            return f"token id {bad} is out of vocabulary [0, {vocab_size})"
     return None
 
 

@@ -97,7 +97,7 @@ def tokens_in_range(name: str, value: Any, limits: Limits, allow_empty: bool = T
                                      and max(value) >= limits.vocab_size)):
         bad = next(t for t in value if t < 0 or (limits.vocab_size is not None
                                                    and t >= limits.vocab_size))
-        raise FieldError(f"field '{name}' holds token id {bad}, outside the vocabulary "
+        raise FieldError(f"field '{name}' holds token id {bad}, out of vocabulary "
                          f"[0, {limits.vocab_size})")
     return value
 

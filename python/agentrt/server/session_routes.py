@@ -137,8 +137,10 @@ def encode(tokenizer, msgs: list[dict] | None, text: str | None, generation: boo
 
 
 def _name(body: dict, key: str, default=rf.REQUIRED) -> str:
+    """A short name (strategy, signature, reason, tool): at most MAX_NAME characters, and not
+    empty when given."""
     value = rf.field(body, key, str, default)
-    if isinstance(value, str) and not 0 < len(value) <= MAX_NAME:
+    if value is not default and not 0 < len(value) <= MAX_NAME:
         raise rf.FieldError(f"field '{key}' must be 1-{MAX_NAME} characters")
     return value
 
