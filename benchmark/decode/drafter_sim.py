@@ -13,6 +13,7 @@ own time per step. Systems, all measured in the same run on the same tokens:
 | agentsam-tree | as agentsam, top-3 branches at the first position |
 | agentsam-nostore | as agentsam, no cross-session store |
 | fixed-8 | the agentsam chain, verified at a fixed width of 8 every step (NGRAM-style padding) |
+| oracle | the agentsam chain, verifying exactly what will be accepted: the ceiling of any policy |
 
 Plain decoding is the 1.00x baseline. Each (workload, system) appends one JSON line to
 ``benchmark/results/decode_drafter_sim.jsonl``.
@@ -22,16 +23,18 @@ import sys
 from dataclasses import asdict
 
 from agentrt.speculative.drafter import DrafterConfig
-from agentrt.speculative.policy import WidthPolicy, match_prior
+from agentrt.speculative.calibration import prior
+from agentrt.speculative.policy import WidthPolicy
 from agentrt.speculative.store import SequenceStore
 
 from benchmark.common import append_result, table
-from benchmark.decode.replay import Result, Tally, replay
+from benchmark.decode.replay import ORACLE, Result, Tally, replay
 from benchmark.decode.segments import (control_sessions, default_encoder, distinct_words,
                                        trace_session)
 
 WORKLOADS = ("nemo_gym", "bfcl", "miniagent")
 RESULT_NAME = "decode_drafter_sim"
+CONTROL_WORD_AGENTS = 40          # nemo-gym agents whose distinct words make the control text
 
 
 def systems(policy: WidthPolicy) -> dict[str, tuple[DrafterConfig, bool, int | None]]:
@@ -39,19 +42,18 @@ def systems(policy: WidthPolicy) -> dict[str, tuple[DrafterConfig, bool, int | N
     chain = DrafterConfig(policy=policy)
     tree = DrafterConfig(max_branches=3, branch_depth=1, policy=policy)
     return {"agentsam": (chain, True, None), "agentsam-tree": (tree, True, None),
-            "agentsam-nostore": (chain, False, None), "fixed-8": (chain, True, 8)}
+            "agentsam-nostore": (chain, False, None), "fixed-8": (chain, True, 8),
+            "oracle": (chain, True, ORACLE)}
 
 
 def load_sessions(names, n_agents: int, seed: int, encode) -> dict[str, list]:
     from benchmark.agent_replay.traces import load_workload
 
-    out, texts = {}, []
-    for name in names:
-        traces = load_workload(name, n_agents, seed)
-        out[name] = [trace_session(t, encode) for t in traces]
-        if name != "miniagent":
-            texts += [t.system + t.task for t in traces]
-            texts += [s.assistant + s.tool_output for t in traces for s in t.steps]
+    out = {name: [trace_session(t, encode) for t in load_workload(name, n_agents, seed)]
+           for name in names}
+    word_traces = load_workload("nemo_gym", CONTROL_WORD_AGENTS, seed + 1)
+    texts = [t.system + t.task for t in word_traces]
+    texts += [s.assistant + s.tool_output for t in word_traces for s in t.steps]
     words = distinct_words(texts)
     per = 400 + 3 * 120
     out["control"] = control_sessions(words, encode, min(n_agents, len(words) // per), seed)
@@ -65,7 +67,7 @@ def calibration(tally: Tally, half: float) -> list[list]:
     for b in buckets:
         hit, miss = tally.first_hits[(b, True)], tally.first_hits[(b, False)]
         m = int(b.strip("<=>"))
-        rows.append([b, hit + miss, f"{hit / (hit + miss):.2f}", f"{match_prior(m, 1, half):.2f}"])
+        rows.append([b, hit + miss, f"{hit / (hit + miss):.2f}", f"{prior(m, half):.2f}"])
     return rows
 
 

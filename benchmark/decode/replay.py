@@ -7,7 +7,9 @@ oracle that writes exactly the trace's tokens):
   true next tokens) and the model adds its own token, so it emits ``min(accepted + 1, rest)``
   tokens, which are then appended to the drafter;
 - the step costs ``cost.verify_ms(w)`` (with ``fixed_width`` W: the draft is cut to W and
-  every step costs ``verify_ms(W)``, as SGLang's NGRAM pads drafts to a fixed width); plain decoding of the same tokens costs
+  every step costs ``verify_ms(W)``, as SGLang's NGRAM pads drafts to a fixed width; with
+  ``fixed_width=ORACLE`` each step verifies exactly the draft tokens that will be accepted, the
+  ceiling of any width policy on the same drafts); plain decoding of the same tokens costs
   ``cost.base_ms`` each, so the predicted speed-up is ``tokens * base_ms / sum(step costs)``.
 Context segments are appended to the drafter unchanged. Sessions run one after another; each
 finished session's sequence goes into the shared store (its group: the session id).
@@ -23,6 +25,9 @@ from agentrt.speculative.policy import StepCost
 from agentrt.speculative.store import SequenceStore
 
 from benchmark.decode.segments import Session
+
+
+ORACLE = -1
 
 
 @dataclass
@@ -68,7 +73,10 @@ def _turn(drafter: RequestDrafter, truth: Sequence[int], cost: StepCost, tally: 
         t1 = time.perf_counter_ns()
         rest = truth[pos:]
         draft, width = proposal.draft, proposal.width.width
-        if fixed_width is not None:
+        if fixed_width == ORACLE:
+            draft = proposal.full
+            width = min(draft.accepted(rest), len(rest) - 1)
+        elif fixed_width is not None:
             draft, width = proposal.full.truncate(fixed_width), fixed_width
         accepted = draft.accepted(rest)
         emitted = min(accepted + 1, len(rest))

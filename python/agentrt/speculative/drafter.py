@@ -5,7 +5,9 @@ Rules of ``RequestDrafter.propose``:
 - the store is consulted only when m < ``store_below`` and drafts only from a hit matching
   more than m tokens (``min_match = m + 1``); its draft then replaces the request's;
 - the width policy (``policy.decide``) cuts the chosen draft to its first ``width`` nodes;
-  width 0 means decode without drafts this step.
+  width 0 means decode without drafts this step. With ``calibrate`` its acceptance rates come
+  from the drafter's ``AcceptanceTracker``: ``extend`` right after ``propose`` is taken as the
+  step's committed tokens and observed against the uncut draft.
 
 ``DrafterPool`` is the interface the speculative worker calls (a later step registers it in
 SGLang): ``start`` when a request enters decoding, ``update`` with the tokens each verify step
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Hashable, Iterable, NamedTuple, Sequence
 
 from agentrt.speculative.automaton import DEFAULT_COUNT_CAP, SuffixAutomaton
+from agentrt.speculative.calibration import AcceptanceTracker
 from agentrt.speculative.draft import Draft
 from agentrt.speculative.policy import PLAIN, Width, WidthPolicy, decide
 from agentrt.speculative.store import SequenceStore
@@ -33,6 +36,7 @@ class DrafterConfig:
     count_cap: int = DEFAULT_COUNT_CAP
     use_store: bool = True
     store_below: int = 32        # consult the store while the request's match is shorter
+    calibrate: bool = True       # learn acceptance rates per request (calibration.py)
     policy: WidthPolicy = field(default_factory=WidthPolicy)
 
 
@@ -54,12 +58,18 @@ class RequestDrafter:
         self.group = group
         self.store = store
         self.automaton = SuffixAutomaton(tokens, count_cap=config.count_cap)
+        self.tracker = AcceptanceTracker(match_half=config.policy.match_half)
+        self._pending: Draft | None = None
 
     @property
     def tokens(self) -> list[int]:
         return self.automaton.tokens
 
-    def extend(self, tokens: Iterable[int]) -> None:
+    def extend(self, tokens: Sequence[int]) -> None:
+        """Append tokens; right after ``propose`` they are that step's committed tokens."""
+        if self._pending is not None:
+            self.tracker.observe(self._pending, tokens)
+            self._pending = None
         self.automaton.extend(tokens)
 
     def draft(self) -> Draft:
@@ -78,7 +88,9 @@ class RequestDrafter:
 
     def propose(self) -> Proposal:
         full = self.draft()
-        width = decide(full, self.config.policy)
+        rate = self.tracker.rate if self.config.calibrate else None
+        width = decide(full, self.config.policy, rate)
+        self._pending = full if len(full) else None
         return Proposal(full.truncate(width.width), width, full)
 
 

@@ -5,23 +5,25 @@ verifying w draft tokens costs ``base_ms + per_token_ms * w`` (40 ms + 4 ms per 
 verifying 8 costs 1.8x a plain step). A step always yields one token from the model itself plus
 the accepted draft tokens.
 
-Acceptance estimate (``acceptance``): node i of a draft is accepted with probability
-``draft.probs[i] * H(m, d_i)``: the source's frequency estimate times a match-length prior
-``H(m, d) = prod_{j=1..d} h(m + j - 1)``, ``h(x) = x / (x + match_half)``. A node at depth d
-was drafted from a context matched over m tokens plus the d - 1 draft tokens above it, and a
-longer matched context is more likely to continue the same way.
+Acceptance estimate (``acceptance``): node i of a draft, at depth d below an m-token match,
+is accepted with probability ``p_parent * min(1, cond_i * rate(m + d - 1))``: ``cond_i`` the
+source's continuation frequency given its parent, ``rate`` a calibration by matched length
+(``calibration.AcceptanceTracker.rate``, learned per request; without one, the prior
+``h(m) = m / (m + match_half)``: a longer matched context is more likely to continue the same).
 
 Width rule (``choose_width``, a pure function): with ``E_w`` the sum of the first w acceptance
 estimates (the expected accepted tokens when verifying the draft's first w nodes), the
 predicted speed-up of width w is ``(1 + E_w) * base_ms / (base_ms + per_token_ms * w)``.
 Take the w in 1..max_width with the highest predicted speed-up, the smallest w on ties; verify
-nothing (width 0, plain decoding) unless that speed-up exceeds ``min_speedup`` (1.0: the
-expected accepted tokens must exceed the extra cost ``per_token_ms * w / base_ms`` in steps).
+nothing (width 0, plain decoding) unless that speed-up exceeds ``min_speedup`` (at 1.0: the
+expected accepted tokens must exceed the extra cost ``per_token_ms * w / base_ms`` in steps;
+the default 1.05 asks for a 5% predicted gain, a margin for estimates near break-even).
 ``decide`` also returns width 0 when the draft's match is shorter than ``min_match``.
 """
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
+from agentrt.speculative.calibration import DEFAULT_MATCH_HALF, conditionals, prior
 from agentrt.speculative.draft import Draft
 
 
@@ -38,9 +40,9 @@ class StepCost:
 class WidthPolicy:
     cost: StepCost = field(default_factory=StepCost)
     max_width: int = 8
-    min_match: int = 2
-    match_half: float = 4.0
-    min_speedup: float = 1.0
+    min_match: int = 1
+    match_half: float = DEFAULT_MATCH_HALF
+    min_speedup: float = 1.05
 
 
 class Width(NamedTuple):
@@ -52,19 +54,13 @@ class Width(NamedTuple):
 PLAIN = Width(0, 0.0, 1.0)
 
 
-def match_prior(match_len: int, depth: int, match_half: float) -> float:
-    """``H(m, d)``: the prior that a depth-d node drafted after an m-token match is accepted."""
-    prior = 1.0
-    for j in range(depth):
-        x = match_len + j
-        prior *= x / (x + match_half)
-    return prior
-
-
-def acceptance(draft: Draft, match_half: float) -> tuple[float, ...]:
+def acceptance(draft: Draft, rate: Callable[[int], float]) -> tuple[float, ...]:
     """Estimated acceptance probability of each node (see the module rule)."""
-    return tuple(p * match_prior(draft.match_len, d, match_half)
-                 for p, d in zip(draft.probs, draft.depths()))
+    out: list[float] = []
+    for cond, parent, depth in zip(conditionals(draft), draft.parents, draft.depths()):
+        above = 1.0 if parent < 0 else out[parent]
+        out.append(above * min(1.0, cond * rate(draft.match_len + depth - 1)))
+    return tuple(out)
 
 
 def choose_width(accept: Sequence[float], policy: WidthPolicy) -> Width:
@@ -79,8 +75,15 @@ def choose_width(accept: Sequence[float], policy: WidthPolicy) -> Width:
     return best
 
 
-def decide(draft: Draft, policy: WidthPolicy) -> Width:
-    """Width for ``draft``: 0 when its match is shorter than ``min_match``, else the rule."""
+def decide(draft: Draft, policy: WidthPolicy,
+           rate: Callable[[int], float] | None = None) -> Width:
+    """Width for ``draft``: 0 when its match is shorter than ``min_match``, else the rule.
+
+    ``rate``: the calibration by matched length (default: the prior with ``match_half``).
+    """
     if len(draft) == 0 or draft.match_len < policy.min_match:
         return PLAIN
-    return choose_width(acceptance(draft, policy.match_half), policy)
+    if rate is None:
+        half = policy.match_half
+        rate = lambda m: prior(m, half)  # noqa: E731
+    return choose_width(acceptance(draft, rate), policy)

@@ -16,9 +16,25 @@ def test_request_draft_is_cut_by_the_policy():
 
 
 def test_short_match_means_plain_decoding():
-    proposal = RequestDrafter([1, 2, 3, 9, 3]).propose()   # match "3", length 1
+    config = DrafterConfig(policy=WidthPolicy(min_match=2))
+    proposal = RequestDrafter([1, 2, 3, 9, 3], config=config).propose()   # match "3": 1 token
     assert proposal.full.match_len == 1
     assert proposal.width.width == 0 and proposal.draft == Draft((), (), (), 1, 1, "request")
+
+
+def test_observed_misses_turn_drafting_off():
+    drafter = RequestDrafter([1, 2, 3, 9, 3])
+    assert drafter.propose().width.width == 2          # the prior alone: 9 then 3 pay off
+    drafter.extend([7])                                # observed: the draft's 9 was wrong
+    assert drafter.tracker.hits[0] == 0.0 and drafter.tracker.expected[0] == 1.0
+    miss = Draft((9,), (-1,), (1.0,), match_len=1)
+    for _ in range(40):
+        drafter.tracker.observe(miss, [7])
+    drafter.extend([3])
+    assert drafter.propose().width.width == 0
+    off = RequestDrafter([1, 2, 3, 9, 3], config=DrafterConfig(calibrate=False))
+    off.tracker.observe(miss, [7])
+    assert off.propose().width.width == 2
 
 
 def test_store_drafts_only_when_it_matches_longer():

@@ -1,11 +1,12 @@
 """Width policy: exact widths, expected tokens and predicted speed-ups."""
 import pytest
 
+from agentrt.speculative.calibration import prior
 from agentrt.speculative.draft import Draft
 from agentrt.speculative.policy import (PLAIN, StepCost, Width, WidthPolicy, acceptance,
-                                        choose_width, decide, match_prior)
+                                        choose_width, decide)
 
-POLICY = WidthPolicy()  # 40 ms + 4 ms per token, max width 8, min match 2, half 4
+POLICY = WidthPolicy(match_half=4.0, min_speedup=1.0)  # 40 ms + 4 ms per token, max 8
 
 
 def test_step_cost():
@@ -22,8 +23,7 @@ def test_choose_width_takes_the_best_predicted_speedup():
 
 
 def test_full_acceptance_uses_the_whole_width():
-    got = choose_width([1.0] * 12, POLICY)
-    assert got == Width(8, 8.0, 9 * 40 / 72)
+    assert choose_width([1.0] * 12, POLICY) == Width(8, 8.0, 9 * 40 / 72)
 
 
 def test_falls_back_to_plain_decoding_below_break_even():
@@ -32,9 +32,13 @@ def test_falls_back_to_plain_decoding_below_break_even():
     assert choose_width([0.11], POLICY).width == 1
     assert choose_width([0.05] * 8, POLICY) == PLAIN
     assert choose_width([], POLICY) == PLAIN
-    strict = WidthPolicy(min_speedup=1.2)
-    assert choose_width([0.11], strict) == PLAIN
-    assert choose_width([0.9], strict) == Width(1, 0.9, 1.9 * 40 / 44)
+
+
+def test_default_policy_asks_for_a_five_percent_gain():
+    default = WidthPolicy()
+    assert default.min_speedup == 1.05
+    assert choose_width([0.155], default) == PLAIN        # 1.155 * 40 / 44 = 1.05
+    assert choose_width([0.375], default) == Width(1, 0.375, 1.25)
 
 
 def test_ties_keep_the_smaller_width():
@@ -42,26 +46,26 @@ def test_ties_keep_the_smaller_width():
     assert choose_width([0.375, 0.125], POLICY) == Width(1, 0.375, 1.25)
 
 
-def test_match_prior():
-    assert match_prior(4, 0, 4.0) == 1.0
-    assert match_prior(4, 1, 4.0) == 0.5
-    assert match_prior(4, 2, 4.0) == pytest.approx(0.5 * 5 / 9)
-    assert match_prior(12, 1, 4.0) == 0.75
-
-
-def test_acceptance_multiplies_frequency_by_the_prior_at_each_depth():
+def test_acceptance_multiplies_frequencies_by_the_rate_at_each_depth():
     draft = Draft((7, 8, 9), (-1, 0, -1), (0.5, 0.5, 0.5), match_len=4)
-    assert acceptance(draft, 4.0) == pytest.approx((0.25, 0.5 * 0.5 * 5 / 9, 0.25))
+    rates = {4: 0.5, 5: 0.8}
+    # node 1 is certain given node 0 (cond 1.0), one token deeper (m = 5)
+    assert acceptance(draft, rates.__getitem__) == (0.25, 0.25 * 0.8, 0.25)
+    # min(1, cond * rate) caps each level at 1
+    assert acceptance(draft, lambda m: 3.0) == (1.0, 1.0, 1.0)
 
 
-def test_decide_needs_a_minimum_match():
+def test_decide_needs_a_minimum_match_and_uses_the_prior_by_default():
     chain = Draft((1, 2, 3, 4), (-1, 0, 1, 2), (1.0,) * 4, match_len=1)
-    assert decide(chain, POLICY) == PLAIN
+    assert decide(chain, WidthPolicy(match_half=4.0, min_match=2)) == PLAIN
+    assert decide(chain, POLICY).width == 1     # h(1) = 0.2: only the first pays off
     long = Draft((1, 2, 3, 4), (-1, 0, 1, 2), (1.0,) * 4, match_len=28)
     got = decide(long, POLICY)
-    # priors 28/32, *29/33, *30/34, *31/35 -> all four pay off
-    priors = [match_prior(28, d, 4.0) for d in (1, 2, 3, 4)]
+    accept = [prior(28, 4.0)]
+    for m in (29, 30, 31):
+        accept.append(accept[-1] * prior(m, 4.0))
     assert got.width == 4
-    assert got.expected_accepted == pytest.approx(sum(priors))
-    assert got.predicted_speedup == pytest.approx((1 + sum(priors)) * 40 / 56)
+    assert got.expected_accepted == pytest.approx(sum(accept))
+    assert got.predicted_speedup == pytest.approx((1 + sum(accept)) * 40 / 56)
+    assert decide(long, POLICY, rate=lambda m: 0.05) == PLAIN
     assert decide(Draft(), POLICY) == PLAIN
