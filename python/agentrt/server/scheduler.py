@@ -14,15 +14,13 @@ scheduler forms a prefill batch and asks:
   not share a step with foreground work: it is held while a foreground request is prefilling in
   the same batch or decoding, unless a TBT SLO leaves room for a chunk next to the decode step.
 - ``continue_background``: the same question for the background request SGLang is already
-  chunking: its next chunk, the minimum chunk while it yields. (It is never parked: SGLang
+  chunking: its next chunk, the minimum chunk while it yields. It is never parked: SGLang
   counts a chunk in flight for its chunked request whenever a batch forms, and a request that
-  sat a batch out never got that count back, was never finished and leaked its KV, as a 4-agent
-  benchmark run showed.)
+  sits a batch out never gets that count back, never finishes and leaks its KV.
 - ``pause_background_chunk``: whether this step decodes instead of running the next chunk of
   that request. SGLang runs a pending chunk before any decode step, so without a pause a chunked
-  background prefill starves foreground decoding until its last chunk (1.6-3 s token gaps at 2
-  and 4 agents, however small its chunks). Promoted and aged work alternate chunk and decode
-  step.
+  background prefill starves foreground decoding until its last chunk, however small its
+  chunks. Promoted and aged work alternate chunk and decode step.
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
@@ -254,7 +252,7 @@ def pause_background_chunk(snap: Snapshot, policy: BgPolicy, promoted: bool = Fa
     minimum chunk). Work that goes ahead of foreground work (a promoted preparation: a commit
     waits on it; aged work) and work a TBT SLO leaves room for alternate instead: a chunk, then
     a decode step. They never run chunk after chunk: SGLang runs every pending chunk before any
-    decode step, and aged preparations of ~3k tokens did so at 8 agents (20 s token gaps)."""
+    decode step, so a long preparation would stall every decoding request until its end."""
     if not policy.yield_to_foreground or not snap.fg_running or snap.fg_waiting:
         return False
     if promoted or aged:
