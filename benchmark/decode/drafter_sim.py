@@ -103,11 +103,12 @@ def row(workload: str, name: str, sessions: int, r: Result) -> list:
     return [workload, name, sessions, r.tokens, r.steps, f"{r.drafted_share:.2f}",
             f"{r.accepted_per_drafted_step:.2f}", f"{r.tokens_per_step:.2f}",
             f"{r.mean_width:.1f}", f"{r.store_share:.2f}", f"{r.predicted_speedup:.2f}x",
-            f"{r.overhead_us_mean:.0f}", f"{r.overhead_us_p99:.0f}"]
+            f"{r.overhead_us_mean:.0f}", f"{r.overhead_us_p99:.0f}",
+            f"{r.context_us_per_token:.1f}"]
 
 
 HEADERS = ["workload", "system", "sessions", "tokens", "steps", "drafted", "acc/drafted step",
-           "tokens/step", "width", "store", "speed-up", "us/step", "us p99"]
+           "tokens/step", "width", "store", "speed-up", "us/step", "us p99", "us/prompt tok"]
 
 
 def main(argv=None) -> int:

@@ -40,6 +40,8 @@ class Tally:
     store_steps: int = 0
     step_ms: float = 0.0
     overhead_ns: list[int] = field(default_factory=list)
+    context_ns: int = 0                                      # appending prompt segments
+    context_tokens: int = 0
     first_hits: Counter = field(default_factory=Counter)    # (match bucket, hit) of depth-1
 
 
@@ -55,6 +57,7 @@ class Result:
     predicted_speedup: float
     overhead_us_mean: float
     overhead_us_p99: float
+    context_us_per_token: float
 
 
 def match_bucket(m: int) -> str:
@@ -109,7 +112,10 @@ def replay(sessions: Sequence[Session], config: DrafterConfig,
             if seg.generated:
                 _turn(drafter, seg.tokens, cost, tally, fixed_width)
             else:
+                t0 = time.perf_counter_ns()
                 drafter.extend(seg.tokens)
+                tally.context_ns += time.perf_counter_ns() - t0
+                tally.context_tokens += len(seg.tokens)
         if store is not None:
             store.put(session.session_id, drafter.tokens, session.session_id)
     return summarize(tally, cost), tally
@@ -126,4 +132,5 @@ def summarize(t: Tally, cost: StepCost) -> Result:
         store_share=t.store_steps / max(t.drafted_steps, 1),
         predicted_speedup=t.tokens * cost.base_ms / max(t.step_ms, 1e-9),
         overhead_us_mean=sum(ns) / len(ns) / 1e3,
-        overhead_us_p99=ns[min(len(ns) - 1, int(0.99 * len(ns)))] / 1e3)
+        overhead_us_p99=ns[min(len(ns) - 1, int(0.99 * len(ns)))] / 1e3,
+        context_us_per_token=t.context_ns / max(t.context_tokens, 1) / 1e3)
