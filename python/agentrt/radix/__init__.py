@@ -8,7 +8,7 @@ CLI, ``agentrt.radix.branch``) never imports SGLang; ``LookaheadRadixCache`` doe
 import importlib
 
 _EXPORTS = {
-    "LookaheadRadixCache": "cache", "prepare_rid": "cache", "parse_prepare_rid": "cache",
+    "LookaheadRadixCache": "cache", "prepare_rid": "rids", "parse_prepare_rid": "rids",
     "LookaheadSettings": "settings",
     "Branch": "branch", "BranchBook": "branch", "BranchState": "branch",
     "LookaheadError": "branch", "Session": "branch",

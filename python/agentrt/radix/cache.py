@@ -14,13 +14,16 @@ Who holds locks (each holder holds exactly one lock on one node; SGLang's reques
     pin (tool TTL, commit)  end of the session's context         next turn, TTL expiry, budget,
                                                                  close, reset
 
-Freeing at once (``_free_exclusive``) walks up from a released node and frees every node that is
-now an unlocked leaf and lies on no other session's context: the slots go straight back to the
-allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
+Freeing at once (``_free_path``) walks up a released path from its end and frees every node
+that is now an unlocked leaf and lies on no other session's context: the slots go straight back
+to the allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
 eviction takes discarded nodes before any other.
 
 Without sessions or branches every public method behaves exactly like RadixCache. The lookahead
-budget (what only branches hold, and which work yields first) is budget.py's LookaheadBudget.
+budget (what only branches hold, and which work yields first) is budget.py's LookaheadBudget;
+branch and session fields change only through BranchBook (branch.py); path lookups that must
+not change the tree use the read-only walk (paths.py), ``match_prefix`` only where a node is
+locked (``_lock_path``).
 """
 import time
 from array import array
@@ -36,21 +39,9 @@ from agentrt.radix.eviction import PreferDiscarded
 from agentrt.radix.integrity import check_integrity
 from agentrt.radix.paths import PathWalk, walk_path
 from agentrt.radix.pins import Pin
+from agentrt.radix.rids import PREPARE_RID_PREFIX, parse_prepare_rid, prepare_rid  # noqa: F401
 from agentrt.radix.settings import LookaheadSettings
 from agentrt.radix.ttl import ToolDurationStats
-
-PREPARE_RID_PREFIX = "agentrt-prepare:"
-
-
-def prepare_rid(session_id: str, branch_id: str, nonce: str) -> str:
-    """The rid of the background request that prefills a branch (parsed back by the tree)."""
-    return f"{PREPARE_RID_PREFIX}{branch_id}:{nonce}:{session_id}"
-
-
-def parse_prepare_rid(rid) -> Optional[str]:
-    if isinstance(rid, str) and rid.startswith(PREPARE_RID_PREFIX):
-        return rid[len(PREPARE_RID_PREFIX):].split(":", 1)[0]
-    return None
 
 
 class LookaheadRadixCache(RadixCache):
@@ -149,7 +140,7 @@ class LookaheadRadixCache(RadixCache):
 
     # ------------------------------------------------------------------ sessions --------------
     def open_session(self, session_id: str, context: Optional[list[int]] = None):
-        self._check_tokens(context or [])
+        self.settings.check_tokens(context or [])
         return self.book.open_session(session_id, context)
 
     def close_session(self, session_id: str) -> None:
@@ -211,7 +202,7 @@ class LookaheadRadixCache(RadixCache):
                 source_signature: str = "") -> Branch:
         """Register a branch. If the tree already holds all its tokens it is READY at once;
         otherwise it stays PREPARING until the tagged prefill request is cached."""
-        self._check_tokens(tokens)
+        self.settings.check_tokens(tokens)
         self.book.session(session_id)
         if len(tokens) > self.budget_tokens:  # a branch holds its whole path locked
             raise LookaheadError(f"branch needs {len(tokens)} tokens; the lookahead budget is "
@@ -225,7 +216,7 @@ class LookaheadRadixCache(RadixCache):
 
     def append(self, session_id: str, branch_id: str, tokens: list[int]) -> Branch:
         """Catch-up: the branch grows by ``tokens`` (prefilled by another tagged request)."""
-        self._check_tokens(tokens)
+        self.settings.check_tokens(tokens)
         branch = self.book.branch(session_id, branch_id)
         self.book.start_catch_up(branch, tokens)
         self.on_prefill_landed(branch.id)
@@ -348,13 +339,6 @@ class LookaheadRadixCache(RadixCache):
             self._delete_leaf(node)
             self.kv_events.record_remove(node)
         return freed
-
-    def _check_tokens(self, tokens: list[int]) -> None:
-        vocab = self.settings.vocab_size
-        for t in tokens:
-            if not isinstance(t, int) or isinstance(t, bool) or t < 0 or (vocab and t >= vocab):
-                raise LookaheadError(f"token id {t!r} is out of vocabulary"
-                                     + (f" (size {vocab})" if vocab else ""))
 
     def check_integrity(self, expected_free: bool = False) -> None:
         check_integrity(self, expected_free=expected_free)

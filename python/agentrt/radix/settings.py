@@ -1,6 +1,7 @@
 """LookaheadSettings: the knobs of LookaheadRadixCache (filled from AgentrtConfig by the plugin)."""
 from dataclasses import dataclass, field
 
+from agentrt.radix.branch import LookaheadError
 from agentrt.radix.ttl import TtlConfig
 
 
@@ -32,6 +33,14 @@ class LookaheadSettings:
                    commit_pin_ttl_s=config.commit_pin_ttl_s, vocab_size=vocab_size,
                    ttl=TtlConfig(default_ttl_s=config.tool_ttl_default_s,
                                  min_samples=config.tool_ttl_min_samples, window=window))
+
+    def check_tokens(self, tokens: list[int]) -> None:
+        """Every id is an int token of the vocabulary, else LookaheadError (HTTP 400)."""
+        vocab = self.vocab_size
+        for t in tokens:
+            if not isinstance(t, int) or isinstance(t, bool) or t < 0 or (vocab and t >= vocab):
+                raise LookaheadError(f"token id {t!r} is out of vocabulary"
+                                     + (f" (size {vocab})" if vocab else ""))
 
     def budget_for_pool(self, pool_tokens: int) -> int:
         if self.budget_tokens is not None:

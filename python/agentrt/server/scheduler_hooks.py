@@ -24,7 +24,7 @@ its branch (``LookaheadRadixCache.promoted``).
 import time
 from functools import lru_cache
 
-from agentrt.radix.cache import parse_prepare_rid
+from agentrt.radix.rids import parse_prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
                                       continue_background, order_waiting,
