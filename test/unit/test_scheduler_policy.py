@@ -197,3 +197,46 @@ def test_policy_from_config_and_the_one_starvation_rule():
     assert tuple(PROGRAM_POLICIES) == PROGRAM_POLICY_NAMES
     policy = BgPolicy(starvation_s=5.0)
     assert policy.aged(10.0, 15.0) and not policy.aged(10.0, 14.9)
+
+
+def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
+    from types import SimpleNamespace
+
+    from agentrt.server import scheduler_hooks
+    from agentrt.server.scheduler_stats import STATS
+
+    class Pool:
+        size = 10000
+
+        @staticmethod
+        def available_size():
+            return 9000
+
+    tree = SimpleNamespace(token_to_kv_pool_allocator=Pool(), evictable_size=lambda: 0,
+                           promoted=set(), pins={})
+
+    class Adder:                     # what the override needs of SGLang's PrefillAdder
+        def __init__(self):
+            self.tree_cache, self.running_batch, self.can_run_list = tree, None, []
+            self.rem_chunk_tokens, self.seen = None, []
+
+        def add_one_req(self, req, has_chunked_req=False):
+            self.seen.append((req.rid, self.rem_chunk_tokens))
+            if self.rem_chunk_tokens is not None:
+                self.rem_chunk_tokens -= 10
+            return "added"
+
+    def req(rid, priority=None):
+        return SimpleNamespace(rid=rid, priority=priority, time_stats=None, created_time=0,
+                               full_untruncated_fill_ids=[1] * 20, prefix_len=0)
+
+    STATS.reset()
+    scheduler_hooks.configure(BgPolicy())
+    cls = scheduler_hooks.lookahead_adder(Adder)
+    assert cls is scheduler_hooks.lookahead_adder(Adder) and issubclass(cls, Adder)
+    adder = cls()
+    assert adder.add_one_req(req("fg")) == "added"
+    assert adder.add_one_req(req("agentrt-prepare:b1:n:s")) == "added"
+    assert adder.seen == [("fg", None), ("agentrt-prepare:b1:n:s", 512)]
+    assert adder.rem_chunk_tokens is None and STATS.bg_admitted == 1 and STATS.bg_tokens == 10
+    STATS.reset()

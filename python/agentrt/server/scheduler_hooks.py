@@ -21,6 +21,7 @@ A request is background when its rid names a branch prefill (``agentrt-prepare:`
 priority is at or below agent_fields.BACKGROUND_PRIORITY; it is promoted while a commit waits on
 its branch (``LookaheadRadixCache.promoted``).
 """
+import functools
 import time
 from functools import lru_cache
 
@@ -115,95 +116,104 @@ def around_calc_priority(original, policy_self, waiting_queue, *args, **kwargs):
     return result
 
 
-@lru_cache(maxsize=None)
-def lookahead_adder(base: type) -> type:
-    """A subclass of SGLang's prefill adder class ``base`` with background admission control."""
+def _add_req_result():
     from sglang.srt.managers.schedule_policy import AddReqResult
 
-    class LookaheadPrefillAdder(base):
-        def _snapshot(self):
-            running = list(getattr(self.running_batch, "reqs", None) or [])
-            return kv_snapshot(self.tree_cache, [], running, self.can_run_list)
+    return AddReqResult
 
-        def _chunking(self, args, kwargs) -> bool:
-            """A request is mid-chunk in this batch (SGLang tracks only one at a time)."""
-            has = kwargs.get("has_chunked_req", args[0] if args else False)
-            return bool(has) or getattr(self, "new_chunked_req", None) is not None
 
-        @staticmethod
-        def _would_chunk(req, limit) -> bool:
-            need = len(req.full_untruncated_fill_ids) - req.prefix_len
-            return limit is not None and need > limit
+class LookaheadAdmission:
+    """Overrides of SGLang's PrefillAdder (combined with the adder class SGLang picks by
+    ``lookahead_adder``): background admission control and chunk caps. Each override calls the
+    adder's own method through ``super()`` for the request it lets in."""
 
-        def _with_chunk_cap(self, req, cap: int, call):
-            """Run ``call`` with the chunk budget capped at ``cap`` for this request only; the
-            rest of the step's chunk budget stays for requests that fit whole."""
-            saved = self.rem_chunk_tokens
-            limit = cap if saved is None else min(saved, cap)
-            self.rem_chunk_tokens = limit
-            try:
-                return call()
-            finally:
-                left = self.rem_chunk_tokens if self.rem_chunk_tokens is not None else limit
-                self.rem_chunk_tokens = None if saved is None else saved - (limit - left)
-                STATS.admitted(limit - left)
+    def _snapshot(self):
+        running = list(getattr(self.running_batch, "reqs", None) or [])
+        return kv_snapshot(self.tree_cache, [], running, self.can_run_list)
 
-        def add_one_req(self, req, *args, **kwargs):
-            """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
-            second chunked request in one batch."""
-            chunking = self._chunking(args, kwargs)
-            cls = req_class(req, self.tree_cache)
-            if cls is not ReqClass.BACKGROUND:
-                cap = promoted_chunk(self._snapshot(), _State.policy) \
-                    if cls is ReqClass.PROMOTED else None
-                limit = self.rem_chunk_tokens if cap is None or self.rem_chunk_tokens is None \
-                    else min(cap, self.rem_chunk_tokens)
-                if chunking and self._would_chunk(req, limit):
-                    _State.fg_blocked = True   # waits for the chunked request (or preempts it)
-                    return AddReqResult.OTHER
-                if cap is not None:
-                    return self._with_chunk_cap(req, cap, lambda: super(LookaheadPrefillAdder,
-                                                                         self)
-                                                .add_one_req(req, *args, **kwargs))
-                result = super().add_one_req(req, *args, **kwargs)
-                if result == AddReqResult.NO_TOKEN:
-                    _State.fg_blocked = True
-                    STATS.fg_kv_blocked += 1
-                return result
-            decision = admit_background(self._snapshot(), _State.policy,
-                                        aged(req, _State.policy))
-            if decision.admit and chunking and self._would_chunk(
-                    req, min(decision.max_tokens, self.rem_chunk_tokens or decision.max_tokens)):
-                decision = decision._replace(admit=False, reason="another request is mid-chunk")
-            if not decision.admit:
-                STATS.denied(decision.reason)
-                return AddReqResult.OTHER
-            STATS.bg_admitted += 1
-            return self._with_chunk_cap(req, decision.max_tokens,
-                                        lambda: super(LookaheadPrefillAdder, self)
-                                        .add_one_req(req, *args, **kwargs))
+    def _chunking(self, args, kwargs) -> bool:
+        """A request is mid-chunk in this batch (SGLang tracks only one at a time)."""
+        has = kwargs.get("has_chunked_req", args[0] if args else False)
+        return bool(has) or getattr(self, "new_chunked_req", None) is not None
 
-        def add_chunked_req(self, req):
-            """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
-            gets its next chunk, the minimum one while foreground requests decode."""
-            cls = req_class(req, self.tree_cache)
-            if cls is ReqClass.PROMOTED:
-                cap = promoted_chunk(self._snapshot(), _State.policy)
-                if cap is not None:
-                    return self._with_chunk_cap(req, cap, lambda: super(LookaheadPrefillAdder,
-                                                                         self)
-                                                .add_chunked_req(req))
-            if cls is not ReqClass.BACKGROUND:
-                return super().add_chunked_req(req)
-            decision = continue_background(self._snapshot(), _State.policy,
-                                           aged(req, _State.policy))
-            if decision.reason.startswith("yielding"):
-                STATS.bg_throttled += 1
-            return self._with_chunk_cap(req, decision.max_tokens,
-                                        lambda: super(LookaheadPrefillAdder, self)
-                                        .add_chunked_req(req))
+    @staticmethod
+    def _would_chunk(req, limit) -> bool:
+        need = len(req.full_untruncated_fill_ids) - req.prefix_len
+        return limit is not None and need > limit
 
-    return LookaheadPrefillAdder
+    def _with_chunk_cap(self, req, cap: int, call):
+        """Run ``call`` with the chunk budget capped at ``cap`` for this request only; the
+        rest of the step's chunk budget stays for requests that fit whole."""
+        saved = self.rem_chunk_tokens
+        limit = cap if saved is None else min(saved, cap)
+        self.rem_chunk_tokens = limit
+        try:
+            return call()
+        finally:
+            left = self.rem_chunk_tokens if self.rem_chunk_tokens is not None else limit
+            self.rem_chunk_tokens = None if saved is None else saved - (limit - left)
+            STATS.admitted(limit - left)
+
+    def add_one_req(self, req, *args, **kwargs):
+        """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
+        second chunked request in one batch."""
+        chunking = self._chunking(args, kwargs)
+        add = functools.partial(super().add_one_req, req, *args, **kwargs)
+        cls = req_class(req, self.tree_cache)
+        if cls is ReqClass.BACKGROUND:
+            return self._add_background(req, chunking, add)
+        return self._add_foreground(req, cls, chunking, add)
+
+    def _add_foreground(self, req, cls: ReqClass, chunking: bool, add):
+        """A foreground or promoted request (a promoted one in chunks of ``promoted_chunk``)."""
+        cap = promoted_chunk(self._snapshot(), _State.policy) \
+            if cls is ReqClass.PROMOTED else None
+        limit = self.rem_chunk_tokens if cap is None or self.rem_chunk_tokens is None \
+            else min(cap, self.rem_chunk_tokens)
+        if chunking and self._would_chunk(req, limit):
+            _State.fg_blocked = True   # waits for the chunked request (or preempts it)
+            return _add_req_result().OTHER
+        if cap is not None:
+            return self._with_chunk_cap(req, cap, add)
+        result = add()
+        if result == _add_req_result().NO_TOKEN:
+            _State.fg_blocked = True
+            STATS.fg_kv_blocked += 1
+        return result
+
+    def _add_background(self, req, chunking: bool, add):
+        decision = admit_background(self._snapshot(), _State.policy, aged(req, _State.policy))
+        if decision.admit and chunking and self._would_chunk(
+                req, min(decision.max_tokens, self.rem_chunk_tokens or decision.max_tokens)):
+            decision = decision._replace(admit=False, reason="another request is mid-chunk")
+        if not decision.admit:
+            STATS.denied(decision.reason)
+            return _add_req_result().OTHER
+        STATS.bg_admitted += 1
+        return self._with_chunk_cap(req, decision.max_tokens, add)
+
+    def add_chunked_req(self, req):
+        """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
+        gets its next chunk, the minimum one while foreground requests decode."""
+        add = functools.partial(super().add_chunked_req, req)
+        cls = req_class(req, self.tree_cache)
+        if cls is ReqClass.PROMOTED:
+            cap = promoted_chunk(self._snapshot(), _State.policy)
+            if cap is not None:
+                return self._with_chunk_cap(req, cap, add)
+        if cls is not ReqClass.BACKGROUND:
+            return add()
+        decision = continue_background(self._snapshot(), _State.policy,
+                                       aged(req, _State.policy))
+        if decision.reason.startswith("yielding"):
+            STATS.bg_throttled += 1
+        return self._with_chunk_cap(req, decision.max_tokens, add)
+
+
+@lru_cache(maxsize=None)
+def lookahead_adder(base: type) -> type:
+    """A subclass of SGLang's prefill adder class ``base`` with LookaheadAdmission's overrides."""
+    return type("LookaheadPrefillAdder", (LookaheadAdmission, base), {})
 
 
 PROMOTED_PRIORITY = 100   # above every foreground request: a commit is waiting on it
