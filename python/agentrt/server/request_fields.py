@@ -115,6 +115,8 @@ def messages(body: dict, name: str = "messages") -> list[dict] | None:
             isinstance(m, dict) and isinstance(m.get("role"), str)
             and isinstance(m.get("content"), str) for m in value):
         raise FieldError(f"field '{name}' must be a list of {{role, content}} string objects")
+    if not value:
+        raise FieldError(f"field '{name}' must not be empty")
     if sum(len(m["content"]) for m in value) > MAX_TEXT_CHARS:
         raise TooLarge(f"field '{name}' holds more than {MAX_TEXT_CHARS} characters")
     return value
