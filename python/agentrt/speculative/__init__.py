@@ -9,16 +9,20 @@
 | policy.py | `WidthPolicy`, `decide`: verify width from match length, frequencies, step costs |
 | drafter.py | `RequestDrafter` (automaton + store + policy), `DrafterPool` (the worker's API) |
 | layout.py | `pack_batch`: drafts in SGLang's n-gram verify layout (root slot, flat masks) |
+| corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes on its corpus |
+| calibration.py | `AcceptanceTracker`: acceptance rate by matched length, learned per request |
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
 
 No module here imports SGLang; the registered algorithm and its worker come later.
 """
 from agentrt.speculative.automaton import SuffixAutomaton
+from agentrt.speculative.calibration import AcceptanceTracker
+from agentrt.speculative.corpus import DrafterCorpus
 from agentrt.speculative.draft import EMPTY, Draft
 from agentrt.speculative.drafter import DrafterConfig, DrafterPool, Proposal, RequestDrafter
 from agentrt.speculative.policy import StepCost, Width, WidthPolicy, decide
 from agentrt.speculative.store import SequenceStore, StoreConfig
 
-__all__ = ["Draft", "DrafterConfig", "DrafterPool", "EMPTY", "Proposal", "RequestDrafter",
+__all__ = ["AcceptanceTracker", "Draft", "DrafterConfig", "DrafterCorpus", "DrafterPool", "EMPTY", "Proposal", "RequestDrafter",
            "SequenceStore", "StepCost", "StoreConfig", "SuffixAutomaton", "Width",
            "WidthPolicy", "decide"]

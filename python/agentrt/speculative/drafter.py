@@ -124,6 +124,9 @@ class DrafterPool:
         self._active[rid] = (drafter, session)
         return drafter
 
+    def drafter(self, rid: Hashable) -> RequestDrafter:
+        return self._active[rid][0]
+
     def update(self, rid: Hashable, committed: Sequence[int]) -> None:
         self._active[rid][0].extend(committed)
 
