@@ -23,7 +23,7 @@ import sys
 from dataclasses import asdict
 
 from agentrt.speculative.drafter import DrafterConfig
-from agentrt.speculative.calibration import prior
+from agentrt.speculative.calibration import BUCKETS, prior
 from agentrt.speculative.policy import WidthPolicy
 from agentrt.speculative.store import SequenceStore
 
@@ -62,12 +62,12 @@ def load_sessions(names, n_agents: int, seed: int, encode) -> dict[str, list]:
 
 def calibration(tally: Tally, half: float) -> list[list]:
     """First drafted token's hit rate by match-length bucket, beside the policy's prior."""
-    buckets = sorted({b for b, _ in tally.first_hits}, key=lambda b: (b[0] == ">", int(b.strip("<=>"))))
     rows = []
-    for b in buckets:
+    for b in sorted({b for b, _ in tally.first_hits}):
         hit, miss = tally.first_hits[(b, True)], tally.first_hits[(b, False)]
-        m = int(b.strip("<=>"))
-        rows.append([b, hit + miss, f"{hit / (hit + miss):.2f}", f"{prior(m, half):.2f}"])
+        m = BUCKETS[b] if b < len(BUCKETS) else BUCKETS[-1] + 1
+        label = f"<={m}" if b < len(BUCKETS) else f">{BUCKETS[-1]}"
+        rows.append([label, hit + miss, f"{hit / (hit + miss):.2f}", f"{prior(m, half):.2f}"])
     return rows
 
 

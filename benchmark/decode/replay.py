@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from agentrt.speculative.calibration import bucket
 from agentrt.speculative.drafter import DrafterConfig, RequestDrafter
 from agentrt.speculative.policy import StepCost
 from agentrt.speculative.store import SequenceStore
@@ -42,7 +43,7 @@ class Tally:
     overhead_ns: list[int] = field(default_factory=list)
     context_ns: int = 0                                      # appending prompt segments
     context_tokens: int = 0
-    first_hits: Counter = field(default_factory=Counter)    # (match bucket, hit) of depth-1
+    first_hits: Counter = field(default_factory=Counter)    # (match bucket, hit) at depth 1
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,6 @@ class Result:
     overhead_us_mean: float
     overhead_us_p99: float
     context_us_per_token: float
-
-
-def match_bucket(m: int) -> str:
-    for hi in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32):
-        if m <= hi:
-            return f"<={hi}"
-    return ">32"
 
 
 def _turn(drafter: RequestDrafter, truth: Sequence[int], cost: StepCost, tally: Tally,
@@ -88,7 +82,7 @@ def _turn(drafter: RequestDrafter, truth: Sequence[int], cost: StepCost, tally: 
         tally.overhead_ns.append(time.perf_counter_ns() - t2 + t1 - t0)
         full = proposal.full
         if len(full):
-            tally.first_hits[(match_bucket(full.match_len), full.tokens[0] == rest[0])] += 1
+            tally.first_hits[(bucket(full.match_len), full.tokens[0] == rest[0])] += 1
         tally.steps += 1
         tally.tokens += emitted
         tally.step_ms += cost.verify_ms(width)

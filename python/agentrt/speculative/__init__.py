@@ -1,4 +1,4 @@
-"""AgentSAM speculative decoding: drafter core (pure logic; only layout.py needs numpy).
+"""AgentSAM speculative decoding: drafter core (pure logic; layout.py and corpus.py use numpy).
 
 | module | what it is |
 |---|---|
@@ -9,7 +9,7 @@
 | policy.py | `WidthPolicy`, `decide`: verify width from match length, frequencies, step costs |
 | drafter.py | `RequestDrafter` (automaton + store + policy), `DrafterPool` (the worker's API) |
 | layout.py | `pack_batch`: drafts in SGLang's n-gram verify layout (root slot, flat masks) |
-| corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes on its corpus |
+| corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes |
 | calibration.py | `AcceptanceTracker`: acceptance rate by matched length, learned per request |
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
 
@@ -23,6 +23,6 @@ from agentrt.speculative.drafter import DrafterConfig, DrafterPool, Proposal, Re
 from agentrt.speculative.policy import StepCost, Width, WidthPolicy, decide
 from agentrt.speculative.store import SequenceStore, StoreConfig
 
-__all__ = ["AcceptanceTracker", "Draft", "DrafterConfig", "DrafterCorpus", "DrafterPool", "EMPTY", "Proposal", "RequestDrafter",
-           "SequenceStore", "StepCost", "StoreConfig", "SuffixAutomaton", "Width",
-           "WidthPolicy", "decide"]
+__all__ = ["AcceptanceTracker", "Draft", "DrafterConfig", "DrafterCorpus", "DrafterPool", "EMPTY",
+           "Proposal", "RequestDrafter", "SequenceStore", "StepCost", "StoreConfig",
+           "SuffixAutomaton", "Width", "WidthPolicy", "decide"]
