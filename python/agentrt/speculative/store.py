@@ -2,19 +2,19 @@
 
 Rules:
 - ``put(key, tokens, group)`` stores one sequence under ``key`` (a request or session id),
-  replacing what that key held; it becomes the most recently used. A sequence longer than the
-  whole budget is not stored. After a put, least recently used sequences are evicted until
-  ``bytes_used <= capacity_bytes``.
+  replacing what that key held; it becomes the most recently used. A sequence whose worst-case
+  size (``cost``) exceeds the whole budget is not stored. After a put, least recently used
+  sequences are evicted until ``bytes_used <= capacity_bytes``.
 - An index maps every ``ngram`` consecutive tokens to where they end (sequence, index), at most
   ``max_postings`` per n-gram, newest kept.
 - ``propose(context, group, ...)``: the context's last ``ngram`` tokens are looked up; each hit
   is extended backwards to its match length (at most ``max_match``) and scored by that length
   plus ``group_bonus`` when it belongs to the caller's ``group`` (same program / session group
   first, then others). Hits without a following token or shorter than ``min_match`` are
-  skipped. The hits with the best score form the root; the draft tree grows from them by
-  ``expand.expand``: children are the tokens that followed the hits, counted (capped at
-  ``count_cap``), ties broken by the most recently used sequence. Sequences a draft came from
-  become most recently used.
+  skipped. The hits with the best score form the root (the draft's ``match_len``: the shortest
+  match among them); the draft tree grows from them by ``expand.expand``: children are the
+  tokens that followed the hits, counted (capped at ``count_cap``), ties broken by the most
+  recently used sequence. Sequences a draft came from become most recently used.
 - ``bytes_used`` is an estimate from counters (tokens, index postings, index keys, sequences)
   with per-item sizes measured on CPython 3.11 (``test_store`` checks it against tracemalloc).
 """
@@ -180,7 +180,7 @@ class SequenceStore:
             return Draft()
         best = max(h[0] for h in hits)
         root = tuple((sid, end) for score, _, sid, end in hits if score == best)
-        match_len = max(m for score, m, _, _ in hits if score == best)
+        match_len = min(m for score, m, _, _ in hits if score == best)
         grown = expand(root, self.children, max_tokens, max_branches, branch_depth, min_prob)
         if grown.tokens:
             for sid in sorted({sid for sid, _ in root}):

@@ -79,3 +79,27 @@ def test_byte_estimate_is_within_20_percent_of_tracemalloc():
         used = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
         assert 0.8 <= used / store.bytes_used <= 1.2, (vocab, used, store.bytes_used)
+
+
+def test_random_drafts_continue_a_stored_occurrence_and_budget_holds():
+    rng = random.Random(7)
+    for _ in range(30):
+        cap = SequenceStore.cost(60) * rng.randint(1, 5)
+        store = SequenceStore(StoreConfig(capacity_bytes=cap, ngram=rng.randint(1, 3)))
+        kept = {}
+        for key in range(rng.randint(1, 8)):
+            seq = [rng.randrange(3) for _ in range(rng.randint(1, 60))]
+            store.put(key, seq, group=key % 2)
+            kept[key] = seq
+            assert store.bytes_used <= cap
+        context = [rng.randrange(3) for _ in range(rng.randint(1, 12))]
+        draft = store.propose(context, group=0, max_tokens=6)
+        if not len(draft):
+            continue
+        m, chain = draft.match_len, list(draft.chain())
+        assert any(seq[j - m + 1:j + 1] == context[-m:] and seq[j + 1:j + 1 + len(chain)] == chain
+                   for key, seq in kept.items() if key in store
+                   for j in range(m - 1, len(seq)))
+    for key in list(store._entries):
+        store.remove(key)
+    assert store.bytes_used == 0 and not store._index
