@@ -74,6 +74,10 @@ class RequestDrafter:
             self._pending = None
         self.automaton.extend(tokens)
 
+    def drop_pending(self) -> None:
+        """The last proposal was never verified (the request ended): learn nothing from it."""
+        self._pending = None
+
     def draft(self) -> Draft:
         """The uncut draft: the request's own, or the store's when it matches longer."""
         cfg = self.config
@@ -138,6 +142,7 @@ class DrafterPool:
     def finish(self, rid: Hashable) -> None:
         """The request ended: store its sequence, keep its automaton for its session."""
         drafter, session = self._active.pop(rid)
+        drafter.drop_pending()
         self.store.put(session if session is not None else rid, drafter.tokens, drafter.group)
         if session is not None:
             self._sessions[session] = drafter

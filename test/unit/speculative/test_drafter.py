@@ -73,3 +73,12 @@ def test_pool_rebuilds_when_the_prompt_was_edited():
     pool.finish("r1")
     second = pool.start("r2", [0] + REPEAT[5:], session="s")
     assert second is not first and second.tokens == [0] + REPEAT[5:]
+
+
+def test_an_unverified_last_proposal_is_not_learned_from_the_next_prompt():
+    pool = DrafterPool()
+    drafter = pool.start("r1", REPEAT + [1] + REPEAT[:20], session="s")
+    assert pool.propose_batch(["r1"])[0].width.width > 0
+    pool.finish("r1")                                   # ended without a verify step
+    pool.start("r2", drafter.tokens + [9, 9, 9], session="s")
+    assert sum(drafter.tracker.expected) == 0.0
