@@ -25,7 +25,7 @@ from typing import Hashable, Iterable, NamedTuple, Sequence
 from agentrt.speculative.automaton import DEFAULT_COUNT_CAP, SuffixAutomaton
 from agentrt.speculative.calibration import AcceptanceTracker
 from agentrt.speculative.draft import Draft
-from agentrt.speculative.policy import PLAIN, Width, WidthPolicy, decide
+from agentrt.speculative.policy import Width, WidthPolicy, decide
 from agentrt.speculative.store import SequenceStore
 
 
@@ -46,9 +46,6 @@ class Proposal(NamedTuple):
     draft: Draft                 # cut to ``width.width`` nodes
     width: Width
     full: Draft                  # the draft before the cut (for statistics)
-
-
-NO_PROPOSAL = Proposal(Draft(), PLAIN, Draft())
 
 
 class RequestDrafter:
