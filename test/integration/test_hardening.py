@@ -41,6 +41,16 @@ GEN = {"sampling_params": {"max_new_tokens": 2, "temperature": 0}}
     ("/generate", dict(GEN, text=["hi", ""]), "'text[1]' must not be empty"),
     ("/v1/completions", {"model": "m", "prompt": [-5], "max_tokens": 2}, "token id -5"),
     ("/v1/completions", {"model": "m", "prompt": [100000], "max_tokens": 2}, "token id 100000"),
+    ("/generate", dict(input_ids=[1, 2], sampling_params={"max_new_tokens": 2, "top_k": 10**12}),
+     "'sampling_params.top_k' must be in [-1, 512]"),
+    ("/generate", dict(GEN, input_ids=[1, 2], return_logprob=True, top_logprobs_num=10**9),
+     "'top_logprobs_num' must be in [0, 512]"),
+    ("/generate", dict(GEN, input_ids=[1, 2], return_logprob=True, logprob_start_len=-5),
+     "'logprob_start_len' must be >= -1"),
+    ("/generate", dict(GEN, input_ids=[1, 2], rid=["a", "b"]), "'rid' must be a string"),
+    ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                              "max_tokens": 2, "logprobs": True, "top_logprobs": 10**6},
+     "'top_logprobs' must be in [0, 512]"),
 ])
 def test_prompts_that_crashed_the_scheduler_are_400(url, path, body, words):
     refused(requests.post(url + path, json=body, timeout=60), 400, words)

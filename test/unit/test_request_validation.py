@@ -178,3 +178,27 @@ def test_token_verdict_matches_the_rule(tokens):
         assert ok
     except rf.FieldError:
         assert not ok
+
+
+@pytest.mark.parametrize("path, body, error", [
+    ("/generate", {"sampling_params": {"top_k": 10**12}}, r"'sampling_params.top_k' must be in \[-1, 100\]"),
+    ("/generate", {"sampling_params": [{"top_k": 5}, {"top_k": 101}]}, r"sampling_params\[1\].top_k"),
+    ("/generate", {"return_logprob": True, "top_logprobs_num": 10**9}, "'top_logprobs_num'"),
+    ("/generate", {"return_logprob": True, "top_logprobs_num": [1, -2]}, "'top_logprobs_num'"),
+    ("/generate", {"return_logprob": True, "logprob_start_len": -5}, "'logprob_start_len' must be >= -1"),
+    ("/generate", {"input_ids": [1], "rid": ["a", "b"]}, "'rid' must be a string"),
+    ("/generate", {"rid": 5}, "'rid' must be a string"),
+    ("/v1/chat/completions", {"logprobs": True, "top_logprobs": 10**6}, "'top_logprobs'"),
+    ("/v1/completions", {"logprobs": 101}, "'logprobs'"),
+    ("/v1/messages", {"top_k": 10**6}, "'top_k' must be in"),
+    ("/generate", {"sampling_params": {"top_k": -1}}, None),
+    ("/generate", {"sampling_params": {"top_k": 100}, "logprob_start_len": -1}, None),
+    ("/generate", {"input_ids": [[1], [2]], "rid": ["a", "b"]}, None),
+    ("/v1/chat/completions", {"logprobs": True, "top_logprobs": 5}, None)])
+def test_sampling_counts_within_the_vocabulary(path, body, error):
+    from agentrt.server.prompt_checks import check_sampling
+    if error is None:
+        check_sampling(path, body, LIMITS)
+    else:
+        with pytest.raises(rf.FieldError, match=error):
+            check_sampling(path, body, LIMITS)

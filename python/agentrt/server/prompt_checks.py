@@ -1,4 +1,4 @@
-"""Prompts SGLang's scheduler cannot run, refused before they reach it (pure functions).
+"""Generation requests SGLang's scheduler cannot run, refused before they reach it (pure).
 
 SGLang 0.5.23 hands an empty prompt, or token ids out of vocabulary, to the model, whose
 embedding lookup raises inside the scheduler process: the scheduler dies and the whole server
@@ -9,6 +9,10 @@ with it. Two guards, one rule (a prompt is a non-empty list of ids in ``[0, voca
   - in the scheduler (``scheduler_guard.py``), ``prompt_error`` aborts any request that still
     carries such a prompt (e.g. a text that tokenizes to nothing) with an error, the way SGLang
     aborts an over-long prompt, and the server keeps serving.
+Counts that size a top-k over the vocabulary (``top_k``, ``top_logprobs_num``, the OpenAI APIs'
+``top_logprobs`` / ``logprobs``) crash the scheduler too when they exceed the vocabulary, and a
+``logprob_start_len`` below -1 does: ``check_sampling`` refuses them at the edge (there is no
+per-request hook for them in the scheduler).
 """
 from typing import Any, Optional, Sequence
 
@@ -65,3 +69,42 @@ def check_generation_body(path: str, body: dict, limits: Limits) -> None:
             _check_ids("prompt", prompt, limits)
         elif prompt is not None and not (isinstance(prompt, list) and not prompt):
             _check_texts("prompt", prompt)
+
+
+# (field, where) -> the count must lie in [low, vocab_size]; -1 is SGLang's "off" for top_k
+_TOP_COUNTS = {"/generate": (("sampling_params", "top_k", -1), ("", "top_logprobs_num", 0)),
+               "/v1/completions": (("", "top_k", -1), ("", "logprobs", 0)),
+               "/v1/chat/completions": (("", "top_k", -1), ("", "top_logprobs", 0)),
+               "/v1/messages": (("", "top_k", -1),)}
+
+
+def _values(body: dict, where: str, key: str):
+    """(label, value) of ``key`` at the top level or in each of ``where`` (dict or batch list)."""
+    holders = [body] if not where else ([body.get(where)] if not isinstance(body.get(where), list)
+                                        else body[where])
+    for i, holder in enumerate(holders):
+        if isinstance(holder, dict) and holder.get(key) is not None:
+            prefix = "" if not where else (f"{where}[{i}]." if isinstance(body[where], list)
+                                           else f"{where}.")
+            yield prefix + key, holder[key]
+
+
+def check_sampling(path: str, body: dict, limits: Limits) -> None:
+    """Raise FieldError for a top-k count beyond the vocabulary or a logprob start below -1."""
+    for where, key, low in _TOP_COUNTS.get(path, ()):
+        for label, value in _values(body, where, key):
+            counts = value if isinstance(value, list) else [value]
+            for count in counts:
+                if type(count) is int and (count < low or (limits.vocab_size is not None
+                                                           and count > limits.vocab_size)):
+                    raise FieldError(f"field '{label}' must be in [{low}, {limits.vocab_size}]")
+    if path == "/generate":
+        for label, value in _values(body, "", "logprob_start_len"):
+            if any(type(v) is int and v < -1 for v in (value if isinstance(value, list)
+                                                        else [value])):
+                raise FieldError(f"field '{label}' must be >= -1")
+        rid = body.get("rid")
+        batch = isinstance(body.get("text"), list) or _is_token_batch(body.get("input_ids"))
+        if rid is not None and not (isinstance(rid, str) or (
+                batch and isinstance(rid, list) and all(isinstance(r, str) for r in rid))):
+            raise FieldError("field 'rid' must be a string (a list of strings for a batch)")

@@ -21,7 +21,7 @@ from typing import Awaitable, Callable, Optional
 
 from agentrt.server import agent_fields, errors, latency_metrics
 from agentrt.server.control_client import ControlError
-from agentrt.server.prompt_checks import GENERATION_PATHS, check_generation_body
+from agentrt.server.prompt_checks import GENERATION_PATHS, check_generation_body, check_sampling
 from agentrt.server.request_fields import FieldError, Limits, TooLarge
 
 logger = logging.getLogger("agentrt.guard")
@@ -150,7 +150,9 @@ class RequestGuard:
                           need_object=generation or path.startswith("/agentrt/"))
         if generation and body is not None:
             body, fields = agent_fields.extract(body)
-            check_generation_body(path, body, self.rules.limits())
+            limits = self.rules.limits()
+            check_generation_body(path, body, limits)
+            check_sampling(path, body, limits)
         scope[STATE_KEY] = body
         return body, fields
 
