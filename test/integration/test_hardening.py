@@ -183,3 +183,26 @@ def test_oversized_body_is_413_and_large_tokenize_leaves_the_loop_free(url):
     worker.join()
     assert done["tokenize"].status_code == 200 and len(done["tokenize"].json()["tokens"]) > 0
     assert answered_during
+
+
+def test_api_key_covers_every_agentrt_route(tiny_model, tmp_path):
+    """With --api-key, SGLang's auth middleware runs before agentrt's guard: no /agentrt/* route
+    answers (or parses a body) without the key; /health stays open for probes."""
+    from agentrt.client.managed_server import ManagedServer
+
+    args = ["--model-path", str(tiny_model), "--max-total-tokens", "4096", "--api-key", "k3y"]
+    with ManagedServer(args, log_path=tmp_path / "auth.log") as srv:
+        key = {"Authorization": "Bearer k3y"}
+        for method, path in [("GET", "/agentrt/info"), ("GET", "/agentrt/radix"),
+                             ("GET", "/agentrt/scheduler"), ("GET", "/agentrt/metrics"),
+                             ("POST", "/agentrt/sessions"), ("POST", "/agentrt/tokenize"),
+                             ("GET", "/agentrt/radix/view.json"), ("GET", "/agentrt/sessions/x"),
+                             ("POST", "/generate")]:
+            resp = requests.request(method, srv.url + path, data="[" * 10_000, timeout=60)
+            assert resp.status_code == 401, (path, resp.status_code, resp.text)
+        assert requests.get(srv.url + "/health", timeout=30).status_code == 200
+        resp = requests.post(srv.url + "/agentrt/sessions", json={"session_id": "k1"},
+                             headers=key, timeout=30)
+        assert resp.status_code == 200 and resp.json()["session_id"] == "k1"
+        assert requests.get(srv.url + "/agentrt/sessions/k1", headers=key,
+                            timeout=30).status_code == 200
