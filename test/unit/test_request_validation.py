@@ -202,3 +202,28 @@ def test_sampling_counts_within_the_vocabulary(path, body, error):
     else:
         with pytest.raises(rf.FieldError, match=error):
             check_sampling(path, body, LIMITS)
+
+
+class _Req:
+    def __init__(self, ids, vocab):
+        self.origin_input_ids, self.vocab_size = ids, vocab
+
+
+def test_scheduler_guard_adds_agentrt_rule_after_sglang():
+    from agentrt.server.scheduler_guard import around_validate_input_length as guard
+
+    def sglang(req, max_len, truncate):
+        return "too long" if len(req.origin_input_ids) >= max_len else None
+
+    assert guard(sglang, _Req([1, 2], 100), 10, False) is None
+    assert guard(sglang, _Req([1] * 20, 100), 10, False) == "too long"    # SGLang's verdict first
+    assert guard(sglang, _Req([], 100), 10, False) == "the prompt is empty (no input tokens)"
+    assert "token id 100" in guard(sglang, _Req([5, 100], 100), 10, False)
+
+
+def test_guard_hook_table_resolves():
+    from agentrt.server import plugin
+
+    for target, hook, kind in plugin.GUARD_HOOKS:
+        module, _, attr = target.rpartition(".")
+        assert plugin.resolve(f"{module}:{attr}") and plugin.resolve(hook) and kind == "AROUND"
