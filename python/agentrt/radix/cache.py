@@ -38,10 +38,9 @@ from agentrt.radix.budget import LookaheadBudget
 from agentrt.radix.eviction import PreferDiscarded
 from agentrt.radix.integrity import check_integrity
 from agentrt.radix.paths import PathWalk, walk_path
-from agentrt.radix.pins import Pin
+from agentrt.radix.pins import Pin, PinTable
 from agentrt.radix.rids import PREPARE_RID_PREFIX, parse_prepare_rid, prepare_rid  # noqa: F401
 from agentrt.radix.settings import LookaheadSettings
-from agentrt.radix.ttl import ToolDurationStats
 
 
 class LookaheadRadixCache(RadixCache):
@@ -50,8 +49,9 @@ class LookaheadRadixCache(RadixCache):
         self.settings = settings
         self.clock = clock
         self.book = BranchBook(clock)
-        self.pins: dict[str, Pin] = {}
-        self.tool_stats = ToolDurationStats(settings.ttl)
+        self.pin_table = PinTable(settings, clock)
+        self.pins: dict[str, Pin] = self.pin_table.pins          # read by budget, snapshots
+        self.tool_stats = self.pin_table.tool_stats
         self.discarded: set[int] = set()
         self.promoted: set[str] = set()   # branches a commit waits on: the scheduler's fast lane
         self.budget = LookaheadBudget(settings, self.book, self.pins)
@@ -152,10 +152,7 @@ class LookaheadRadixCache(RadixCache):
     def on_session_turn(self, session_id: str, tokens: list[int]) -> None:
         """A request of the session was cached: its tokens are the session's context now."""
         self.book.set_context(session_id, tokens)
-        pin = self.pins.get(session_id)
-        if pin is not None and pin.reason.startswith(("tool:", "commit:")):
-            if pin.tool is not None:
-                self.tool_stats.observe(pin.tool, self.clock() - pin.started_at)
+        if self.pin_table.done_at_next_turn(session_id):
             self.unpin(session_id, "next turn")
 
     # ------------------------------------------------------------------ pins ------------------
@@ -164,8 +161,7 @@ class LookaheadRadixCache(RadixCache):
         durations (Continuum's rule, ttl.py) unless given. Returns the Pin or None (not worth it)."""
         session = self.book.session(session_id)
         if ttl_s is None:
-            reload_cost = len(session.context) * self.settings.prefill_s_per_token
-            ttl_s = self.tool_stats.choose_ttl(tool or "*", reload_cost).ttl_s
+            ttl_s = self.pin_table.tool_ttl(tool, len(session.context))
         if ttl_s < 0:
             raise LookaheadError("ttl_s must be >= 0")
         self.unpin(session_id, "re-pinned")
@@ -177,22 +173,19 @@ class LookaheadRadixCache(RadixCache):
         node = self._lock_path(tokens)
         if node is None:
             return None
-        now = self.clock()
-        pin = Pin(session_id, node, len(tokens), now, now + ttl_s, reason, tool)
-        self.pins[session_id] = pin
+        self.pin_table.add(session_id, node, len(tokens), ttl_s, reason, tool)
         self.enforce_budget()
         return self.pins.get(session_id)
 
     def unpin(self, session_id: str, reason: str) -> bool:
-        pin = self.pins.pop(session_id, None)
+        pin = self.pin_table.remove(session_id)
         if pin is None:
             return False
         self.dec_lock_ref(pin.node)
         return True
 
     def expire_pins(self) -> int:
-        now = self.clock()
-        expired = [sid for sid, pin in self.pins.items() if pin.expires_at <= now]
+        expired = self.pin_table.expired()
         for sid in expired:
             self.unpin(sid, "ttl expired")
         return len(expired)
@@ -230,9 +223,8 @@ class LookaheadRadixCache(RadixCache):
         swap = self.book.commit(session_id, branch_id)
         branch = swap.branch
         self.unpin(session_id, "committed")
-        now = self.clock()
-        self.pins[session_id] = Pin(session_id, swap.node, len(branch.tokens), now,
-                                    now + self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
+        self.pin_table.add(session_id, swap.node, len(branch.tokens),
+                           self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
         for other in self.book.live_branches(session_id):
             self._release_branch(other, BranchState.STALE, f"session committed {branch.id}")
         if not swap.kept:
