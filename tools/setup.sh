@@ -53,7 +53,7 @@ else
   $PIP uninstall -q -y sglang-kernel sgl-kernel 2>/dev/null || true
   $PIP install -q --no-deps --no-build-isolation ./sgl-kernel-ext
 fi
-$PIP install -q -r requirements/test.txt
+$PIP install -q -r requirements/router.txt -r requirements/test.txt
 $PIP install -q --no-deps --no-build-isolation -e .
 "$VENV/bin/python" -c "import agentrt.server.plugin as p; p.check_or_exit()"
 echo "$stamp" > "$STAMP"

@@ -8,6 +8,7 @@ commands:
   model   prepare the embedded default model (offline) and print its path
   demo    run the demo agent against a fresh server on the default model
   radix   print a server's radix tree (text / DOT), save a snapshot, render a saved one
+  cluster N agentrt workers behind SGLang's router (smg), session-affine: --workers N --port P
 """
 
 
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         from agentrt.radix_cli import main as radix
 
         return radix(rest)
+    if command == "cluster":
+        from agentrt.cluster.launch import main as cluster
+
+        return cluster(rest)
     if command == "demo":
         from agentrt.demo.__main__ import main as demo
 

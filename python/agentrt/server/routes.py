@@ -25,8 +25,10 @@ from agentrt.server.request_guard import BodyRules, RequestGuard, json_object
 from agentrt.server.session_routes import SessionApi, build_router, encode
 
 
-def info_payload(config: AgentrtConfig) -> dict:
+def info_payload(config: AgentrtConfig, worker: dict | None = None) -> dict:
+    """``worker``: where this server listens (host, port): which worker of a cluster it is."""
     return {
+        "worker": worker,
         "agentrt_version": __version__,
         "sglang_version": SGLANG_VERSION,
         "python": platform.python_version(),
@@ -68,7 +70,9 @@ def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
 
     @router.get("/info")
     async def agentrt_info():
-        return info_payload(config)
+        args = _tokenizer_manager().server_args
+        return info_payload(config, {"host": args.host, "port": args.port,
+                                     "url": f"http://{args.host}:{args.port}"})
 
     @router.get("/radix")
     async def radix_snapshot(format: str = "json"):

@@ -1,0 +1,97 @@
+"""Two tiny-model agentrt workers behind SGLang's real router (smg, policy manual), loopback only:
+sessions keep their worker, both workers get sessions, later turns hit the cache, agent fields
+reach the worker, a branch prepared on the home worker is hit by the commit sent through the
+router, and a vanished worker loses no answer (its sessions move)."""
+import time
+
+import pytest
+import requests
+
+from agentrt.cluster import HomeBook, routed_worker, routing_headers
+from agentrt.cluster.launch import Cluster
+
+SYSTEM = [1] + list(range(20, 120))
+SESSIONS, TURNS = 10, 3
+
+
+@pytest.fixture(scope="module")
+def cluster(tiny_model, tmp_path_factory):
+    args = ["--model-path", str(tiny_model), "--max-total-tokens", "8192"]
+    with Cluster(2, args, log_dir=tmp_path_factory.mktemp("cluster")) as c:
+        yield c
+
+
+def turn(router, sid, ids, retries=0, **extra):
+    """One turn through the router; with ``retries``, a refused or failed answer is retried (a
+    vanished worker: the router moves the key once its health check marks the worker down)."""
+    for attempt in range(retries + 1):
+        try:
+            resp = requests.post(router + "/generate", headers=routing_headers(sid), timeout=120,
+                                 json={"input_ids": ids, "session_id": sid, **extra,
+                                       "sampling_params": {"max_new_tokens": 3,
+                                                           "temperature": 0}})
+            if resp.status_code == 200:
+                return resp
+        except requests.ConnectionError:
+            pass
+        time.sleep(1.0)
+    raise AssertionError(f"no answer for {sid} after {retries + 1} tries")
+
+
+def test_sessions_keep_their_worker_and_hit_the_cache(cluster):
+    homes = HomeBook()
+    for t in range(TURNS):
+        for s in range(SESSIONS):
+            sid = f"c-{s}"
+            ids = SYSTEM + [200 + s] * 10 + list(range(300, 300 + 20 * (t + 1)))
+            resp = turn(cluster.url, sid, ids)
+            assert homes.observe(sid, routed_worker(resp.headers)) is None   # never moved
+            if t > 0:
+                assert resp.json()["meta_info"]["cached_tokens"] >= len(SYSTEM) + 10
+    workers = {homes.home(f"c-{s}") for s in range(SESSIONS)}
+    assert workers == {w.url for w in cluster.workers}     # both workers got sessions
+
+
+def test_agent_fields_reach_the_home_worker(cluster):
+    sid = "c-fields"
+    first = turn(cluster.url, sid, SYSTEM + [7, 8, 9])
+    home = routed_worker(first.headers)
+    info = requests.get(home + "/agentrt/info", timeout=30).json()
+    assert info["worker"]["url"] == home
+    requests.post(home + "/agentrt/sessions", json={"session_id": sid}, timeout=30)
+    turn(cluster.url, sid, SYSTEM + [7, 8, 9, 10], program_id=sid, request_class="fg",
+         agent_hints={"step_index": 1, "tool_name": "bash", "cache_ttl_ms": 2000})
+    status = requests.get(f"{home}/agentrt/sessions/{sid}", timeout=30).json()
+    assert status["context_tokens"] >= len(SYSTEM) + 4     # session_id reached the worker
+    assert status["pin"] is not None and status["pin"]["tool"] == "bash"   # so did agent_hints
+
+
+def test_commit_through_the_router_hits_the_branch_on_the_home_worker(cluster):
+    sid = "c-commit"
+    history = SYSTEM + list(range(130, 330))
+    home = routed_worker(turn(cluster.url, sid, history).headers)
+    requests.post(home + "/agentrt/sessions", json={"session_id": sid, "tokens": history},
+                  timeout=30)
+    summary = SYSTEM + list(range(340, 380))
+    branch = requests.post(f"{home}/agentrt/sessions/{sid}/prepare", timeout=60, json={
+        "tokens": summary, "strategy": "summary", "version": 1, "wait": True}).json()
+    assert branch["state"] == "ready"
+    requests.post(f"{home}/agentrt/sessions/{sid}/branches/{branch['id']}/commit", timeout=30)
+    resp = turn(cluster.url, sid, summary + [400, 401])
+    assert routed_worker(resp.headers) == home
+    assert resp.json()["meta_info"]["cached_tokens"] == len(summary)
+
+
+def test_a_vanished_worker_loses_no_answer(cluster):
+    homes = HomeBook()
+    for s in range(SESSIONS):
+        homes.observe(f"v-{s}", routed_worker(turn(cluster.url, f"v-{s}", SYSTEM + [s]).headers))
+    gone = cluster.kill_worker(1)
+    moved = homes.sessions_on(gone)
+    assert moved, "no session lived on the stopped worker"
+    for s in range(SESSIONS):
+        sid = f"v-{s}"
+        resp = turn(cluster.url, sid, SYSTEM + [s, 5, 6], retries=30)
+        move = homes.observe(sid, routed_worker(resp.headers))
+        assert (move is not None) == (sid in moved)
+        assert routed_worker(resp.headers) == cluster.workers[0].url
