@@ -1,0 +1,53 @@
+"""``context_management`` parsed and validated: ``parse_context_management(value)``.
+
+Rules: an object with only ``edits``, a list of objects each with a known ``type``; each type
+appears at most once; ``clear_thinking_20251015`` must be the first edit when present
+(Anthropic's rule when combining it with tool clearing). Any violation raises
+``EditValidationError`` (HTTP 400) naming the field; a valid object is returned whole, so a
+request is never half-applied. Edits run in the listed order, each on the previous one's output.
+"""
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from agentrt.editing import fields as f
+from agentrt.editing.edits import EDIT_KINDS
+from agentrt.editing.edits.clear_thinking import TYPE as CLEAR_THINKING
+from agentrt.editing.errors import EditValidationError
+
+
+@dataclass(frozen=True)
+class ContextManagement:
+    edits: tuple = ()                    # specs (frozen dataclasses), in application order
+
+    @property
+    def signature(self) -> str:
+        """Stable identity of the configuration: state is reused only under the same one."""
+        return hashlib.sha256(repr(self.edits).encode()).hexdigest()
+
+
+def _edit(raw: Any, field: str, seen: dict) -> Any:
+    raw = f.obj(raw, field)
+    kind = EDIT_KINDS.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
+    if kind is None:
+        raise EditValidationError(f"{field}.type",
+                                  f"must be one of {', '.join(sorted(EDIT_KINDS))}")
+    if kind.type in seen:
+        raise EditValidationError(f"{field}.type", f"{kind.type} is already edits[{seen[kind.type]}]")
+    if kind.type == CLEAR_THINKING and seen:
+        raise EditValidationError(f"{field}.type", f"{CLEAR_THINKING} must be the first edit")
+    return kind.parse(raw, field)
+
+
+def parse_context_management(value: Any, field: str = "context_management") -> ContextManagement:
+    value = f.obj(value, field)
+    f.known_keys(value, field, ("edits",))
+    edits = value.get("edits", [])
+    if not isinstance(edits, list):
+        raise EditValidationError(f"{field}.edits", "must be a list")
+    seen: dict[str, int] = {}
+    specs = []
+    for i, raw in enumerate(edits):
+        specs.append(_edit(raw, f"{field}.edits[{i}]", seen))
+        seen[specs[-1].type] = i
+    return ContextManagement(tuple(specs))

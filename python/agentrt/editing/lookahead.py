@@ -1,0 +1,78 @@
+"""Hook points for the server's lookahead (pure; the wiring comes later).
+
+``soft_triggers``: which edits' triggers are reached at ``fraction`` of their value but not yet
+at the value itself: the server starts preparing the edited context then. ``next_trigger``:
+the result the next trigger would produce now (every trigger treated as reached): its
+``messages`` are what to prefill into the prepared branch, and adopting its ``state`` at the
+commit turn (pass it as the conversation's state) makes the commit request's prompt that branch
+plus the messages appended since, byte for byte, since decisions are sticky.
+
+Segment-decomposability: ``clear_tool_uses_20250919``, ``clear_thinking_20251015`` and
+``offload`` map each message on its own (its edited form depends only on that message and the
+decision), so a prepared branch catches up by appending new messages as they are;
+``summarize`` and ``sliding_window`` need the whole prefix (the summary reads every covered
+message, the window start depends on the tail's sizes), so their result is prepared from a
+snapshot and the messages after it are appended unedited. Edits without a trigger
+(``clear_thinking_20251015``, ``offload`` without ``trigger``) apply on every request and are
+never "soft".
+"""
+from typing import Any, Mapping, Optional, Sequence
+
+from agentrt.editing.config import ContextManagement
+from agentrt.editing.engine import EditResult, Summarizer, apply_context_management, \
+    edit_messages
+from agentrt.editing.state import ConversationState
+from agentrt.editing.work import CountTokens, EditContext, OffloadSink
+from agentrt.lookahead.strategy import Message
+
+
+class _AnySummary(Mapping):
+    """A summary for every key (trigger probing never needs the text)."""
+
+    def __getitem__(self, key):
+        return "..."
+
+    def __contains__(self, key):
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self):
+        return 0
+
+
+class _NoStore:
+    """An offload store that stores nothing (trigger probing)."""
+
+    def put(self, text: str) -> str:
+        return "(probe)"
+
+
+def _fired(messages, config, state, fmt, count_tokens, scale, system) -> set[int]:
+    ctx = EditContext(count_tokens, _AnySummary(), _NoStore(), scale=scale)
+    result = edit_messages(messages, config, state, fmt=fmt, ctx=ctx, system=system)
+    return {i for i, spec in enumerate(config.edits) if spec.type in result.triggered}
+
+
+def soft_triggers(messages: Sequence[Message], config: ContextManagement,
+                  state: Optional[ConversationState], *, fmt: str, count_tokens: CountTokens,
+                  fraction: float = 0.8, system: Any = None) -> tuple[int, ...]:
+    """Indices of the edits whose trigger is reached at ``fraction`` of its value and not at
+    the value (nothing is stored or summarized: a probe)."""
+    if not 0 < fraction <= 1:
+        raise ValueError("fraction must be in (0, 1]")
+    soft = _fired(messages, config, state, fmt, count_tokens, fraction, system)
+    hard = _fired(messages, config, state, fmt, count_tokens, 1.0, system)
+    return tuple(sorted(soft - hard))
+
+
+async def next_trigger(messages: Sequence[Message], config: ContextManagement,
+                       state: Optional[ConversationState], *, fmt: str,
+                       count_tokens: CountTokens, summarizer: Optional[Summarizer] = None,
+                       offload_store: Optional[OffloadSink] = None,
+                       system: Any = None) -> EditResult:
+    """The edited messages (and state) the next trigger would produce on this history."""
+    return await apply_context_management(messages, config, state, fmt=fmt,
+                                          count_tokens=count_tokens, summarizer=summarizer,
+                                          offload_store=offload_store, system=system, force=True)
