@@ -139,3 +139,22 @@ def test_radix_cli_against_the_live_server(url, tmp_path):
     assert f"branch={branch['id']}" in out.stdout and "head=cli-1" in out.stdout
     assert (tmp_path / "s.json").stat().st_size > 0
     requests.delete(url + "/agentrt/sessions/cli-1", timeout=30)
+
+
+def test_stale_branch_and_early_unpin(url):
+    post(url, "/agentrt/sessions", {"session_id": "api-5", "tokens": SYSTEM + TURNS})
+    generate(url, SYSTEM + TURNS, session="api-5")
+    branch = post(url, "/agentrt/sessions/api-5/prepare", {
+        "tokens": SYSTEM + SUMMARY, "strategy": "summary", "version": 1, "wait": True}).json()
+    stale = post(url, f"/agentrt/sessions/api-5/branches/{branch['id']}/stale",
+                 {"reason": "history edited"}).json()
+    assert stale["state"] == "stale" and stale["history"][-1]["reason"] == "history edited"
+    pinned = post(url, "/agentrt/sessions/api-5/pin", {"tool": "bash", "ttl_s": 60}).json()
+    assert pinned["pinned"]
+    assert requests.delete(url + "/agentrt/sessions/api-5/pin", timeout=30).json() == \
+        {"unpinned": True}
+    assert requests.get(url + "/agentrt/sessions/api-5", timeout=30).json()["pin"] is None
+    assert requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"]["held_by_lookahead"] \
+        == 0
+    requests.delete(url + "/agentrt/sessions/api-5", timeout=30)
+    integrity_ok(url)

@@ -6,6 +6,7 @@ import requests
 
 from agentrt.client.managed_server import ManagedServer, free_port
 from agentrt.lookahead.client import AgentrtClient
+from agentrt.lookahead.job import JobState
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
 from agentrt.lookahead.strategy import ContextBudget
@@ -24,7 +25,7 @@ def test_commit_after_server_restart_falls_back(tiny_model, tmp_path):
         rt.strategy.budget = ContextBudget(int(tokens / 0.7))        # soft: prepare
         await rt.on_segment_boundary(msgs)
         await rt.wait_prepared()
-        assert rt._job.branch_id is not None
+        assert rt.job_state is JobState.READY
         return tokens
 
     async def commit(client, rt, msgs, tokens):

@@ -79,6 +79,11 @@ class AgentrtClient:
                                 f"/agentrt/sessions/{session_id}/branches/{branch_id}/abandon",
                                 {"reason": reason})
 
+    async def mark_stale(self, session_id: str, branch_id: str, reason: str) -> dict:
+        return await self._call("POST",
+                                f"/agentrt/sessions/{session_id}/branches/{branch_id}/stale",
+                                {"reason": reason})
+
     async def promote(self, session_id: str) -> dict:
         return await self._call("POST", f"/agentrt/sessions/{session_id}/promote")
 

@@ -224,7 +224,7 @@ class LookaheadRuntime:
         if job is not None:
             job.stale()
             job.cancel()
-            await self._abandon(job, "stale")
+            await self._release(job, "source prefix changed", stale=True)
             return await self._commit_synchronously(
                 messages, Outcome.STALE, "source prefix changed since the snapshot")
         if not self.enabled:
@@ -253,7 +253,7 @@ class LookaheadRuntime:
             outcome = Outcome.PROMOTED if promoted else Outcome.READY
             return result, CommitRecord(outcome, name, len(job.branch_tokens), 0.0,
                                         segment_end=end)
-        await self._abandon(job, "not committed")
+        await self._release(job, "not committed")
         return result, CommitRecord(Outcome.FALLBACK, name, 0, 0.0,
                                     job.reason or "branch not prepared", segment_end=end)
 
@@ -284,13 +284,15 @@ class LookaheadRuntime:
             await self.client.commit(self.session_id, job.branch_id)
             return None
         except (ServerError, ServerUnavailable) as exc:
-            await self._abandon(job, "not committed")
+            await self._release(job, "not committed")
             return f"commit failed: {exc}"
 
-    async def _abandon(self, job: Job, reason: str) -> None:
-        """Release a branch the commit does not use (the server would also, under pressure)."""
+    async def _release(self, job: Job, reason: str, stale: bool = False) -> None:
+        """Release a branch the commit does not use (the server would also, under pressure); a
+        branch whose source changed is released as stale."""
         if job.branch_id:
+            release = self.client.mark_stale if stale else self.client.abandon
             try:
-                await self.client.abandon(self.session_id, job.branch_id, reason)
+                await release(self.session_id, job.branch_id, reason)
             except (ServerError, ServerUnavailable):
                 pass

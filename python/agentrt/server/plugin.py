@@ -208,14 +208,7 @@ def install_scheduler_seams(config) -> None:
     from agentrt.server import scheduler_hooks
     from agentrt.server.scheduler import BgPolicy
 
-    scheduler_hooks.configure(BgPolicy(
-        deny_usage=config.bg_deny_usage, reserve=config.bg_reserve,
-        max_in_flight=config.bg_max_in_flight, chunk_tokens=config.bg_chunk_tokens,
-        starvation_s=config.bg_starvation_s, tbt_slo_ms=config.tbt_slo_ms,
-        program_policy=config.program_policy,
-        yield_to_foreground=config.bg_yield_to_foreground,
-        max_chunk_ms=config.bg_max_chunk_ms,
-        promoted_max_chunk_ms=config.promoted_max_chunk_ms))
+    scheduler_hooks.configure(BgPolicy.from_config(config))
     install_hooks(SCHEDULER_HOOKS)
 
 

@@ -8,7 +8,9 @@
     POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens|text, wait?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/stale    {reason?}  source changed: released
     POST   /agentrt/sessions/{sid}/pin               {tool?, ttl_s?}
+    DELETE /agentrt/sessions/{sid}/pin               release the pin before its TTL
     POST   /agentrt/sessions/{sid}/promote           a commit waits: unfinished prefill first
 
 Prepare and append register the branch in the scheduler's tree first (validation happens there,
@@ -21,7 +23,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from agentrt.radix.cache import prepare_rid
+from agentrt.radix.rids import prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server import request_fields as rf, schemas
 from agentrt.server.control_client import ControlClient, ControlError
@@ -202,6 +204,13 @@ def build_router(api: SessionApi) -> APIRouter:
         return await api.control.call("abandon", session_id=sid, branch_id=bid,
                                       reason=_name(body, "reason", "client"))
 
+    @router.post("/{sid}/branches/{bid}/stale", openapi_extra=schemas.body(schemas.ABANDON))
+    async def stale(sid: str, bid: str, request: Request):
+        """The client saw the branch's source prefix change: released as stale, not abandoned."""
+        body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
+        return await api.control.call("stale", session_id=sid, branch_id=bid,
+                                      reason=_name(body, "reason", "source prefix changed"))
+
     @router.post("/{sid}/promote")
     async def promote(sid: str):
         return await api.control.call("promote", session_id=ids("session_id", sid))
@@ -212,5 +221,11 @@ def build_router(api: SessionApi) -> APIRouter:
         tool = _name(body, "tool", None)
         ttl_s = rf.field(body, "ttl_s", float, None, minimum=0)
         return await api.control.call("pin", session_id=sid, tool=tool, ttl_s=ttl_s)
+
+    @router.delete("/{sid}/pin")
+    async def unpin(sid: str):
+        """The tool returned early: release the session's pin now instead of at its TTL."""
+        return await api.control.call("unpin", session_id=ids("session_id", sid),
+                                      reason="client")
 
     return router
