@@ -1,0 +1,49 @@
+"""Lookahead hooks: soft triggers, and the prepared result that a commit reproduces."""
+import asyncio
+
+from agentrt.editing import (EditContext, edit_messages, next_trigger, parse_context_management,
+                             soft_triggers)
+
+from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
+
+CONFIG = parse_context_management({"edits": [
+    {"type": "clear_thinking_20251015"},
+    {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 100},
+     "keep": {"type": "tool_uses", "value": 1}}]})
+
+
+def history(uses, size=20):
+    out = [o_sys(), o_user("fix the bug")]         # 6 tokens, then 22 per use
+    for k in range(1, uses + 1):
+        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
+    return out
+
+
+def soft(messages, state=None, fraction=0.8):
+    return soft_triggers(messages, CONFIG, state, fmt="openai", count_tokens=words,
+                         fraction=fraction)
+
+
+def test_soft_trigger_window():
+    assert soft(history(3)) == ()                  # 72 tokens < 80
+    assert soft(history(4)) == (1,)                # 94: soft reached, hard (100) not
+    assert soft(history(5)) == ()                  # 116: the hard trigger is reached
+    assert soft(history(3), fraction=0.5) == (1,)
+
+
+def test_commit_from_the_prepared_state_reproduces_the_branch():
+    prepared = asyncio.run(next_trigger(history(4), CONFIG, None, fmt="openai",
+                                        count_tokens=words))
+    assert prepared.triggered == ("clear_tool_uses_20250919",)
+    assert prepared.applied_edits[0]["cleared_tool_uses"] == 3
+    # later turns arrive; at the commit the server adopts the prepared state
+    later = history(5) + [o_reply("done")]
+    commit = edit_messages(later, CONFIG, prepared.state, fmt="openai", ctx=EditContext(words))
+    assert commit.messages == prepared.messages + later[len(history(4)):]
+    assert commit.triggered == ()                  # 46 + 22 + 1 tokens: below the trigger
+
+
+def test_probing_stores_and_summarizes_nothing():
+    cfg = parse_context_management({"edits": [{"type": "summarize", "trigger": {"tokens": 100},
+                                               "keep": {"messages": 2}}]})
+    assert soft_triggers(history(4), cfg, None, fmt="openai", count_tokens=words) == (0,)
