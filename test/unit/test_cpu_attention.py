@@ -105,3 +105,106 @@ def test_dispatch_uses_fallback_for_other_dtypes():
     slots = r2t[reqs[0], :8].long()
     torch.testing.assert_close(out.float(), dense_reference(q, kc[slots], vc[slots], 5, 0.25),
                                **TOL)
+
+
+def tree_masks(seed, bs, n):
+    """Random draft trees in SGLang's n-gram layout: flat bool [bs * n * n], parents first."""
+    g = torch.Generator().manual_seed(seed)
+    masks = torch.zeros(bs, n, n, dtype=torch.bool)
+    for b in range(bs):
+        for i in range(n):
+            if i:
+                p = int(torch.randint(0, i, (1,), generator=g))
+                masks[b, i] = masks[b, p]
+            masks[b, i, i] = True
+    return masks
+
+
+def dense_verify_reference(q, k, v, prefix, mask, scale):
+    """Naive tree-masked attention of n drafts over prefix + drafts (one request, double)."""
+    n, heads = q.shape[0], q.shape[1]
+    group = heads // k.shape[1]
+    k = k.repeat_interleave(group, dim=1).double()
+    v = v.repeat_interleave(group, dim=1).double()
+    scores = torch.einsum("nhd,lhd->hnl", q.double(), k) * scale
+    visible = torch.cat([torch.ones(n, prefix, dtype=torch.bool), mask], dim=1)
+    scores = scores.masked_fill(~visible, float("-inf"))
+    return torch.einsum("hnl,lhd->nhd", scores.softmax(-1), v).float()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_verify_matches_dense_masked_reference(seed):
+    g = torch.Generator().manual_seed(200 + seed)
+    kv_heads = [1, 2, 3][seed % 3]
+    heads = kv_heads * [1, 3, 4][seed % 3]
+    bs, n = 1 + seed % 3, [1, 4, 8, 12][seed % 4]
+    prefixes = torch.randint(1, 300, (bs,), generator=g).tolist()
+    q, kc, vc, r2t, reqs = make_batch(seed, heads, kv_heads, 32, prefixes, [n] * bs)
+    draft_locs = torch.cat([r2t[r, p:p + n] for r, p in zip(reqs.tolist(), prefixes)]).long()
+    masks = tree_masks(seed, bs, n)
+    out = torch.empty_like(q)
+    ops.verify_attention(q, kc, vc, r2t, reqs, torch.tensor(prefixes), draft_locs,
+                         masks.reshape(-1), 0.17, out)
+    for b, (r, p) in enumerate(zip(reqs.tolist(), prefixes)):
+        slots = r2t[r, :p + n].long()
+        want = dense_verify_reference(q[b * n:(b + 1) * n], kc[slots], vc[slots], p, masks[b],
+                                      0.17)
+        torch.testing.assert_close(out[b * n:(b + 1) * n], want, **TOL)
+
+
+def test_verify_of_a_chain_equals_causal_extend():
+    """A chain tree is plain causal attention: verify must agree with extend on the same slots."""
+    prefixes, n = [40, 7], 6
+    q, kc, vc, r2t, reqs = make_batch(11, 6, 2, 32, prefixes, [n] * 2)
+    draft_locs = torch.cat([r2t[r, p:p + n] for r, p in zip(reqs.tolist(), prefixes)]).long()
+    chain = torch.tril(torch.ones(n, n, dtype=torch.bool)).repeat(2, 1, 1).reshape(-1)
+    a, b = torch.empty_like(q), torch.empty_like(q)
+    ops.verify_attention(q, kc, vc, r2t, reqs, torch.tensor(prefixes), draft_locs, chain, 0.2, a)
+    ops.extend_attention(q, kc, vc, r2t, reqs, torch.tensor(prefixes) + n,
+                         torch.tensor(prefixes), torch.tensor([n, n]), 0.2, True, b)
+    torch.testing.assert_close(a, b, **TOL)
+
+
+def test_backend_target_verify_writes_kv_and_masks_the_tree():
+    """AgentrtCpuAttnBackend.forward_extend in TARGET_VERIFY: KV written at out_cache_loc,
+    then tree-masked attention over prefix + drafts (against the dense reference)."""
+    from types import SimpleNamespace
+
+    from sglang.srt.model_executor.forward_batch_info import ForwardMode
+
+    from agentrt_kernels.sglang_backend import AgentrtCpuAttnBackend
+
+    heads, kv_heads, dim, n, prefix = 4, 2, 16, 5, 9
+    q0, kc, vc, r2t, reqs = make_batch(5, heads, kv_heads, dim, [prefix], [n])
+    draft_locs = r2t[reqs[0], prefix:prefix + n].long()
+    k_new = torch.randn(n, kv_heads, dim)
+    v_new = torch.randn(n, kv_heads, dim)
+
+    class Pool:
+        def set_kv_buffer(self, layer, loc, k, v):
+            kc[loc.loc] = k.view(-1, kv_heads, dim)
+            vc[loc.loc] = v.view(-1, kv_heads, dim)
+
+        def get_key_buffer(self, layer_id):
+            return kc
+
+        def get_value_buffer(self, layer_id):
+            return vc
+
+    backend = AgentrtCpuAttnBackend.__new__(AgentrtCpuAttnBackend)
+    backend.token_to_kv_pool, backend.swa_out_cache_loc = Pool(), None
+    backend.req_to_token_pool = SimpleNamespace(req_to_token=r2t)
+    layer = SimpleNamespace(tp_q_head_num=heads, tp_k_head_num=kv_heads, qk_head_dim=dim,
+                            v_head_dim=dim, scaling=0.3, layer_id=0, is_cross_attention=False,
+                            sliding_window_size=None)
+    masks = tree_masks(3, 1, n)
+    batch = SimpleNamespace(forward_mode=ForwardMode.TARGET_VERIFY, out_cache_loc=draft_locs,
+                            req_pool_indices=reqs, seq_lens=torch.tensor([prefix]),
+                            encoder_lens=None,
+                            spec_info=SimpleNamespace(custom_mask=masks.reshape(-1)))
+    out = backend.forward_extend(q0.reshape(n, -1), k_new.reshape(n, -1), v_new.reshape(n, -1),
+                                 layer, batch)
+    assert torch.equal(kc[draft_locs], k_new) and torch.equal(vc[draft_locs], v_new)
+    slots = r2t[reqs[0], :prefix + n].long()
+    want = dense_verify_reference(q0, kc[slots], vc[slots], prefix, masks[0], 0.3)
+    torch.testing.assert_close(out.view(n, heads, dim), want, **TOL)

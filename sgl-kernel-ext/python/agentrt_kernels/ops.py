@@ -45,3 +45,10 @@ def decode_attention(q, k_cache, v_cache, req_to_token, req_pool_indices, seq_le
                                    seq_lens, float(scale), out)
     return reference.decode_attention(q, k_cache, v_cache, req_to_token, req_pool_indices,
                                       seq_lens, scale, out)
+
+
+def verify_attention(q, k_cache, v_cache, req_to_token, req_pool_indices, seq_lens, draft_locs,
+                     tree_mask, scale: float, out):
+    """Tree-masked speculative verify (torch for now: ~n x (prefix + n) per request)."""
+    return reference.verify_attention(q, k_cache, v_cache, req_to_token, req_pool_indices,
+                                      seq_lens, draft_locs, tree_mask, scale, out)

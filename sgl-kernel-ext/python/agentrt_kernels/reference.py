@@ -54,3 +54,29 @@ def decode_attention(q, k_cache, v_cache, req_to_token, req_pool_indices, seq_le
         o = sdpa(query, k, v, scale=scale, enable_gqa=gqa)
         out[i:i + 1] = o.squeeze(0).movedim(0, 1).to(out.dtype)
     return out
+
+
+def verify_attention(q, k_cache, v_cache, req_to_token, req_pool_indices, seq_lens, draft_locs,
+                     tree_mask, scale: float, out):
+    """Speculative target-verify attention: n draft tokens per request, tree-masked.
+
+        request b:  keys  [committed prefix: seq_lens[b] slots | its n draft slots]
+                    draft query i sees  every prefix key     + draft key j iff mask[b, i, j]
+
+    ``draft_locs`` [bs * n]: KV slots of the drafts (SGLang's ``out_cache_loc``, where their K/V
+    was just written); ``tree_mask`` flat bool [bs * n * n], row i = slot i's ancestors and
+    itself. q / out: [bs * n, H, D]. The prefix is read through ``req_to_token``.
+    """
+    gqa = q.shape[1] != k_cache.shape[1]
+    bs = seq_lens.numel()
+    n = q.shape[0] // bs if bs else 0
+    masks = tree_mask[:bs * n * n].view(bs, n, n).to(torch.bool)
+    for b, (r, prefix) in enumerate(zip(req_pool_indices.tolist(), seq_lens.tolist())):
+        slots = torch.cat([req_to_token[r, :prefix].to(torch.int64),
+                           draft_locs[b * n:(b + 1) * n].to(torch.int64)])
+        k, v = _gather(k_cache, slots), _gather(v_cache, slots)
+        query = q[b * n:(b + 1) * n].movedim(0, 1).unsqueeze(0).to(k.dtype)   # [1, H, n, D]
+        mask = torch.cat([torch.ones(n, prefix, dtype=torch.bool), masks[b]], dim=1)
+        o = sdpa(query, k, v, attn_mask=mask, scale=scale, enable_gqa=gqa)
+        out[b * n:(b + 1) * n] = o.squeeze(0).movedim(0, 1).to(out.dtype)
+    return out
