@@ -102,7 +102,8 @@ class AnthropicFormat(Format):
 
     def window_start_ok(self, view, messages, i):
         """Anthropic: a conversation starts with a user message that is not a tool result."""
-        return messages[i].get("role") == "user" and i not in view.tool_results_only
+        return isinstance(messages[i], dict) and messages[i].get("role") == "user" \
+            and i not in view.tool_results_only
 
 
 class OpenAIFormat(Format):

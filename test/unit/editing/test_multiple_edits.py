@@ -55,3 +55,33 @@ def test_clear_tool_uses_then_summarize_sees_the_cleared_view_openai():
                                o_result("t4", text(10))]
     assert [e["type"] for e in result.applied_edits] == ["clear_tool_uses_20250919",
                                                          "summarize"]
+
+
+def test_applied_edits_validate_against_the_pinned_anthropic_sdk():
+    from anthropic.types.beta import BetaContextManagementResponse
+    messages = [a_user("go"), a_call("t1", "read", thinking="plan one"),
+                a_result("t1", text(10)), a_reply("ok", thinking="done"), a_user("more"),
+                a_call("t2", "read", thinking="plan two"), a_result("t2", text(10))]
+    config = parse_context_management({"edits": [
+        {"type": "clear_thinking_20251015"},
+        {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 5},
+         "keep": {"type": "tool_uses", "value": 1}}]})
+    result = edit_messages(messages, config, None, fmt="anthropic", ctx=EditContext(words))
+    parsed = BetaContextManagementResponse.model_validate(result.context_management)
+    assert [e.model_dump() for e in parsed.applied_edits] == result.applied_edits
+    assert len(result.applied_edits) == 2
+
+
+def test_malformed_messages_are_left_alone():
+    messages = ["junk", {"role": "assistant", "content": None, "tool_calls": "nope"},
+                {"role": "user", "content": [{"type": "tool_result"}, 3]},
+                {"role": "tool", "content": None}, {"content": "no role"}]
+    for fmt in ("openai", "anthropic"):
+        config = parse_context_management({"edits": [
+            {"type": "clear_thinking_20251015"},
+            {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens",
+                                                             "value": 1}},
+            {"type": "sliding_window", "trigger": {"type": "input_tokens", "value": 1}}]})
+        result = edit_messages(messages, config, None, fmt=fmt,
+                               ctx=EditContext(lambda ms: 10 * len(ms)))
+        assert isinstance(result.messages, list)
