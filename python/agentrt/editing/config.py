@@ -33,7 +33,8 @@ def _edit(raw: Any, field: str, seen: dict) -> Any:
         raise EditValidationError(f"{field}.type",
                                   f"must be one of {', '.join(sorted(EDIT_KINDS))}")
     if kind.type in seen:
-        raise EditValidationError(f"{field}.type", f"{kind.type} is already edits[{seen[kind.type]}]")
+        raise EditValidationError(f"{field}.type",
+                                  f"{kind.type} is already edits[{seen[kind.type]}]")
     if kind.type == CLEAR_THINKING and seen:
         raise EditValidationError(f"{field}.type", f"{CLEAR_THINKING} must be the first edit")
     return kind.parse(raw, field)

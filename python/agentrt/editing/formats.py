@@ -1,13 +1,13 @@
 """Wire formats: each indexes messages into a ``View`` and rewrites one message at a time
 (copy on write: an input message is never mutated). ``FORMATS`` is the registry.
 
-| primitive        | Anthropic Messages                          | OpenAI chat                          |
-|------------------|---------------------------------------------|--------------------------------------|
-| tool call        | assistant ``tool_use`` block (``input``)    | assistant ``tool_calls[j]`` (``function.arguments``) |
-| tool result      | user ``tool_result`` block (``tool_use_id``) | ``role: "tool"`` (``tool_call_id``)  |
-| thinking         | ``thinking`` / ``redacted_thinking`` blocks | ``reasoning_content`` / ``reasoning`` |
-| cleared input    | ``input: {}``                               | ``arguments: "{}"``                  |
-| summary message  | ``{"role": "user", "content": text}``       | the same                             |
+| primitive     | Anthropic Messages                      | OpenAI chat                      |
+|---------------|-----------------------------------------|----------------------------------|
+| tool call     | assistant ``tool_use`` (``input``)      | ``tool_calls[j]`` (``arguments``) |
+| tool result   | user ``tool_result`` (``tool_use_id``)  | ``role: "tool"`` (``tool_call_id``) |
+| thinking      | ``thinking`` / ``redacted_thinking``    | ``reasoning_content`` / ``reasoning`` |
+| cleared input | ``input: {}``                           | ``arguments: "{}"``              |
+| summary       | ``{"role": "user", "content": text}``   | the same                         |
 
 Malformed shapes are left alone (never an error here; the server's own validation owns them).
 """

@@ -26,7 +26,7 @@ class ToolUse(NamedTuple):
 class View(NamedTuple):
     head: int                                  # leading system / developer messages
     tool_uses: tuple[ToolUse, ...]             # in call order
-    thinking_turns: tuple[tuple[int, ...], ...]  # per turn with thinking: its messages with thinking
+    thinking_turns: tuple[tuple[int, ...], ...]  # per turn with thinking: those messages
     tool_results_only: frozenset[int]          # messages that carry nothing but tool results
 
 

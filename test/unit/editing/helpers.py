@@ -61,7 +61,8 @@ def a_user(content):
 def a_call(cid, name, inp=None, thinking=None):
     blocks = [] if thinking is None else [{"type": "thinking", "thinking": thinking,
                                            "signature": "sig"}]
-    blocks.append({"type": "tool_use", "id": cid, "name": name, "input": {"q": "one"} if inp is None else inp})
+    blocks.append({"type": "tool_use", "id": cid, "name": name,
+                   "input": {"q": "one"} if inp is None else inp})
     return {"role": "assistant", "content": blocks}
 
 

@@ -39,7 +39,8 @@ def test_prefix_is_byte_identical_between_triggers():
             assert result.messages[len(previous):] == history(k)[len(previous):]
         state, previous = result.state, result.messages
     # 6 + 22k tokens; each use cleared frees 16; clear_at_least 40 needs 3 uses at once
-    assert changed == [5, 8, 11] and run(history(5), None).applied_edits[0]["cleared_tool_uses"] == 3
+    assert changed == [5, 8, 11]
+    assert run(history(5), None).applied_edits[0]["cleared_tool_uses"] == 3
 
 
 def test_stateless_evaluation_changes_the_prefix_every_turn():
