@@ -33,13 +33,16 @@ class View(NamedTuple):
 def pair_tool_uses(calls: list[tuple[int, int, str, str]],
                    results: list[tuple[int, Optional[int], str]]) -> tuple[ToolUse, ...]:
     """Pair each call with the first unpaired later result carrying its id (ids may repeat
-    across turns in some clients; position disambiguates)."""
+    across turns in some clients; position disambiguates). Ids that are not strings pair
+    with nothing; a name that is not a string reads as ""."""
     pending: dict[str, list[ResultAt]] = defaultdict(list)
     for index, block, rid in results:
-        pending[rid].append((index, block))
+        if isinstance(rid, str):
+            pending[rid].append((index, block))
     uses = []
     for index, slot, cid, name in calls:
-        queue = pending.get(cid, [])
+        cid, name = (cid if isinstance(cid, str) else ""), (name if isinstance(name, str) else "")
+        queue = pending.get(cid, []) if cid else []
         at = next((k for k, r in enumerate(queue) if r[0] > index), None)
         uses.append(ToolUse(index, slot, cid, name, queue.pop(at) if at is not None else None))
     return tuple(uses)
