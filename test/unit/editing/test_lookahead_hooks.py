@@ -1,8 +1,8 @@
 """Lookahead hooks: soft triggers, and the prepared result that a commit reproduces."""
 import asyncio
 
-from agentrt.editing import (EditContext, edit_messages, next_trigger, parse_context_management,
-                             soft_triggers)
+from agentrt.editing import (EditContext, apply_context_management, edit_messages, next_trigger,
+                             parse_context_management, soft_triggers)
 
 from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
 
@@ -47,3 +47,21 @@ def test_probing_stores_and_summarizes_nothing():
     cfg = parse_context_management({"edits": [{"type": "summarize", "trigger": {"tokens": 100},
                                                "keep": {"messages": 2}}]})
     assert soft_triggers(history(4), cfg, None, fmt="openai", count_tokens=words) == (0,)
+
+
+def test_prepared_summary_is_what_the_commit_serves():
+    cfg = parse_context_management({"edits": [{"type": "summarize", "trigger": {"tokens": 200},
+                                               "keep": {"messages": 2}}]})
+    calls = []
+
+    async def summarizer(request):
+        calls.append(request.key)
+        return "prepared summary"
+    prepared = asyncio.run(next_trigger(history(4), cfg, None, fmt="openai", count_tokens=words,
+                                        summarizer=summarizer))
+    later = history(6)
+    commit = asyncio.run(apply_context_management(later, cfg, prepared.state, fmt="openai",
+                                                  count_tokens=words, summarizer=summarizer))
+    assert commit.messages == prepared.messages + later[len(history(4)):]
+    assert len(calls) == 1                         # the commit needed no new summary
+
