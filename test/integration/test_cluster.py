@@ -82,6 +82,41 @@ def test_commit_through_the_router_hits_the_branch_on_the_home_worker(cluster):
     assert resp.json()["meta_info"]["cached_tokens"] == len(summary)
 
 
+def test_lookahead_runtime_through_the_router(cluster, tmp_path):
+    """The unchanged runtime pointed at the router: its control calls reach the session's home
+    worker, and the commit request (through the router) hits the branch prepared there."""
+    import asyncio
+
+    from agentrt.lookahead.strategies import SlidingWindow
+    from agentrt.lookahead.strategy import ContextBudget
+
+    from .test_lookahead_runtime import conversation, drive
+
+    def observations_as_user(n_turns):
+        """The router checks OpenAI's message schema (a tool message needs its tool_call_id)."""
+        return [dict(m, role="user") if m["role"] == "tool" else m
+                for m in conversation(n_turns)]
+
+    async def scenario():
+        strategy = SlidingWindow(ContextBudget(10_000), keep_turns=4)
+        client, rt, msgs, result = await drive(cluster.url, strategy, "c-runtime",
+                                               make=observations_as_user)
+        try:
+            record = rt.records[-1]
+            assert await client.routed() and record.outcome == "ready", record
+            reply = await rt.chat(result, max_tokens=2, temperature=0)
+            assert reply.cached_tokens == record.prepared_tokens > 0
+            home = client.homes.home("c-runtime")
+            assert home in {w.url for w in cluster.workers}
+            status = requests.get(f"{home}/agentrt/sessions/c-runtime", timeout=30).json()
+            assert "committed" in [b["state"] for b in status["branches"]]
+        finally:
+            await rt.close()
+            await client.close()
+    asyncio.run(scenario())
+
+
+
 def test_a_vanished_worker_loses_no_answer(cluster):
     homes = HomeBook()
     for s in range(SESSIONS):

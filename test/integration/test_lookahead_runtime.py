@@ -38,16 +38,17 @@ def make_strategies(tmp_path, budget):
     ]
 
 
-async def drive(url, strategy, session, llm=None):
-    """Grow a conversation past the soft then the hard threshold, boundary by boundary."""
+async def drive(url, strategy, session, llm=None, make=conversation):
+    """Grow a conversation (``make(n_turns)``) past the soft then the hard threshold, boundary by
+    boundary."""
     client = AgentrtClient(url)
     rt = LookaheadRuntime(client, strategy, session_id=session, llm=llm)
-    msgs = conversation(2)
+    msgs = make(2)
     await rt.on_segment_boundary(msgs)
     tokens = len(await client.tokenize(msgs))
     strategy.budget = ContextBudget(int(tokens / 0.61) + 1)   # soft crossed at the next step
     for turn in range(2, 7):
-        msgs = conversation(turn + 1)
+        msgs = make(turn + 1)
         await rt.on_segment_boundary(msgs)
         await rt.wait_prepared()          # let preparation finish, as tool time would
     strategy.budget = ContextBudget(len(await client.tokenize(msgs)))  # hard threshold now

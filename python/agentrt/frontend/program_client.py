@@ -16,17 +16,19 @@ class ProgramClient(AgentrtClient):
         super().__init__(base_url, timeout_s)
         self.template = template
 
-    async def tokenize(self, messages: list[dict],
-                       add_generation_prompt: bool = False) -> list[int]:
+    async def tokenize(self, messages: list[dict], add_generation_prompt: bool = False,
+                       session_id: str | None = None) -> list[int]:
         """Overrides AgentrtClient.tokenize: the frontend template's rendering, tokenized."""
         text = render(messages, self.template)
         if add_generation_prompt:
             text += generation_prefix(messages, self.template)
-        return await self.tokenize_text(text)
+        return await self.tokenize_text(text, session_id)
 
-    async def tokenize_text(self, text: str) -> list[int]:
-        return (await self._call("POST", "/agentrt/tokenize", {"text": text}))["tokens"]
+    async def tokenize_text(self, text: str, session_id: str | None = None) -> list[int]:
+        return (await self._call("POST", "/agentrt/tokenize", {"text": text},
+                                 session_id))["tokens"]
 
     async def pin(self, session_id: str, tool: str) -> dict:
         """Pin the session's KV while ``tool`` runs (TTL from the tool's observed durations)."""
-        return await self._call("POST", f"/agentrt/sessions/{session_id}/pin", {"tool": tool})
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/pin", {"tool": tool},
+                                session_id)

@@ -38,7 +38,8 @@ class Preparer:
             job.unchanged()     # nothing to prepare; a later boundary tries a fresh snapshot
             return
         try:
-            tokens = await self.client.tokenize(job.transform.messages)
+            tokens = await self.client.tokenize(job.transform.messages,
+                                                  session_id=self.session_id)
             await self.before_prepare()
             self.started += 1
             branch = await self.client.prepare(self.session_id, tokens, strategy.name,
@@ -65,7 +66,8 @@ class Preparer:
         """Append the segments that arrived since the branch was prepared."""
         try:
             tokens = await self.client.tokenize(job.transform.messages +
-                                                messages[job.segment_end:])
+                                                messages[job.segment_end:],
+                                                session_id=self.session_id)
             if tokens[:len(job.branch_tokens)] != job.branch_tokens:
                 job.failed("catch-up tokens do not extend the branch")
                 return

@@ -184,7 +184,7 @@ class LookaheadRuntime:
             self.state.tokens = await self.count_tokens(messages)
             return
         try:
-            tokens = await self.client.tokenize(messages)
+            tokens = await self.client.tokenize(messages, session_id=self.session_id)
             self.state.tokens = len(tokens) if self.count_tokens is None \
                 else await self.count_tokens(messages)
             if not self._session_open:

@@ -17,7 +17,7 @@ class FakeClient:
     def llm_call(self):
         return None
 
-    async def tokenize(self, messages):
+    async def tokenize(self, messages, session_id=None):
         return [1] * sum(len((m.get("content") or "").split()) for m in messages)
 
     async def open_session(self, sid, tokens=None):
