@@ -208,3 +208,18 @@ def test_backend_target_verify_writes_kv_and_masks_the_tree():
     slots = r2t[reqs[0], :prefix + n].long()
     want = dense_verify_reference(q0, kc[slots], vc[slots], prefix, masks[0], 0.3)
     torch.testing.assert_close(out.view(n, heads, dim), want, **TOL)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_verify_chain_fast_path_matches_masked_path(n):
+    """draft_slots_in_table with chain trees takes the C++ extend kernel: same result."""
+    prefixes = [33, 90]
+    q, kc, vc, r2t, reqs = make_batch(21, 6, 3, 32, prefixes, [n] * 2)
+    draft_locs = torch.cat([r2t[r, p:p + n] for r, p in zip(reqs.tolist(), prefixes)]).long()
+    chain = torch.tril(torch.ones(n, n, dtype=torch.bool)).repeat(2, 1, 1).reshape(-1)
+    fast, slow = torch.empty_like(q), torch.empty_like(q)
+    ops.verify_attention(q, kc, vc, r2t, reqs, torch.tensor(prefixes), draft_locs, chain, 0.2,
+                         fast, draft_slots_in_table=True)
+    reference.verify_attention(q, kc, vc, r2t, reqs, torch.tensor(prefixes), draft_locs, chain,
+                               0.2, slow)
+    torch.testing.assert_close(fast, slow, **TOL)

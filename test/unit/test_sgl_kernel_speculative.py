@@ -206,3 +206,12 @@ def test_exported_where_sglang_imports_them():
                  "fill_accept_out_cache_loc_cpu", "copy_all_layer_kv_cache_cpu"):
         assert name in sgl_kernel.IMPLEMENTED
         assert not isinstance(getattr(sgl_kernel, name), sgl_kernel._UnsupportedKernel)
+
+
+def test_copy_all_layer_kv_cache_skips_slots_already_in_place():
+    t = torch.arange(32.0).view(8, 4)
+    ptrs, strides = torch.tensor([t.data_ptr()], dtype=torch.uint64), torch.tensor([16])
+    copy_all_layer_kv_cache_cpu(ptrs, strides, torch.tensor([3, 0, 0]), torch.tensor([3, 0, 0]))
+    assert torch.equal(t, torch.arange(32.0).view(8, 4))
+    copy_all_layer_kv_cache_cpu(ptrs, strides, torch.tensor([3, 4]), torch.tensor([3, 6]))
+    assert t[4].tolist() == [24.0, 25.0, 26.0, 27.0] and t[3].tolist() == [12.0, 13, 14, 15]

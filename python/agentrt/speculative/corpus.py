@@ -17,6 +17,8 @@ Rules of ``batch_get``:
 - it then proposes (``RequestDrafter.propose``: width policy applied) and the draft is packed
   by ``layout.pack`` with ``num_slots`` slots, the request's last token as the root;
 - ``last_widths`` holds the widths chosen (0 = nothing worth verifying for that request).
+``batch_get_adaptive`` is the same with the batch's slots cut to what its widest draft needs
+(the worker then verifies fewer tokens per request when drafts are short or absent).
 ``batch_put`` and ``synchronize`` do nothing: the pool learns from ``batch_get``.
 """
 from typing import Hashable, Sequence
@@ -24,7 +26,7 @@ from typing import Hashable, Sequence
 import numpy as np
 
 from agentrt.speculative.drafter import DrafterConfig, DrafterPool
-from agentrt.speculative.layout import pack_batch
+from agentrt.speculative.layout import batch_slots, pack_batch
 from agentrt.speculative.store import SequenceStore
 
 
@@ -62,17 +64,31 @@ class DrafterCorpus:
         self.pool.erase([rid])
         self.pool.start(rid, tail)
 
-    def batch_get(self, req_ids: Sequence[Hashable], batch_tokens: Sequence[Sequence[int]],
-                  total_lens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(tokens int64 [bs * n], mask bool [bs * n * n]) in SGLang's layout (module rules)."""
+    def _drafts(self, req_ids, batch_tokens, total_lens) -> list:
         for rid, tail, total in zip(req_ids, batch_tokens, total_lens):
             if not tail:
                 raise ValueError(f"request {rid!r}: empty token tail")
             self._sync(rid, tail, total)
         proposals = self.pool.propose_batch(req_ids)
         self.last_widths = [p.width.width for p in proposals]
-        return pack_batch([p.draft for p in proposals], [t[-1] for t in batch_tokens],
-                          self.num_slots)
+        return [p.draft for p in proposals]
+
+    def batch_get(self, req_ids: Sequence[Hashable], batch_tokens: Sequence[Sequence[int]],
+                  total_lens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(tokens int64 [bs * n], mask bool [bs * n * n]) in SGLang's layout (module rules)."""
+        drafts = self._drafts(req_ids, batch_tokens, total_lens)
+        return pack_batch(drafts, [t[-1] for t in batch_tokens], self.num_slots)
+
+    def batch_get_adaptive(self, req_ids: Sequence[Hashable],
+                           batch_tokens: Sequence[Sequence[int]],
+                           total_lens: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        """``batch_get`` packed with only the slots this step needs: (tokens, mask, slots) with
+        ``slots = layout.batch_slots`` (1 + the widest chosen draft, at most ``num_slots``);
+        1 slot = no drafts at all (each request verifies its last token only)."""
+        drafts = self._drafts(req_ids, batch_tokens, total_lens)
+        slots = batch_slots(drafts, self.num_slots)
+        tokens, mask = pack_batch(drafts, [t[-1] for t in batch_tokens], slots)
+        return tokens, mask, slots
 
     def batch_put(self, batch_tokens: Sequence[Sequence[int]]) -> None:
         """Nothing to do: ``batch_get`` appends what each request committed."""

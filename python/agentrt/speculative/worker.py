@@ -10,15 +10,39 @@ This subclass changes only where the drafts come from:
 | ``__init__`` builds ``NgramCorpus`` | builds ``DrafterCorpus`` (no C++ JIT, no external corpus) |
 | corpus sees the last 18 tokens only | a request's drafter starts from its full prompt + output |
 | drafts from a global trie           | per-request suffix automaton + cross-session store      |
+| verifies n slots every step         | verifies only the slots the widest chosen draft needs   |
+
+Adaptive width (``_prepare_for_speculative_decoding``): the drafter's width policy cuts each
+draft to what is worth verifying (0 when the match is weak), and the step verifies
+``k = 1 + widest draft`` slots (at most ``--speculative-num-draft-tokens``) instead of all n:
+
+| what                          | this step (k slots)          | after the step              |
+|-------------------------------|------------------------------|-----------------------------|
+| tokens, mask, positions,      | built ``[bs, k]``            | -                           |
+| retrieve_*                    |                              |                             |
+| out_cache_loc                 | first k of the n KV slots    | rest stay reserved          |
+|                               | the scheduler reserved       |                             |
+| ``next_draft_input``          | k columns                    | padded back to n columns    |
+| next token ids                | ``speculative_output_stride`` = k | -                      |
+
+Unused reserved slots stay the request's, as when drafts are rejected; SGLang frees them at
+the request's release. ``self.draft_token_num`` is k only inside the decode step.
 
 Speculation is exact by construction: the verify path accepts a draft token only when it equals
 the target model's own greedy token. SGLang's CPU verify is greedy for every request.
 """
 import logging
 
+import torch
+from sglang.kernels.ops.speculative.cache_locs import assign_extend_cache_locs_func
+from sglang.kernels.ops.speculative.reconstruct_tree import (
+    reconstruct_indices_from_tree_mask_func)
+from sglang.srt.model_executor.forward_batch_info import ForwardMode
 from sglang.srt.runtime_context import get_device, get_schedule, get_spec
 from sglang.srt.speculative.base_spec_worker import BaseSpecWorker
+from sglang.srt.speculative.ngram_info import NgramVerifyInput
 from sglang.srt.speculative.ngram_worker import NGRAMWorker
+from sglang.srt.speculative.spec_utils import prepare_mamba_track_for_verify
 
 from agentrt.speculative.corpus import DrafterCorpus
 from agentrt.speculative.drafter import DrafterConfig
@@ -49,6 +73,7 @@ class AgentSamWorker(NGRAMWorker):
         self.model_runner = target_worker.model_runner
         self.page_size = get_schedule().page_size
         self.draft_token_num = spec.speculative_num_draft_tokens
+        self.max_draft_token_num = self.draft_token_num
         self.speculative_num_draft_tokens = spec.speculative_num_draft_tokens
         self.max_trie_depth = spec.speculative_ngram_max_trie_depth
         self.topk = spec.speculative_eagle_topk
@@ -76,16 +101,79 @@ class AgentSamWorker(NGRAMWorker):
         return {}
 
     # -- drafting -------------------------------------------------------------------------------
-    def _prepare_draft_tokens(self, batch):
-        """Overrides NGRAMWorker._prepare_draft_tokens: a request new to the corpus starts from
-        its full prompt + output, then NGRAMWorker asks ``batch_get`` with the usual tails."""
+    def _start_new_requests(self, batch) -> None:
+        """A request new to the corpus starts from its full prompt + output."""
         corpus = self.ngram_corpus
         for req in batch.reqs:
             if req.rid not in corpus.pool:
                 tokens = list(req.origin_input_ids_unpadded) + list(req.output_ids)
                 session = getattr(req, "session_id", None)
                 corpus.start(req.rid, tokens, group=session, session=session)
+
+    def _prepare_draft_tokens(self, batch):
+        """Overrides NGRAMWorker._prepare_draft_tokens (fixed-width path, kept for reference):
+        new requests start from their full context, then NGRAMWorker asks ``batch_get``."""
+        self._start_new_requests(batch)
         return super()._prepare_draft_tokens(batch)
+
+    def _prepare_for_speculative_decoding(self, batch):
+        """Overrides NGRAMWorker._prepare_for_speculative_decoding: same verify inputs, built
+        for the step's adaptive width k (module table). Overlap is off (AGENTSAM requires it),
+        so each request's committed tokens are all in ``origin_input_ids + output_ids``."""
+        if not batch.forward_mode.is_decode():
+            return
+        self._start_new_requests(batch)
+        bs, depth = len(batch.reqs), self.max_trie_depth
+        tails, totals = [], []
+        for req in batch.reqs:
+            context = list(req.origin_input_ids_unpadded[-depth:]) + list(req.output_ids[-depth:])
+            tails.append(context[-depth:])
+            totals.append(len(req.origin_input_ids_unpadded) + len(req.output_ids))
+        self.ngram_corpus.synchronize()
+        tokens, mask, k = self.ngram_corpus.batch_get_adaptive(
+            [req.rid for req in batch.reqs], tails, totals)
+        self.draft_token_num = k
+        self.grammar_tree_host = (mask, tokens) if batch.has_grammar else None
+
+        draft_tokens = torch.from_numpy(tokens).to(self.device)
+        tree_mask = torch.from_numpy(mask).to(self.device)
+        positions = torch.empty(bs * k, dtype=torch.int64, device=self.device)
+        retrieve = [torch.empty((bs, k), dtype=torch.int64, device=self.device)
+                    for _ in range(3)]
+        reconstruct_indices_from_tree_mask_func(tree_mask, batch.seq_lens, positions, *retrieve,
+                                                bs, k)
+        batch.forward_mode = ForwardMode.TARGET_VERIFY
+        batch.input_ids = draft_tokens
+        batch.out_cache_loc = assign_extend_cache_locs_func(
+            req_pool_indices=batch.req_pool_indices,
+            req_to_token=batch.req_to_token_pool.req_to_token, start_offset=batch.seq_lens,
+            end_offset=batch.seq_lens + k, batch_size=bs, draft_token_num=k,
+            device=self.device)
+        prepare_mamba_track_for_verify(batch)
+        batch.spec_info = NgramVerifyInput(
+            draft_token=draft_tokens, custom_mask=tree_mask, positions=positions,
+            retrieve_index=retrieve[0], retrieve_next_token=retrieve[1],
+            retrieve_next_sibling=retrieve[2], draft_token_num=k)
+
+    def forward_batch_generation(self, batch, on_publish=None, pp_proxy_tensors=None):
+        """Overrides NGRAMWorker.forward_batch_generation: runs it at the step's width k, then
+        hands the scheduler a result in the n-column layout it keeps between steps."""
+        n = self.max_draft_token_num
+        try:
+            result = super().forward_batch_generation(batch, on_publish, pp_proxy_tensors)
+            k = self.draft_token_num
+        finally:
+            self.draft_token_num = n
+        if k != n and result.accept_lens is not None:
+            result.speculative_output_stride = k
+            nxt = result.next_draft_input
+            padded = torch.zeros((len(batch.reqs), n), dtype=nxt.accept_tokens.dtype,
+                                 device=nxt.accept_tokens.device)
+            padded[:, :k] = nxt.accept_tokens.reshape(-1, k)
+            result.next_draft_input = NgramVerifyInput(
+                draft_token_num=n, new_seq_lens=nxt.new_seq_lens,
+                accept_tokens=padded.flatten(), accept_lens=nxt.accept_lens)
+        return result
 
 
 def worker_factory(server_args):

@@ -10,7 +10,9 @@ Speculative target verify (``ForwardMode.TARGET_VERIFY``, which SGLang routes to
 ``forward_extend``): n draft tokens per request attend to the whole committed prefix
 (``seq_lens``) and to the drafts their tree mask (``spec_info.custom_mask``, flat bs x n x n)
 allows; positions come from ``spec_info.positions`` through the ForwardBatch (rope is applied
-before attention). The drafts' K/V is written at ``out_cache_loc`` first, as in extend.
+before attention). The drafts' K/V is written at ``out_cache_loc`` first, as in extend;
+SGLang's verify takes those slots from ``req_to_token[r, seq_len:seq_len + n]`` (the request's
+reserved decode slots), so a chain-shaped tree runs the C++ causal extend kernel.
 """
 from sglang.srt.layers.attention.torch_native_backend import TorchNativeAttnBackend
 from sglang.srt.mem_cache.memory_pool import KVWriteLoc
@@ -52,7 +54,8 @@ class AgentrtCpuAttnBackend(TorchNativeAttnBackend):
                              self.token_to_kv_pool.get_value_buffer(layer.layer_id),
                              self.req_to_token_pool.req_to_token, forward_batch.req_pool_indices,
                              forward_batch.seq_lens, forward_batch.out_cache_loc,
-                             forward_batch.spec_info.custom_mask, scale, o_)
+                             forward_batch.spec_info.custom_mask, scale, o_,
+                             draft_slots_in_table=True)
         return o
 
     def _run_sdpa_forward_extend(self, query, output, k_cache, v_cache, req_to_token,

@@ -157,6 +157,10 @@ def copy_all_layer_kv_cache_cpu(data_ptrs: torch.Tensor, strides: torch.Tensor,
         return
     if int(torch.minimum(tgt.min(), src.min())) < 0:
         raise ValueError("negative KV slot index")
+    moved = tgt != src          # accepted tokens already in place (and padding 0 <- 0) stay
+    if not bool(moved.any()):
+        return
+    tgt, src = tgt[moved], src[moved]
     rows = int(torch.maximum(tgt.max(), src.max())) + 1
     for address, stride in zip(data_ptrs.tolist(), strides.tolist()):
         buf = _byte_rows(int(address), rows, int(stride))

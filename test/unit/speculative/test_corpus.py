@@ -47,3 +47,16 @@ def test_erase_stores_the_sequence_and_reset_forgets_everything():
     assert len(corpus.pool.store) == 0 and "n" not in corpus.pool
     with pytest.raises(ValueError):
         DrafterCorpus(num_slots=0)
+
+
+def test_batch_get_adaptive_packs_only_the_slots_the_widest_draft_needs():
+    corpus = DrafterCorpus(num_slots=5, config=CONFIG)
+    seq = SPAN + [1] + SPAN[:3]
+    corpus.start("r", seq)
+    corpus.start("fresh", [7, 8, 9])                  # nothing to match: width 0
+    tokens, mask, slots = corpus.batch_get_adaptive(["r", "fresh"], [seq[-18:], [7, 8, 9]],
+                                                     [len(seq), 3])
+    assert slots == 5 and tokens.tolist() == [102, 103, 104, 105, 106, 9, 0, 0, 0, 0]
+    assert mask.shape == (2 * 25,)
+    tokens, mask, slots = corpus.batch_get_adaptive(["fresh"], [[7, 8, 9]], [3])
+    assert slots == 1 and tokens.tolist() == [9] and mask.tolist() == [True]
