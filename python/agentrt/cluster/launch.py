@@ -2,7 +2,9 @@
 
     agentrt cluster --workers 2 --port 30000 [--policy manual] [-- <agentrt serve flags>]
 
-The workers listen on free loopback ports; the router on ``--port``, with ``--policy manual
+The workers listen on free loopback ports, each with its share of the cores (``OMP_NUM_THREADS``
+= cores / workers unless set: two workers that each spread over every core slow each other down
+many times over); the router on ``--port``, with ``--policy manual
 --assignment-mode min_group`` by default (a session's routing key stays on one worker; new keys go
 to the worker with the fewest). For many machines, run ``agentrt serve`` on each and smg with its
 own flags: ``python -m smg.launch_router --worker-urls URL1 URL2 --policy manual ...``.
@@ -32,8 +34,10 @@ class Cluster:
             health_interval_s
         self.log_dir = Path(log_dir)
         self.port = port or free_port()
-        self.workers = [ManagedServer(worker_args, log_path=self.log_dir / f"worker-{i}.log")
-                        for i in range(workers)]
+        env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")
+               or str(max(1, (os.cpu_count() or 1) // workers))}
+        self.workers = [ManagedServer(worker_args, log_path=self.log_dir / f"worker-{i}.log",
+                                      env=env) for i in range(workers)]
         self.router: Optional[subprocess.Popen] = None
 
     @property
@@ -44,12 +48,18 @@ class Cluster:
         try:
             for worker in self.workers:
                 worker.start()
-            self._start_router()
-            self._wait_ready(ready_timeout_s)
+            self.start_router(self.policy, ready_timeout_s)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_router(self, policy: str, ready_timeout_s: float = 300.0) -> None:
+        """(Re)start the router with ``policy`` in front of the running workers."""
+        self.stop_router()
+        self.policy = policy
+        self._start_router()
+        self._wait_ready(ready_timeout_s)
 
     def _start_router(self) -> None:
         cmd = [sys.executable, "-m", "smg.launch_router", "--host", "127.0.0.1",
@@ -86,6 +96,11 @@ class Cluster:
         return self.workers[index].url
 
     def stop(self) -> None:
+        self.stop_router()
+        for worker in self.workers:
+            worker.stop()
+
+    def stop_router(self) -> None:
         if self.router is not None:
             self.router.terminate()
             try:
@@ -94,8 +109,6 @@ class Cluster:
                 self.router.kill()
                 self.router.wait(timeout=20)
             self.router = None
-        for worker in self.workers:
-            worker.stop()
 
     def __enter__(self) -> "Cluster":
         return self.start()
