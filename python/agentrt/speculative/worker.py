@@ -29,7 +29,9 @@ Unused reserved slots stay the request's, as when drafts are rejected; SGLang fr
 the request's release. ``self.draft_token_num`` is k only inside the decode step.
 
 Speculation is exact by construction: the verify path accepts a draft token only when it equals
-the target model's own greedy token. SGLang's CPU verify is greedy for every request.
+the target model's own greedy token. Caveat (SGLang 0.5.23, same for its NGRAM): on CPU the
+verify is greedy for *every* request (``eagle_utils._verify_uses_greedy``), so a request with
+temperature > 0 decodes greedily while speculation is on; the worker logs it once.
 """
 import logging
 
@@ -82,6 +84,7 @@ class AgentSamWorker(NGRAMWorker):
         self.adaptive_controller = None
         self._prev_decode_rids: set = set()
         self.grammar_tree_host = None
+        self._warned_sampling = False
         self.ngram_corpus = DrafterCorpus(self.draft_token_num,
                                           drafter_config(self.draft_token_num))
         logger.info("AGENTSAM worker: %d verify slots per request, overlap %s",
@@ -123,6 +126,10 @@ class AgentSamWorker(NGRAMWorker):
         if not batch.forward_mode.is_decode():
             return
         self._start_new_requests(batch)
+        if not self._warned_sampling and not batch.sampling_info.is_all_greedy:
+            self._warned_sampling = True
+            logger.warning("AGENTSAM: requests with temperature > 0 are verified greedily on "
+                           "this device (SGLang's CPU verify is greedy-only)")
         bs, depth = len(batch.reqs), self.max_trie_depth
         tails, totals = [], []
         for req in batch.reqs:
