@@ -12,7 +12,8 @@ For a request with a body (POST / PUT / PATCH), before any route runs:
      (``agent_fields.py``) and the prompt is checked (``prompt_checks.py``): 400 naming the
      field. The route then sees the cleaned body; the parsed object is kept for agentrt's routes
      (``json_object``), so nothing is parsed twice.
-After a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
+Then, when the body asks for it, server-side context editing rewrites the messages
+(``context_editing.py``). After a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
 Response times go to the latency histograms per request class.
 """
 import json
@@ -20,6 +21,7 @@ import logging
 from typing import Awaitable, Callable, Optional
 
 from agentrt.server import agent_fields, errors, latency_metrics
+from agentrt.server.context_editing import reporting_send
 from agentrt.server.control_client import ControlError
 from agentrt.server.prompt_checks import GENERATION_PATHS, check_generation_body, check_sampling
 from agentrt.server.request_fields import FieldError, Limits, TooLarge
@@ -105,8 +107,9 @@ def json_object(request) -> dict:
 
 
 class RequestGuard:
-    def __init__(self, app, rules: BodyRules, control=None):
-        self.app, self.rules, self.control = app, rules, control
+    def __init__(self, app, rules: BodyRules, control=None, editor=None):
+        """``editor``: server-side context editing (context_editing.ServerEditor), or None."""
+        self.app, self.rules, self.control, self.editor = app, rules, control, editor
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -114,12 +117,17 @@ class RequestGuard:
         try:
             raw = await self._read_body(scope, receive)
             body, fields = self._check(scope, raw)
+            edited = None
+            if self.editor is not None and isinstance(body, dict):
+                edited = await self.editor.edit(scope["path"], body, scope.get("headers", ()))
         except FieldError as exc:
             return await errors.send_error(send, exc.status, str(exc))
-        if fields:
+        if fields or edited is not None:
             raw = json.dumps(body).encode()
-        await self.app(scope, _replay(raw, receive),
-                       latency_metrics.ResponseTimer(send, "bg" if fields.background else "fg"))
+        send = latency_metrics.ResponseTimer(send, "bg" if fields.background else "fg")
+        if edited is not None:
+            send = reporting_send(send, edited)
+        await self.app(scope, _replay(raw, receive), send)
         if fields.tool_name and self.control is not None:
             await self._pin_for_tool(scope["path"], fields, body)
 

@@ -20,6 +20,7 @@ from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
 from agentrt.server import errors, latency_metrics, process_registry, radix_view_routes, schemas
 from agentrt.server import request_fields as rf
+from agentrt.server.context_editing import ServerEditor
 from agentrt.server.control_client import ControlClient, ControlError
 from agentrt.server.request_guard import BodyRules, RequestGuard, json_object
 from agentrt.server.session_routes import SessionApi, build_router, encode
@@ -62,7 +63,13 @@ def install(app, config: AgentrtConfig) -> None:
     app.include_router(build_router(sessions))
     errors.install(app)
     rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
-    app.add_middleware(RequestGuard, rules=rules, control=control)
+    editor = ServerEditor(lambda: _tokenizer_manager().tokenizer, _self_url, config.state_dir)
+    app.add_middleware(RequestGuard, rules=rules, control=control, editor=editor)
+
+
+def _self_url() -> str:
+    args = _tokenizer_manager().server_args
+    return f"http://{args.host}:{args.port}"
 
 
 def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
@@ -71,8 +78,7 @@ def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
     @router.get("/info")
     async def agentrt_info():
         args = _tokenizer_manager().server_args
-        return info_payload(config, {"host": args.host, "port": args.port,
-                                     "url": f"http://{args.host}:{args.port}"})
+        return info_payload(config, {"host": args.host, "port": args.port, "url": _self_url()})
 
     @router.get("/radix")
     async def radix_snapshot(format: str = "json"):

@@ -1,0 +1,159 @@
+"""Server-side context editing on SGLang's chat routes (agentrt.editing, applied at the edge).
+
+A client sends its full, unedited history plus a ``context_management`` object, on
+``/v1/chat/completions`` (OpenAI format; an extra body field, e.g. the ``openai`` SDK's
+``extra_body``) or on ``/v1/messages`` (Anthropic format, as the ``anthropic`` SDK's beta messages
+API sends it). The request guard calls ``ServerEditor.edit`` before SGLang sees the body:
+  - a malformed ``context_management`` is a 400 naming the field; nothing applied;
+  - the conversation's key is its ``session_id``, else the router's ``X-SMG-Routing-Key``, else
+    Anthropic's ``metadata.user_id`` (with the leading messages), else the leading messages;
+  - edits are sticky per conversation (editing/README.md): between triggers the edited prefix is
+    byte-identical, so the radix cache keeps hitting;
+  - a summary is a background request to this same server; when it (or an offload) fails, the
+    request is served unedited and the response says so (``applied_edits`` empty, ``error``).
+The response carries ``context_management: {"applied_edits": [...]}`` (Anthropic's shape) in a
+JSON body, and the same object in the ``x-agentrt-context-management`` header (streams too).
+"""
+import json
+import os
+from typing import Callable, NamedTuple, Optional
+
+import httpx
+
+from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
+                             conversation_key, edit_conversation, parse_context_management)
+from agentrt.lookahead.strategies.offload import OffloadStore
+from agentrt.server.request_fields import FieldError
+
+EDIT_FORMATS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
+HEADER = "x-agentrt-context-management"
+ROUTING_KEY_HEADER = b"x-smg-routing-key"
+
+
+class Edited(NamedTuple):
+    """What the response reports: Anthropic's object, plus why nothing was applied if so."""
+    report: dict
+
+    def header(self) -> tuple[bytes, bytes]:
+        return HEADER.encode(), json.dumps(self.report, separators=(",", ":")).encode()
+
+
+class ServerEditor:
+    def __init__(self, tokenizer: Callable, self_url: Callable[[], str], state_dir: str,
+                 store: Optional[ConversationStore] = None):
+        """``tokenizer()`` the served tokenizer; ``self_url()`` this server's URL (summaries)."""
+        self._tokenizer, self._self_url = tokenizer, self_url
+        self.store = store or ConversationStore()
+        self.offload = OffloadStore(os.path.join(state_dir, "offload"))
+        self._counts: dict[str, int] = {}
+
+    def count_tokens(self, messages) -> int:
+        """Tokens of the messages' text (content, tool inputs and results, role), each message
+        tokenized once (memoized by its text); ids and block types are not counted."""
+        total = 0
+        for message in messages:
+            text = "\n".join(_texts(message))
+            if text not in self._counts:
+                if len(self._counts) > 100_000:
+                    self._counts.clear()
+                self._counts[text] = len(self._tokenizer().encode(text, add_special_tokens=False))
+            total += self._counts[text]
+        return total
+
+    async def summarize(self, request) -> str:
+        """A background chat request to this server: the summary of ``request.messages``."""
+        transcript = json.dumps(request.messages, ensure_ascii=False)
+        body = {"model": "default", "max_tokens": request.max_tokens, "temperature": 0,
+                "request_class": "bg", "is_lookahead": True,
+                "messages": [{"role": "system", "content": request.prompt},
+                             {"role": "user", "content": transcript}]}
+        async with httpx.AsyncClient(timeout=600) as client:
+            resp = await client.post(self._self_url() + "/v1/chat/completions", json=body)
+        if resp.status_code != 200:
+            raise EditFailed(f"the summary request answered {resp.status_code}")
+        return resp.json()["choices"][0]["message"]["content"] or ""
+
+    async def edit(self, path: str, body: dict, headers) -> Optional[Edited]:
+        """Edit ``body``'s messages in place when it asks for context management."""
+        if path not in EDIT_FORMATS or "context_management" not in body:
+            return None
+        try:
+            config = parse_context_management(body.pop("context_management"))
+        except EditValidationError as exc:
+            raise FieldError(str(exc)) from None
+        messages = body.get("messages")
+        if not isinstance(messages, list):
+            raise FieldError("field 'messages' must be a list")
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        key = conversation_key(session_id=body.get("session_id"),
+                               routing_key=_header(headers, ROUTING_KEY_HEADER),
+                               user_id=metadata.get("user_id"), messages=messages,
+                               system=body.get("system"))
+        try:
+            result = await edit_conversation(
+                self.store, key, messages, config, fmt=EDIT_FORMATS[path],
+                count_tokens=self.count_tokens, summarizer=self.summarize,
+                offload_store=self.offload, system=body.get("system"))
+        except EditFailed as exc:
+            return Edited({"applied_edits": [], "error": f"served unedited: {exc}"})
+        body["messages"] = list(result.messages)
+        return Edited(result.context_management)
+
+
+_NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})
+
+
+def _texts(value):
+    """The string leaves of a message, in order (ids and block types left out)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _NOT_TEXT:
+                yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def _header(headers, name: bytes) -> Optional[str]:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def reporting_send(send, edited: Edited):
+    """``send`` that adds the edit report to the response: header always, JSON body field
+    ``context_management`` when the body is one JSON object (not a stream)."""
+    state = {"chunks": []}   # "start": the held start of a JSON response
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", [])) + [edited.header()]
+            state["start"] = dict(message, headers=headers)
+            if not any(k.lower() == b"content-type" and v.startswith(b"application/json")
+                       for k, v in headers):
+                await send(state.pop("start"))
+            return
+        if "start" not in state:   # streaming: passed through as it comes
+            return await send(message)
+        state["chunks"].append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        await _send_json_with_report(send, state["start"], b"".join(state["chunks"]), edited)
+    return wrapped
+
+
+async def _send_json_with_report(send, start: dict, raw: bytes, edited: Edited) -> None:
+    try:
+        payload = json.loads(raw)
+        if isinstance(payload, dict):
+            payload["context_management"] = edited.report
+            raw = json.dumps(payload).encode()
+    except ValueError:
+        pass
+    headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(raw)).encode()))
+    await send(dict(start, headers=headers))
+    await send({"type": "http.response.body", "body": raw, "more_body": False})
