@@ -66,6 +66,27 @@ def test_agent_fields_reach_the_home_worker(cluster):
     assert status["pin"] is not None and status["pin"]["tool"] == "bash"   # so did agent_hints
 
 
+def test_context_management_through_the_router(cluster):
+    """Server-side editing needs no client change behind the router: the field reaches the
+    worker, the edit state is keyed by the routing key, and the next turn hits the cache."""
+    import openai
+
+    from .test_context_editing import CLEAR, openai_history
+
+    client = openai.OpenAI(base_url=cluster.url + "/v1", api_key="unused")
+    model = client.models.list().data[0].id
+    sticky = {"edits": [dict(CLEAR["edits"][0], trigger={"type": "input_tokens", "value": 700})]}
+    replies = [client.chat.completions.create(
+        model=model, messages=openai_history(n), max_tokens=2, temperature=0,
+        extra_headers=routing_headers("c-edit"), extra_body={"context_management": sticky})
+        for n in (4, 5)]
+    for reply in replies:
+        assert reply.model_extra["context_management"]["applied_edits"][0]["cleared_tool_uses"] \
+            == 3
+    assert replies[1].usage.prompt_tokens_details.cached_tokens >= \
+        replies[0].usage.prompt_tokens - 40
+
+
 def test_commit_through_the_router_hits_the_branch_on_the_home_worker(cluster):
     sid = "c-commit"
     history = SYSTEM + list(range(130, 330))
