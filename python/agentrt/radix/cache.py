@@ -194,9 +194,13 @@ class LookaheadRadixCache(RadixCache):
     def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
                 source_signature: str = "") -> Branch:
         """Register a branch. If the tree already holds all its tokens it is READY at once;
-        otherwise it stays PREPARING until the tagged prefill request is cached."""
+        otherwise it stays PREPARING until the tagged prefill request is cached. A retried
+        prepare (same strategy, version and tokens as a live branch) returns that branch."""
         self.settings.check_tokens(tokens)
         self.book.session(session_id)
+        for live in self.book.live_branches(session_id):   # a retried prepare: the same branch
+            if (live.strategy, live.version, live.tokens) == (strategy, version, list(tokens)):
+                return live
         if len(tokens) > self.budget_tokens:  # a branch holds its whole path locked
             raise LookaheadError(f"branch needs {len(tokens)} tokens; the lookahead budget is "
                                  f"{self.budget_tokens}", 413)
@@ -220,6 +224,8 @@ class LookaheadRadixCache(RadixCache):
         until the commit request arrives); the old context's exclusive nodes are freed now.
         Clients send the commit beside the commit request, so that request may be cached first:
         a context that already extends the branch is that request's, and is kept."""
+        if self.book.branch(session_id, branch_id).state is BranchState.COMMITTED:
+            return self.book.branch(session_id, branch_id)   # a retried commit: done already
         swap = self.book.commit(session_id, branch_id)
         branch = swap.branch
         self.unpin(session_id, "committed")
@@ -232,8 +238,14 @@ class LookaheadRadixCache(RadixCache):
         return branch
 
     def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned") -> Branch:
+        return self._end(session_id, branch_id, BranchState.ABANDONED, reason)
+
+    def _end(self, session_id: str, branch_id: str, state: BranchState, reason: str) -> Branch:
+        """Abandon or mark stale; a branch that already ended that way is returned as it is (a
+        retried call changes nothing)."""
         branch = self.book.branch(session_id, branch_id)
-        self._release_branch(branch, BranchState.ABANDONED, reason)
+        if branch.state is not state:
+            self._release_branch(branch, state, reason)
         return branch
 
     def promote(self, session_id: str) -> list[str]:
@@ -254,9 +266,7 @@ class LookaheadRadixCache(RadixCache):
         return branch
 
     def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
-        branch = self.book.branch(session_id, branch_id)
-        self._release_branch(branch, BranchState.STALE, reason)
-        return branch
+        return self._end(session_id, branch_id, BranchState.STALE, reason)
 
     def on_prefill_landed(self, branch_id: str) -> None:
         """A branch's prefill request was cached (``checkpoint`` calls this for every tagged

@@ -232,3 +232,19 @@ def test_catch_up_landing_after_commit_is_kept_as_the_sessions_continuation(cach
     assert matched(cache, SUMMARY + [7, 7]) == 6 and not cache.discarded
     assert shape(cache) == (((1, 2), 1, ((9, 9), 1, ((7, 7), 0))),)
     cache.check_integrity(expected_free=True)
+
+
+def test_retried_control_calls_change_nothing(cache):
+    """A client (or a router) that retries a call gets the first call's result, not an error."""
+    branch = cache.prepare("s", SUMMARY, "summary", 1, "sig")
+    assert cache.prepare("s", SUMMARY, "summary", 1, "sig") is branch
+    assert len(cache.book.session("s").branches) == 1
+    prefill(cache, branch)
+    assert cache.commit("s", branch.id) is branch
+    history = list(branch.history)
+    assert cache.commit("s", branch.id) is branch and branch.history == history
+    other = cache.prepare("s", [1, 2, 9, 9, 7], "window", 1)
+    assert cache.abandon("s", other.id, "x") is other
+    assert cache.abandon("s", other.id, "x") is other and other.state is BranchState.ABANDONED
+    assert len(other.history) == 2
+    cache.check_integrity()
