@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: setup demo test test-unit test-integration test-e2e bench bench-interference bench-kernels clean
+.PHONY: setup demo test test-unit test-integration test-e2e bench bench-interference bench-kernels bench-cluster cluster clean
 comma := ,
 
 setup:
@@ -36,6 +36,14 @@ bench: setup
 # N = 1, 2 with 10 steps at 1,800 tokens)
 bench-interference: setup
 	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick --interference 1$(comma)2,--interference 1$(comma)2$(comma)4$(comma)8)
+
+# two agentrt workers behind SGLang's router (smg), session-affine; Ctrl-C stops everything
+cluster: setup
+	$(VENV)/bin/agentrt cluster --workers 2 --port 30000
+
+# session affinity vs round_robin vs cache_aware behind the router, 2 workers (QUICK=1: 4 x 5)
+bench-cluster: setup
+	$(PY) -m benchmark.cluster.run $(if $(QUICK),--quick,)
 
 bench-kernels: setup
 	$(PY) -m benchmark.kernels.run $(if $(QUICK),--quick,)
