@@ -5,7 +5,7 @@
 Names resolve lazily (PEP 562): importing ``agentrt.lookahead.strategy`` does not import the
 HTTP client.
 """
-import importlib
+from agentrt.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "LookaheadRuntime": "runtime", "CommitRecord": "records", "Outcome": "records",
@@ -21,16 +21,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

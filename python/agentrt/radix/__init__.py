@@ -5,7 +5,7 @@
 Names resolve lazily (PEP 562): importing a pure module (``agentrt.radix.visualize`` for the
 CLI, ``agentrt.radix.branch``) never imports SGLang; ``LookaheadRadixCache`` does.
 """
-import importlib
+from agentrt.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "LookaheadRadixCache": "cache", "prepare_rid": "rids", "parse_prepare_rid": "rids",
@@ -20,16 +20,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
