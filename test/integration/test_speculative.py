@@ -37,8 +37,9 @@ EXTENDED = [SYSTEM + OBSERVATION + "Next call: run_tests() -> 3 passed\nNext cal
             PROMPTS[0] + " def __init__(self, name):"]
 
 
-def generate(url: str, text):
-    body = {"text": text, "sampling_params": {"max_new_tokens": MAX_NEW, "temperature": 0}}
+def generate(url: str, text, temperature: float = 0.0):
+    body = {"text": text,
+            "sampling_params": {"max_new_tokens": MAX_NEW, "temperature": temperature}}
     out = requests.post(url + "/generate", json=body, timeout=600)
     out.raise_for_status()
     return out.json()
@@ -52,13 +53,23 @@ def run_workload(url: str) -> dict:
         results["concurrent"] = list(pool.map(lambda p: generate(url, p), PROMPTS))
     results["extended"] = [generate(url, p) for p in EXTENDED]       # on cached prefixes
     results["again"] = [generate(url, p) for p in PROMPTS]           # fully cached prompts
+    # greedy requests sharing decode batches with sampled ones (the sampled batch path)
+    with ThreadPoolExecutor(6) as pool:
+        greedy = [pool.submit(generate, url, p) for p in PROMPTS]
+        sampled = [pool.submit(generate, url, p, 1.0) for p in PROMPTS[:2]]
+        results["mixed"] = [f.result() for f in greedy]
+        results["sampled"] = [f.result() for f in sampled]
     integrity = requests.get(url + "/agentrt/radix/integrity", timeout=120)
     results["integrity"] = (integrity.status_code, integrity.json())
     return results
 
 
+NOT_COMPARED = ("integrity", "sampled")
+
+
 def outputs(results: dict) -> dict:
-    return {k: [r["output_ids"] for r in v] for k, v in results.items() if k != "integrity"}
+    return {k: [r["output_ids"] for r in v] for k, v in results.items()
+            if k not in NOT_COMPARED}
 
 
 def metas(results: dict) -> list[dict]:
@@ -99,6 +110,14 @@ def test_cached_prefixes_were_reused_under_speculation(runs):
     assert all(r["meta_info"]["cached_tokens"] > 0 for r in on["extended"])
     assert all(r["meta_info"]["cached_tokens"] >= r["meta_info"]["prompt_tokens"] - 1
                for r in on["again"])
+
+
+def test_sampled_requests_are_sampled_not_greedy_under_speculation(runs):
+    """SGLang's CPU verify is greedy-only: AGENTSAM must decode sampled requests by sampling."""
+    for run in ("off", "on"):
+        greedy = [r["output_ids"] for r in runs[run]["single"][:2]]
+        sampled = [r["output_ids"] for r in runs[run]["sampled"]]
+        assert sampled != greedy, f"{run}: temperature 1.0 produced the greedy outputs"
 
 
 def test_no_kv_leak_after_speculative_decoding(runs):

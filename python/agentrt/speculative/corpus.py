@@ -64,11 +64,17 @@ class DrafterCorpus:
         self.pool.erase([rid])
         self.pool.start(rid, tail)
 
-    def _drafts(self, req_ids, batch_tokens, total_lens) -> list:
+    def follow(self, req_ids: Sequence[Hashable], batch_tokens: Sequence[Sequence[int]],
+               total_lens: Sequence[int]) -> None:
+        """Bring each request's drafter to ``total_len`` tokens without proposing (a step that
+        decodes without drafts); same rules as ``batch_get``'s first half."""
         for rid, tail, total in zip(req_ids, batch_tokens, total_lens):
             if not tail:
                 raise ValueError(f"request {rid!r}: empty token tail")
             self._sync(rid, tail, total)
+
+    def _drafts(self, req_ids, batch_tokens, total_lens) -> list:
+        self.follow(req_ids, batch_tokens, total_lens)
         proposals = self.pool.propose_batch(req_ids)
         self.last_widths = [p.width.width for p in proposals]
         return [p.draft for p in proposals]

@@ -29,9 +29,19 @@ Unused reserved slots stay the request's, as when drafts are rejected; SGLang fr
 the request's release. ``self.draft_token_num`` is k only inside the decode step.
 
 Speculation is exact by construction: the verify path accepts a draft token only when it equals
-the target model's own greedy token. Caveat (SGLang 0.5.23, same for its NGRAM): on CPU the
-verify is greedy for *every* request (``eagle_utils._verify_uses_greedy``), so a request with
-temperature > 0 decodes greedily while speculation is on; the worker logs it once.
+the target model's own greedy token. SGLang 0.5.23's CPU verify is greedy for *every* request
+(``eagle_utils._verify_uses_greedy``; its NGRAM samples temperature > 0 requests greedily). So a
+decode batch holding any non-greedy request takes ``_forward_plain_decode`` instead: no drafts,
+one ordinary DECODE forward sampled by SGLang's sampler, reported in the spec result layout
+(one accepted token per request). Batches asking for logprobs keep the verify path (its
+logprob bookkeeping), with a warning when they also sample.
+
+| plain decode step | value                                                              |
+|-------------------|--------------------------------------------------------------------|
+| input token       | the request's last committed token (the verify root)               |
+| KV slot           | ``req_to_token[r, seq_len]`` (the first reserved slot: no KV move) |
+| seq_lens          | ``seq_len + 1`` during the forward only (decode counts the new token) |
+| result            | accept_lens 1, new_seq_lens ``seq_len + 1``, tokens in column 0 of n |
 """
 import logging
 
@@ -113,6 +123,15 @@ class AgentSamWorker(NGRAMWorker):
                 session = getattr(req, "session_id", None)
                 corpus.start(req.rid, tokens, group=session, session=session)
 
+    def _tails(self, batch) -> tuple[list[list[int]], list[int]]:
+        """Each request's last ``max_trie_depth`` committed tokens and its committed length."""
+        depth, tails, totals = self.max_trie_depth, [], []
+        for req in batch.reqs:
+            context = list(req.origin_input_ids_unpadded[-depth:]) + list(req.output_ids[-depth:])
+            tails.append(context[-depth:])
+            totals.append(len(req.origin_input_ids_unpadded) + len(req.output_ids))
+        return tails, totals
+
     def _prepare_draft_tokens(self, batch):
         """Overrides NGRAMWorker._prepare_draft_tokens (fixed-width path, kept for reference):
         new requests start from their full context, then NGRAMWorker asks ``batch_get``."""
@@ -128,14 +147,10 @@ class AgentSamWorker(NGRAMWorker):
         self._start_new_requests(batch)
         if not self._warned_sampling and not batch.sampling_info.is_all_greedy:
             self._warned_sampling = True
-            logger.warning("AGENTSAM: requests with temperature > 0 are verified greedily on "
-                           "this device (SGLang's CPU verify is greedy-only)")
-        bs, depth = len(batch.reqs), self.max_trie_depth
-        tails, totals = [], []
-        for req in batch.reqs:
-            context = list(req.origin_input_ids_unpadded[-depth:]) + list(req.output_ids[-depth:])
-            tails.append(context[-depth:])
-            totals.append(len(req.origin_input_ids_unpadded) + len(req.output_ids))
+            logger.warning("AGENTSAM: sampled requests asking for logprobs are verified "
+                           "greedily on this device (SGLang's CPU verify is greedy-only)")
+        bs = len(batch.reqs)
+        tails, totals = self._tails(batch)
         self.ngram_corpus.synchronize()
         tokens, mask, k = self.ngram_corpus.batch_get_adaptive(
             [req.rid for req in batch.reqs], tails, totals)
@@ -166,6 +181,9 @@ class AgentSamWorker(NGRAMWorker):
         """Overrides NGRAMWorker.forward_batch_generation: runs it at the step's width k, then
         hands the scheduler a result in the n-column layout it keeps between steps."""
         n = self.max_draft_token_num
+        if (batch.forward_mode.is_decode() and not batch.sampling_info.is_all_greedy
+                and not batch.return_logprob and pp_proxy_tensors is None):
+            return self._forward_plain_decode(batch, on_publish)
         try:
             result = super().forward_batch_generation(batch, on_publish, pp_proxy_tensors)
             k = self.draft_token_num
@@ -181,6 +199,56 @@ class AgentSamWorker(NGRAMWorker):
                 draft_token_num=n, new_seq_lens=nxt.new_seq_lens,
                 accept_tokens=padded.flatten(), accept_lens=nxt.accept_lens)
         return result
+
+
+    def _forward_plain_decode(self, batch, on_publish):
+        """One ordinary sampled DECODE step in the spec result layout (module table)."""
+        from sglang.srt.managers.utils import GenerationBatchResult
+
+        n, bs = self.max_draft_token_num, len(batch.reqs)
+        self._start_new_requests(batch)
+        tails, totals = self._tails(batch)
+        self.ngram_corpus.follow([req.rid for req in batch.reqs], tails, totals)
+        seq_lens = batch.seq_lens
+        saved = (batch.seq_lens, batch.seq_lens_cpu, batch.seq_lens_sum, batch.spec_info)
+        batch.input_ids = torch.tensor([t[-1] for t in tails], dtype=torch.int64,
+                                       device=self.device)
+        batch.out_cache_loc = assign_extend_cache_locs_func(
+            req_pool_indices=batch.req_pool_indices,
+            req_to_token=batch.req_to_token_pool.req_to_token, start_offset=seq_lens,
+            end_offset=seq_lens + 1, batch_size=bs, draft_token_num=1, device=self.device)
+        batch.seq_lens = seq_lens + 1
+        batch.seq_lens_cpu = None if saved[1] is None else saved[1] + 1
+        batch.seq_lens_sum = None
+        batch.spec_info = None
+        try:
+            out = self.target_worker.forward_batch_generation(batch)
+        finally:
+            batch.seq_lens, batch.seq_lens_cpu, batch.seq_lens_sum, batch.spec_info = saved
+        new_seq_lens = seq_lens + 1
+        accept_lens = torch.ones(bs, dtype=torch.int32, device=self.device)
+        accept_tokens = torch.zeros((bs, n), dtype=torch.int32, device=self.device)
+        accept_tokens[:, 0] = out.next_token_ids
+        accept_tokens = accept_tokens.flatten()
+        if on_publish is not None:
+            on_publish(new_seq_lens)
+        self._erase_departed(batch)
+        return GenerationBatchResult(
+            logits_output=out.logits_output, next_token_ids=accept_tokens,
+            can_run_cuda_graph=out.can_run_cuda_graph, accept_lens=accept_lens,
+            new_seq_lens=new_seq_lens,
+            next_draft_input=NgramVerifyInput(draft_token_num=n, new_seq_lens=new_seq_lens,
+                                              accept_tokens=accept_tokens,
+                                              accept_lens=accept_lens),
+            speculative_num_draft_tokens=n)
+
+    def _erase_departed(self, batch) -> None:
+        """As NGRAMWorker does after a verify: finish requests that left the decode batch."""
+        current = {req.rid for req in batch.reqs}
+        departed = self._prev_decode_rids - current
+        if departed:
+            self.ngram_corpus.erase_match_state(list(departed))
+        self._prev_decode_rids = current
 
 
 def worker_factory(server_args):
