@@ -33,7 +33,8 @@ the target model's own greedy token. SGLang 0.5.23's CPU verify is greedy for *e
 (``eagle_utils._verify_uses_greedy``; its NGRAM samples temperature > 0 requests greedily). So a
 decode batch holding any non-greedy request takes ``_forward_plain_decode`` instead: no drafts,
 one ordinary DECODE forward sampled by SGLang's sampler, reported in the spec result layout
-(one accepted token per request). Batches asking for logprobs keep the verify path (its
+(one accepted token per request). A greedy step whose drafts are all cut to width 0 (k = 1)
+takes it too: the same forward as without speculation, minus the verify bookkeeping. Batches asking for logprobs keep the verify path (its
 logprob bookkeeping), with a warning when they also sample.
 
 | plain decode step | value                                                              |
@@ -95,6 +96,7 @@ class AgentSamWorker(NGRAMWorker):
         self._prev_decode_rids: set = set()
         self.grammar_tree_host = None
         self._warned_sampling = False
+        self._drafted = None          # this step's drafts, when drafted before the verify
         self.ngram_corpus = DrafterCorpus(self.draft_token_num,
                                           drafter_config(self.draft_token_num))
         logger.info("AGENTSAM worker: %d verify slots per request, overlap %s",
@@ -132,6 +134,13 @@ class AgentSamWorker(NGRAMWorker):
             totals.append(len(req.origin_input_ids_unpadded) + len(req.output_ids))
         return tails, totals
 
+    def _draft(self, batch) -> tuple:
+        """(tokens, mask, k) for this decode step (``DrafterCorpus.batch_get_adaptive``)."""
+        tails, totals = self._tails(batch)
+        self.ngram_corpus.synchronize()
+        return self.ngram_corpus.batch_get_adaptive([req.rid for req in batch.reqs], tails,
+                                                    totals)
+
     def _prepare_draft_tokens(self, batch):
         """Overrides NGRAMWorker._prepare_draft_tokens (fixed-width path, kept for reference):
         new requests start from their full context, then NGRAMWorker asks ``batch_get``."""
@@ -150,10 +159,7 @@ class AgentSamWorker(NGRAMWorker):
             logger.warning("AGENTSAM: sampled requests asking for logprobs are verified "
                            "greedily on this device (SGLang's CPU verify is greedy-only)")
         bs = len(batch.reqs)
-        tails, totals = self._tails(batch)
-        self.ngram_corpus.synchronize()
-        tokens, mask, k = self.ngram_corpus.batch_get_adaptive(
-            [req.rid for req in batch.reqs], tails, totals)
+        tokens, mask, k = self._drafted if self._drafted is not None else self._draft(batch)
         self.draft_token_num = k
         self.grammar_tree_host = (mask, tokens) if batch.has_grammar else None
 
@@ -181,14 +187,21 @@ class AgentSamWorker(NGRAMWorker):
         """Overrides NGRAMWorker.forward_batch_generation: runs it at the step's width k, then
         hands the scheduler a result in the n-column layout it keeps between steps."""
         n = self.max_draft_token_num
-        if (batch.forward_mode.is_decode() and not batch.sampling_info.is_all_greedy
-                and not batch.return_logprob and pp_proxy_tensors is None):
-            return self._forward_plain_decode(batch, on_publish)
+        if (batch.forward_mode.is_decode() and not batch.return_logprob
+                and pp_proxy_tensors is None):
+            if not batch.sampling_info.is_all_greedy:
+                return self._forward_plain_decode(batch, on_publish)
+            self._start_new_requests(batch)
+            self._drafted = self._draft(batch)
+            if self._drafted[2] == 1:       # no request has a draft worth verifying
+                self._drafted = None
+                return self._forward_plain_decode(batch, on_publish)
         try:
             result = super().forward_batch_generation(batch, on_publish, pp_proxy_tensors)
             k = self.draft_token_num
         finally:
             self.draft_token_num = n
+            self._drafted = None
         if k != n and result.accept_lens is not None:
             result.speculative_output_stride = k
             nxt = result.next_draft_input
