@@ -34,8 +34,9 @@ the target model's own greedy token. SGLang 0.5.23's CPU verify is greedy for *e
 decode batch holding any non-greedy request takes ``_forward_plain_decode`` instead: no drafts,
 one ordinary DECODE forward sampled by SGLang's sampler, reported in the spec result layout
 (one accepted token per request). A greedy step whose drafts are all cut to width 0 (k = 1)
-takes it too: the same forward as without speculation, minus the verify bookkeeping. Batches asking for logprobs keep the verify path (its
-logprob bookkeeping), with a warning when they also sample.
+takes it too: the same forward as without speculation, minus the verify bookkeeping. Batches
+asking for logprobs keep the verify path (its logprob bookkeeping), with a warning when they
+also sample. On GPUs the verify mask is SGLang's full one (``_full_mask``; untested here).
 
 | plain decode step | value                                                              |
 |-------------------|--------------------------------------------------------------------|
@@ -56,12 +57,14 @@ from sglang.srt.speculative.base_spec_worker import BaseSpecWorker
 from sglang.srt.speculative.ngram_info import NgramVerifyInput
 from sglang.srt.speculative.ngram_worker import NGRAMWorker
 from sglang.srt.speculative.spec_utils import prepare_mamba_track_for_verify
+from sglang.srt.utils import is_cpu
 
 from agentrt.speculative.corpus import DrafterCorpus
 from agentrt.speculative.drafter import DrafterConfig
 from agentrt.speculative.policy import WidthPolicy
 
 logger = logging.getLogger("agentrt.speculative")
+_is_cpu = is_cpu()
 
 
 def drafter_config(num_slots: int) -> DrafterConfig:
@@ -134,6 +137,15 @@ class AgentSamWorker(NGRAMWorker):
             totals.append(len(req.origin_input_ids_unpadded) + len(req.output_ids))
         return tails, totals
 
+    def _full_mask(self, batch, mask, k: int) -> torch.Tensor:
+        """GPU backends read SGLang's full verify mask: per request [k, seq_len + k], the
+        committed prefix all visible, then the tree mask (``agentrt_cpu`` reads the tree only).
+        Untested here: this machine has no GPU."""
+        trees = torch.from_numpy(mask).view(len(batch.reqs), k, k)
+        rows = [torch.cat([torch.ones((k, int(n)), dtype=torch.bool), trees[b]], dim=1).flatten()
+                for b, n in enumerate(batch.seq_lens.tolist())]
+        return torch.cat(rows).to(self.device, non_blocking=True)
+
     def _draft(self, batch) -> tuple:
         """(tokens, mask, k) for this decode step (``DrafterCorpus.batch_get_adaptive``)."""
         tails, totals = self._tails(batch)
@@ -170,6 +182,8 @@ class AgentSamWorker(NGRAMWorker):
                     for _ in range(3)]
         reconstruct_indices_from_tree_mask_func(tree_mask, batch.seq_lens, positions, *retrieve,
                                                 bs, k)
+        if not _is_cpu:
+            tree_mask = self._full_mask(batch, mask, k)
         batch.forward_mode = ForwardMode.TARGET_VERIFY
         batch.input_ids = draft_tokens
         batch.out_cache_loc = assign_extend_cache_locs_func(
