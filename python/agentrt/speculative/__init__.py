@@ -12,8 +12,11 @@
 | corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes |
 | calibration.py | `AcceptanceTracker`: acceptance rate by matched length, learned per request |
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
+| worker.py | `AgentSamWorker(NGRAMWorker)`: SGLang's verify step drafting from `DrafterCorpus` |
+| register.py | `register_algorithm()`: `--speculative-algorithm AGENTSAM` in SGLang's registry |
+| launch.py | interim launcher registering AGENTSAM in every SGLang process |
 
-No module here imports SGLang; the registered algorithm and its worker come later.
+Only worker.py, register.py and launch.py import SGLang; this package face does not import them.
 """
 from agentrt.speculative.automaton import SuffixAutomaton
 from agentrt.speculative.calibration import AcceptanceTracker
