@@ -3,8 +3,7 @@
 ``python -m benchmark.decode.live [--max-new 160] [--draft-tokens 8] [--repeats 2] [--no-write]``
 
 One server per system, started one after the other with the same flags (speculation adds
-``--speculative-algorithm AGENTSAM``; the server comes from ``agentrt.speculative.launch`` until
-the plugin registers the algorithm). Batch 1, greedy. Per workload the prompt is sent once
+``--speculative-algorithm AGENTSAM``, which the plugin registers). Batch 1, greedy. Per workload the prompt is sent once
 first (its prefix is then cached, so the timed request measures decoding); ``repeats`` distinct
 prompts per workload; decode tokens/s = completion tokens / request wall time. Workloads:
 
@@ -112,14 +111,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from agentrt.client.managed_server import ManagedServer
-    from agentrt.speculative.launch import MODULE
 
     systems = {"off": [], "agentsam": ["--speculative-algorithm", "AGENTSAM",
                                        "--speculative-num-draft-tokens", str(args.draft_tokens)]}
     results = {}
     for system, flags in systems.items():
         log = f"/tmp/agentrt-decode-live-{system}.log"
-        with ManagedServer(flags, module=MODULE, log_path=log, ready_timeout_s=600) as srv:
+        with ManagedServer(flags, log_path=log, ready_timeout_s=600) as srv:
             results[system] = measure(srv.url, args.max_new, args.repeats)
 
     rows = []

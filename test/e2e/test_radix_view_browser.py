@@ -167,6 +167,7 @@ def test_page_shows_a_failing_control_channel_readably(browser):
     from fastapi import FastAPI
 
     from agentrt.client.managed_server import free_port
+    from agentrt.server import errors
     from agentrt.server.control_client import ControlError
     from agentrt.server.radix_view_routes import build_router
     from agentrt.server.routes import add_previews
@@ -177,6 +178,7 @@ def test_page_shows_a_failing_control_channel_readably(browser):
 
     app = FastAPI()
     app.include_router(build_router(SilentScheduler(), lambda: None, add_previews))
+    errors.install(app)   # routes raise; the app's handlers answer (as agentrt serve installs)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(),
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

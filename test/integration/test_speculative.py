@@ -4,8 +4,7 @@ Two servers on the tiny model, one after the other (same flags except the specul
 the same workload (single prompts, a batch, prompts extending a cached prefix, a second round
 over the same prompts) runs on each; outputs must be identical, the speculative server must
 have accepted drafts, and its tree must pass ``check_integrity`` afterwards (rejected drafts
-leak no KV). Until the plugin registers AGENTSAM itself the server is started through
-``agentrt.speculative.launch`` (registers the algorithm in every SGLang process).
+leak no KV). The plugin registers AGENTSAM in every SGLang process of `agentrt serve`.
 """
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,7 +12,6 @@ import pytest
 import requests
 
 from agentrt.client.managed_server import ManagedServer
-from agentrt.speculative.launch import MODULE
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +80,7 @@ def runs(tiny_model, tmp_path_factory):
     base = ["--model-path", str(tiny_model), "--max-total-tokens", "32768"]
     got = {}
     for name, extra in (("off", []), ("on", SPEC_FLAGS)):
-        with ManagedServer(base + extra, module=MODULE, log_path=logs / f"{name}.log") as srv:
+        with ManagedServer(base + extra, log_path=logs / f"{name}.log") as srv:
             got[name] = run_workload(srv.url)
     return got
 

@@ -5,7 +5,6 @@ from fastapi.testclient import TestClient
 
 from agentrt.server import errors
 from agentrt.server.control_client import ControlError
-from agentrt.server.request_fields import Limits
 from agentrt.server.request_guard import BodyRules, RequestGuard
 from agentrt.server.radix_view_routes import build_router
 from agentrt.server.routes import add_previews
@@ -36,8 +35,7 @@ class FakeControl:
 def client(control, tokenizer=None):
     tokenizer = tokenizer or FakeTokenizer()
     app = FastAPI()
-    app.include_router(build_router(control, lambda: tokenizer, add_previews,
-                                    lambda: Limits(vocab_size=1000)))
+    app.include_router(build_router(control, lambda: tokenizer, add_previews))
     errors.install(app)
     app.add_middleware(RequestGuard, rules=BodyRules(1 << 20, 64))
     return TestClient(app)
@@ -68,7 +66,7 @@ def test_live_view_model_with_previews_filter_and_match():
 
 @pytest.mark.parametrize("query, status, words", [
     ("budget=0", 400, "budget must be an integer in [1, 1000000]"),
-    ("match=99999999999999999999999", 400, "out of vocabulary [0, 1000)"),
+    ("match=99999999999999999999999", 400, "outside [0, 2^63)"),
     ("match=-1", 400, "token id -1"),
     ("expand=1,x", 400, "expand must be comma-separated integers"),
     ("match=a", 400, "match must be comma-separated integers"),

@@ -58,6 +58,26 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
     Seam("sglang.srt.managers.scheduler:validate_input_length",
          "a prompt that would crash the model is aborted alone (scheduler_guard.py)"),
+    Seam("sglang.srt.speculative.spec_info:SpeculativeAlgorithm.register",
+         "--speculative-algorithm AGENTSAM (speculative/register.py)"),
+    Seam("sglang.srt.speculative.spec_registry:CustomSpecAlgo", "base of AgentSamAlgo"),
+    Seam("sglang.srt.speculative.spec_registry:get_spec", "the registered algorithm's spec"),
+    Seam("sglang.srt.speculative.ngram_worker:NGRAMWorker._prepare_for_speculative_decoding",
+         "AgentSamWorker(NGRAMWorker): the n-gram verify path with agentrt's drafter"),
+    Seam("sglang.srt.speculative.ngram_worker:NGRAMWorker._prepare_draft_tokens",
+         "AgentSamWorker: drafts from DrafterCorpus with an adaptive width"),
+    Seam("sglang.srt.speculative.ngram_worker:NGRAMWorker.forward_batch_generation",
+         "AgentSamWorker: plain decode steps when nothing is worth verifying"),
+    Seam("sglang.srt.speculative.ngram_info:NgramVerifyInput", "the verify input AGENTSAM builds"),
+    Seam("sglang.kernels.ops.speculative.reconstruct_tree:reconstruct_indices_from_tree_mask_func",
+         "CPU verify path (sgl-kernel-ext sgl_kernel.speculative)"),
+    Seam("sglang.kernels.ops.speculative.cache_locs:assign_extend_cache_locs_func",
+         "CPU verify path: cache locations of the drafts"),
+    Seam("sglang.srt.speculative.spec_utils:prepare_mamba_track_for_verify",
+         "called on the verify path (a no-op for dense models)"),
+    Seam("sglang.srt.managers.utils:GenerationBatchResult", "AgentSamWorker's plain steps"),
+    Seam("sglang.srt.mem_cache.memory_pool:KVWriteLoc", "KV moves of accepted drafts"),
+    Seam("sglang.srt.runtime_context:get_spec", "the speculative settings of the process"),
     Seam("sglang.srt.arg_groups.choices:add_attention_backend_choices",
          "--attention-backend agentrt_cpu is accepted"),
     Seam("sglang.srt.layers.attention.torch_native_backend:TorchNativeAttnBackend"
@@ -162,6 +182,9 @@ def register() -> None:
     logger.info("agentrt plugin loaded in %s (pid %d)", record.role, record.pid)
     if record.role != process_registry.ROLE_DETOKENIZER:
         register_attention_backend()
+        from agentrt.speculative.register import register_algorithm
+
+        register_algorithm()   # --speculative-algorithm AGENTSAM (before ServerArgs resolve)
     if record.role == process_registry.ROLE_SCHEDULER:
         install_hooks(GUARD_HOOKS)
     if record.role == process_registry.ROLE_HTTP:

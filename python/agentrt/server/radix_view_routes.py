@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from agentrt.radix.view_model import DEFAULT_BUDGET, UnknownSessionError, ViewOptions, build_view
 from agentrt.server import errors, schemas
 from agentrt.server.control_client import ControlError
-from agentrt.server.request_fields import FieldError, Limits, tokens_in_range
+from agentrt.server.request_fields import FieldError
 from agentrt.server.request_guard import json_object
 
 PAGE = Path(__file__).parent / "static" / "radix_view.html"
@@ -40,6 +40,16 @@ def _ids(text: str | None, name: str) -> list[int]:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise FieldError(f"{name} must be comma-separated integers, got {text[:60]!r}") from None
+
+
+def check_match(ids: list[int]) -> None:
+    """A match is a read-only lookup: ids beyond the vocabulary simply match nothing, but each
+    must fit the tree's int64 token array."""
+    if len(ids) > MAX_IDS:
+        raise FieldError(f"match has more than {MAX_IDS} tokens")
+    bad = next((t for t in ids if not 0 <= t < 1 << 63), None)
+    if bad is not None:
+        raise FieldError(f"match holds token id {bad}, outside [0, 2^63)")
 
 
 def view_options(params) -> ViewOptions:
@@ -61,9 +71,9 @@ def _view(snap: dict, opts: ViewOptions):
         return errors.response(404, str(exc))
 
 
-def build_router(control, tokenizer, add_previews, limits=Limits) -> APIRouter:
+def build_router(control, tokenizer, add_previews) -> APIRouter:
     """``tokenizer()`` gives the served tokenizer (or None); ``add_previews(snap, tokenizer)``
-    decodes node previews, as GET /agentrt/radix does; ``limits()`` the served vocabulary."""
+    decodes node previews, as GET /agentrt/radix does."""
     router = APIRouter(prefix="/agentrt/radix", tags=["agentrt"])
 
     @router.get("/view")
@@ -81,7 +91,7 @@ def build_router(control, tokenizer, add_previews, limits=Limits) -> APIRouter:
                 return errors.response(503, "match_text needs the served tokenizer, which is "
                                             "not loaded")
             match = list(tok.encode(params["match_text"], add_special_tokens=False))
-        tokens_in_range("match", match, Limits(limits().vocab_size, MAX_IDS))
+        check_match(match)
         try:
             snap = await (control.call("snapshot", match=match) if match
                           else control.call("snapshot"))

@@ -58,8 +58,7 @@ def install(app, config: AgentrtConfig) -> None:
     sessions = SessionApi(control, _tokenizer_manager, config.max_session_tokens)
     app.include_router(_agentrt_router(config, control))
     app.include_router(radix_view_routes.build_router(
-        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews,
-        sessions.limits))
+        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews))
     app.include_router(build_router(sessions))
     errors.install(app)
     rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
