@@ -155,6 +155,13 @@ def build_router(api: SessionApi) -> APIRouter:
     """Each route validates its path ids and its whole body first, then acts: a refused
     request changes nothing. FieldError and ControlError become JSON errors (``errors.py``)."""
     router = APIRouter(prefix="/agentrt/sessions", tags=["agentrt"])
+    _session_routes(router, api)
+    _branch_routes(router, api)
+    return router
+
+
+def _session_routes(router: APIRouter, api: SessionApi) -> None:
+    """Open, read, close a session; pin and unpin its context; promote its preparations."""
     ids = rf.identifier
 
     @router.post("", openapi_extra=schemas.body(schemas.OPEN_SESSION))
@@ -171,6 +178,29 @@ def build_router(api: SessionApi) -> APIRouter:
     @router.delete("/{sid}")
     async def close_session(sid: str):
         return await api.control.call("close_session", session_id=ids("session_id", sid))
+
+    @router.post("/{sid}/promote")
+    async def promote(sid: str):
+        return await api.control.call("promote", session_id=ids("session_id", sid))
+
+    @router.post("/{sid}/pin", openapi_extra=schemas.body(schemas.PIN))
+    async def pin(sid: str, request: Request):
+        body, sid = json_object(request), ids("session_id", sid)
+        tool = _name(body, "tool", None)
+        ttl_s = rf.field(body, "ttl_s", float, None, minimum=0)
+        return await api.control.call("pin", session_id=sid, tool=tool, ttl_s=ttl_s)
+
+    @router.delete("/{sid}/pin")
+    async def unpin(sid: str):
+        """The tool returned early: release the session's pin now instead of at its TTL."""
+        return await api.control.call("unpin", session_id=ids("session_id", sid),
+                                      reason="client")
+
+
+
+def _branch_routes(router: APIRouter, api: SessionApi) -> None:
+    """Prepare a branch, catch it up, commit it, abandon it or mark it stale."""
+    ids = rf.identifier
 
     @router.post("/{sid}/prepare", openapi_extra=schemas.body(schemas.PREPARE))
     async def prepare(sid: str, request: Request):
@@ -210,22 +240,3 @@ def build_router(api: SessionApi) -> APIRouter:
         body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
         return await api.control.call("stale", session_id=sid, branch_id=bid,
                                       reason=_name(body, "reason", "source prefix changed"))
-
-    @router.post("/{sid}/promote")
-    async def promote(sid: str):
-        return await api.control.call("promote", session_id=ids("session_id", sid))
-
-    @router.post("/{sid}/pin", openapi_extra=schemas.body(schemas.PIN))
-    async def pin(sid: str, request: Request):
-        body, sid = json_object(request), ids("session_id", sid)
-        tool = _name(body, "tool", None)
-        ttl_s = rf.field(body, "ttl_s", float, None, minimum=0)
-        return await api.control.call("pin", session_id=sid, tool=tool, ttl_s=ttl_s)
-
-    @router.delete("/{sid}/pin")
-    async def unpin(sid: str):
-        """The tool returned early: release the session's pin now instead of at its TTL."""
-        return await api.control.call("unpin", session_id=ids("session_id", sid),
-                                      reason="client")
-
-    return router
