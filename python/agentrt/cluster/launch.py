@@ -13,7 +13,6 @@ workers asynchronously: its /health answers before that). Stopping ends every pr
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ class Cluster:
                or str(max(1, (os.cpu_count() or 1) // workers))}
         self.workers = [ManagedServer(worker_args, log_path=self.log_dir / f"worker-{i}.log",
                                       env=env) for i in range(workers)]
-        self.router: Optional[subprocess.Popen] = None
+        self.router: Optional[ManagedServer] = None
 
     @property
     def url(self) -> str:
@@ -62,23 +61,22 @@ class Cluster:
         self._wait_ready(ready_timeout_s)
 
     def _start_router(self) -> None:
-        cmd = [sys.executable, "-m", "smg.launch_router", "--host", "127.0.0.1",
-               "--port", str(self.port), "--worker-urls", *[w.url for w in self.workers],
-               "--policy", self.policy, "--disable-tokenizer-autoload",
-               "--health-check-interval-secs", str(self.health_interval_s),
-               "--prometheus-host", "127.0.0.1", "--prometheus-port", str(free_port())]
+        """smg as a ManagedServer: its own process group, stopped like a worker."""
+        args = ["--worker-urls", *[w.url for w in self.workers], "--policy", self.policy,
+                "--disable-tokenizer-autoload",
+                "--health-check-interval-secs", str(self.health_interval_s),
+                "--prometheus-host", "127.0.0.1", "--prometheus-port", str(free_port())]
         if self.policy == "manual":
-            cmd += ["--assignment-mode", "min_group"]
-        with open(self.log_dir / "router.log", "w") as log:
-            self.router = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+            args += ["--assignment-mode", "min_group"]
+        self.router = ManagedServer(args, port=self.port, module="smg.launch_router",
+                                    log_path=self.log_dir / "router.log").start()
 
     def _wait_ready(self, timeout_s: float) -> None:
         """Until the router lists a model and routes a request to a worker."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.router.poll() is not None:
-                raise ServerStartError(f"the router exited with code {self.router.returncode}")
+            if self.router.proc.poll() is not None:
+                raise ServerStartError(f"the router exited with code {self.router.proc.returncode}")
             try:
                 models = requests.get(f"{self.url}/v1/models", timeout=5).json()["data"]
                 probe = requests.post(f"{self.url}/generate", timeout=60, json={
@@ -102,12 +100,7 @@ class Cluster:
 
     def stop_router(self) -> None:
         if self.router is not None:
-            self.router.terminate()
-            try:
-                self.router.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.router.kill()
-                self.router.wait(timeout=20)
+            self.router.stop(grace_s=20)
             self.router = None
 
     def __enter__(self) -> "Cluster":
