@@ -4,8 +4,9 @@ Rules of ``RequestDrafter.propose``:
 - the request's own automaton drafts first (match length m);
 - the store is consulted only when m < ``store_below`` and drafts only from a hit matching
   more than m tokens (``min_match = m + 1``); its draft then replaces the request's;
-- the width policy (``policy.decide``) cuts the chosen draft to its first ``width`` nodes;
-  width 0 means decode without drafts this step. With ``calibrate`` its acceptance rates come
+- the width policy cuts the chosen draft to its first ``width`` nodes (``propose``: the
+  width rule, one request; ``DrafterPool.propose_batch``: the batch rule, one common width
+  for a decode batch); width 0 means decode without drafts this step. With ``calibrate`` its acceptance rates come
   from the drafter's ``AcceptanceTracker``: ``extend`` right after ``propose`` is taken as the
   step's committed tokens and observed against the uncut draft.
 
@@ -25,7 +26,8 @@ from typing import Hashable, Iterable, NamedTuple, Sequence
 from agentrt.speculative.automaton import DEFAULT_COUNT_CAP, SuffixAutomaton
 from agentrt.speculative.calibration import AcceptanceTracker
 from agentrt.speculative.draft import Draft
-from agentrt.speculative.policy import Width, WidthPolicy, decide
+from agentrt.speculative.policy import (Width, WidthPolicy, choose_batch_width, choose_width,
+                                        estimates)
 from agentrt.speculative.store import SequenceStore
 
 
@@ -89,11 +91,18 @@ class RequestDrafter:
                 return other
         return own
 
-    def propose(self) -> Proposal:
+    def estimate(self) -> tuple[Draft, tuple[float, ...]]:
+        """The uncut draft and its acceptance estimates (``policy.estimates``); the draft is
+        what the next ``extend`` is observed against."""
         full = self.draft()
         rate = self.tracker.rate if self.config.calibrate else None
-        width = decide(full, self.config.policy, rate)
         self._pending = full if len(full) else None
+        return full, estimates(full, self.config.policy, rate)
+
+    def propose(self) -> Proposal:
+        """This request alone (a batch of one): the policy's width rule cuts the draft."""
+        full, accept = self.estimate()
+        width = choose_width(accept, self.config.policy)
         return Proposal(full.truncate(width.width), width, full)
 
 
@@ -134,7 +143,18 @@ class DrafterPool:
         self._active[rid][0].extend(committed)
 
     def propose_batch(self, rids: Sequence[Hashable]) -> list[Proposal]:
-        return [self._active[rid][0].propose() for rid in rids]
+        """One decode step's drafts: a common width for the batch (``choose_batch_width``),
+        each request's draft cut to it; its ``Width`` holds its own expected tokens and the
+        batch's predicted speed-up. A batch of one gets what ``propose`` gives."""
+        drafts = [self._active[rid][0].estimate() for rid in rids]
+        common = choose_batch_width([a for _, a in drafts], self.config.policy)
+        out = []
+        for full, accept in drafts:
+            w = min(common.width, len(full))
+            width = Width(w, sum(accept[:w]), common.predicted_speedup) if w else Width(
+                0, 0.0, common.predicted_speedup)
+            out.append(Proposal(full.truncate(w), width, full))
+        return out
 
     def finish(self, rid: Hashable) -> None:
         """The request ended: store its sequence, keep its automaton for its session."""

@@ -19,6 +19,16 @@ nothing (width 0, plain decoding) unless that speed-up exceeds ``min_speedup`` (
 expected accepted tokens must exceed the extra cost ``per_token_ms * w / base_ms`` in steps;
 the default 1.05 asks for a 5% predicted gain, a margin for estimates near break-even).
 ``decide`` also returns width 0 when the draft's match is shorter than ``min_match``.
+
+Batch rule (``choose_batch_width``): SGLang verifies the same ``1 + w`` slots for every request
+of a batch of B, so each request pays for w draft slots whether its draft fills them or not. A
+step's cost grows with the tokens in its forward: ``StepCost.batch_ms(B, w) = base_ms +
+per_token_ms * (B * (1 + w) - 1)`` (a plain step of B costs ``base_ms + per_token_ms * (B - 1)``;
+B = 1 is ``verify_ms(w)``). With ``E_i,w`` request i's expected accepted tokens among its first
+w nodes, the predicted speed-up of w is ``sum_i (1 + E_i,w) / B * batch_ms(B, 0) /
+batch_ms(B, w)``; take the best w in 1..max_width (smallest on ties), 0 unless it exceeds
+``min_speedup``. At B = 1 this is the width rule. Per-request widths chosen alone would be
+wrong at B > 1: the widest request sets every request's slots, and each slot costs B tokens.
 """
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence
@@ -34,6 +44,10 @@ class StepCost:
 
     def verify_ms(self, width: int) -> float:
         return self.base_ms + self.per_token_ms * width
+
+    def batch_ms(self, batch: int, width: int) -> float:
+        """A step of ``batch`` requests verifying ``width`` drafts each (the batch rule)."""
+        return self.base_ms + self.per_token_ms * (batch * (1 + width) - 1)
 
 
 @dataclass(frozen=True)
@@ -75,15 +89,41 @@ def choose_width(accept: Sequence[float], policy: WidthPolicy) -> Width:
     return best
 
 
+def choose_batch_width(accepts: Sequence[Sequence[float]], policy: WidthPolicy) -> Width:
+    """Common width for a batch (the batch rule); ``expected_accepted`` sums over requests.
+
+    ``accepts[i]``: request i's acceptance estimates in draft order (empty: no draft).
+    """
+    batch = len(accepts)
+    if batch == 0:
+        return PLAIN
+    plain_ms = policy.cost.batch_ms(batch, 0)
+    longest = min(policy.max_width, max(len(a) for a in accepts))
+    best, expected = PLAIN, 0.0
+    for w in range(1, longest + 1):
+        expected += sum(a[w - 1] for a in accepts if len(a) >= w)
+        speedup = (batch + expected) / batch * plain_ms / policy.cost.batch_ms(batch, w)
+        if speedup > best.predicted_speedup and speedup > policy.min_speedup:
+            best = Width(w, expected, speedup)
+    return best
+
+
+def estimates(draft: Draft, policy: WidthPolicy,
+              rate: Callable[[int], float] | None = None) -> tuple[float, ...]:
+    """Acceptance estimates ``decide`` would use; () when the match is below ``min_match``."""
+    if len(draft) == 0 or draft.match_len < policy.min_match:
+        return ()
+    if rate is None:
+        half = policy.match_half
+        rate = lambda m: prior(m, half)  # noqa: E731
+    return acceptance(draft, rate)
+
+
 def decide(draft: Draft, policy: WidthPolicy,
            rate: Callable[[int], float] | None = None) -> Width:
     """Width for ``draft``: 0 when its match is shorter than ``min_match``, else the rule.
 
     ``rate``: the calibration by matched length (default: the prior with ``match_half``).
     """
-    if len(draft) == 0 or draft.match_len < policy.min_match:
-        return PLAIN
-    if rate is None:
-        half = policy.match_half
-        rate = lambda m: prior(m, half)  # noqa: E731
-    return choose_width(acceptance(draft, rate), policy)
+    accept = estimates(draft, policy, rate)
+    return choose_width(accept, policy) if accept else PLAIN

@@ -4,6 +4,7 @@ import pytest
 from agentrt.speculative.calibration import prior
 from agentrt.speculative.draft import Draft
 from agentrt.speculative.policy import (PLAIN, StepCost, Width, WidthPolicy, acceptance,
+                                        choose_batch_width,
                                         choose_width, decide)
 
 POLICY = WidthPolicy(match_half=4.0, min_speedup=1.0)  # 40 ms + 4 ms per token, max 8
@@ -69,3 +70,35 @@ def test_decide_needs_a_minimum_match_and_uses_the_prior_by_default():
     assert got.predicted_speedup == pytest.approx((1 + sum(accept)) * 40 / 56)
     assert decide(long, POLICY, rate=lambda m: 0.05) == PLAIN
     assert decide(Draft(), POLICY) == PLAIN
+
+
+def test_batch_cost_counts_every_token_in_the_forward():
+    cost = StepCost()
+    assert cost.batch_ms(1, 8) == cost.verify_ms(8) == 72.0
+    assert cost.batch_ms(4, 0) == 52.0              # a plain step of 4
+    assert cost.batch_ms(4, 8) == 40.0 + 4.0 * 35   # 36 tokens
+
+
+def test_batch_of_one_is_the_width_rule():
+    for accept in ([0.9, 0.8, 0.5, 0.1], [0.1], [1.0] * 12, [0.375, 0.125], []):
+        assert choose_batch_width([accept], POLICY) == choose_width(accept, POLICY)
+
+
+def test_batch_width_pays_every_request_slots():
+    # one request drafts perfectly, three have nothing: alone it would verify 8 (2.0x),
+    # in a batch of 4 each slot costs 4 tokens
+    sure, none = [1.0] * 8, []
+    assert choose_width(sure, POLICY).width == 8
+    # w: (4 + w) / 4 * 52 / (52 + 16 w): w=1 0.956, falling: plain decoding
+    assert choose_batch_width([sure, none, none, none], POLICY) == PLAIN
+    # two of four sure: (4 + 2 w) / 4 * 52 / (52 + 16 w) rises with w: the whole width
+    got = choose_batch_width([sure, sure, none, none], POLICY)
+    assert got == Width(8, 16.0, 20 / 4 * 52 / 180)
+
+
+def test_batch_width_follows_what_all_requests_accept():
+    four = [[1.0] * 8] * 4
+    got = choose_batch_width(four, POLICY)
+    assert got.width == 8 and got.expected_accepted == 32.0
+    assert got.predicted_speedup == pytest.approx(9 * 52 / (40 + 4 * 35))
+    assert choose_batch_width([], POLICY) == PLAIN
