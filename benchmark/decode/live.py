@@ -1,146 +1,169 @@
 """Live decode benchmark: the default model served by `agentrt serve`, AGENTSAM off vs on.
 
-``python -m benchmark.decode.live [--max-new 160] [--draft-tokens 8] [--repeats 2] [--no-write]``
+``python -m benchmark.decode.live [--max-new 128] [--prompts 4] [--batch 4] [--quick]
+[--workloads nemo_gym,bfcl,prose,agent_edit] [--no-write]``
 
-One server per system, started one after the other with the same flags (speculation adds
-``--speculative-algorithm AGENTSAM``, which the plugin registers). Batch 1, greedy. Per workload the prompt is sent once
-first (its prefix is then cached, so the timed request measures decoding); ``repeats`` distinct
-prompts per workload; decode tokens/s = completion tokens / request wall time. Workloads:
+One server per system, started one after the other with the same flags except
+``--agentrt-speculative off`` / ``agentsam`` (+ ``--speculative-num-draft-tokens``). Greedy.
+Workloads and their prompts: ``live_workloads.py`` (agent turns continuing real nemo-gym and
+BFCL histories, a file edit, prose). Per workload, in this order on each server:
 
-- ``agent_edit``: a tool result holding a source file, the agent asked to write the file back
-  with one change (output copies the context: what agents do with paths, code, tool output);
-- ``prose``: a fresh story with nothing to copy (the non-repetitive control).
+| phase   | prompts              | how                                                       |
+|---------|----------------------|-----------------------------------------------------------|
+| batch 1 | the first ``prompts`` | one at a time                                            |
+| batch B | the next B           | sent together (B concurrent requests share decode steps)   |
 
-Outputs must be identical on and off (checked, reported). One JSON line per system and
-workload goes to ``results/decode.jsonl``.
+Every prompt is first sent with ``max_new_tokens`` 1 (its prefix is then cached), so the timed
+requests measure decoding. tokens/s: completion tokens / wall time (batch 1: summed request
+times; batch B: first send to last answer). Tokens per step: completion tokens / verify steps
+(``meta_info.spec_verify_ct``); ms per step: wall time / the steps of the longest request.
+Outputs must be identical on and off (asserted after the table: exit status 1 otherwise).
+One JSON line per (workload, batch, system) goes to ``results/decode.jsonl``; the targets
+(``targets.py``) are printed with verdicts.
 """
 import argparse
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from benchmark.common import append_result, table
+from benchmark.decode import live_workloads, targets
 
-SOURCE = '''import json
-from pathlib import Path
-
-
-class Settings:
-    def __init__(self, path: Path):
-        self.path = path
-        self.values = {}
-
-    def load(self) -> dict:
-        if self.path.exists():
-            self.values = json.loads(self.path.read_text())
-        return self.values
-
-    def save(self) -> None:
-        self.path.write_text(json.dumps(self.values, indent=2))
-
-    def get(self, key: str, default=None):
-        return self.values.get(key, default)
-
-    def set(self, key: str, value) -> None:
-        self.values[key] = value
-        self.save()
-'''
-
-
-def chat(system: str, user: str) -> str:
-    return (f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-            "<|im_start|>assistant\n")
-
-
-def edit(old: str, new: str) -> str:
-    return chat("You are a careful coding agent. You edit files by writing them back in full.",
-                "Tool result of read_file('app/settings.py'):\n```python\n" + SOURCE + "```\n"
-                f"Write the whole file app/settings.py again, unchanged except that the method "
-                f"`{old}` is renamed to `{new}`. Reply with the code only.")
-
-
-def story(topic: str) -> str:
-    return chat("You are a creative writer.",
-                f"Write a short original story about {topic}. Use vivid, varied language.")
-
-
-# one distinct prompt per timed repeat: a repeat never replays an earlier request, so drafts
-# from the cross-session store (earlier outputs) do not flatter the control
-WORKLOADS = {
-    "agent_edit": [edit("get", "lookup"), edit("set", "assign"), edit("load", "read")],
-    "prose": [story("a lighthouse keeper who finds a strange map"),
-              story("a beekeeper who hears the hive sing"),
-              story("a train conductor whose watch runs backwards")],
-}
+SYSTEMS = ("off", "agentsam")
 
 
 def generate(url: str, text: str, max_new: int) -> dict:
     body = {"text": text, "sampling_params": {"max_new_tokens": max_new, "temperature": 0}}
     t0 = time.perf_counter()
-    out = requests.post(url + "/generate", json=body, timeout=900)
+    out = requests.post(url + "/generate", json=body, timeout=1800)
     out.raise_for_status()
     res = out.json()
     res["wall_s"] = time.perf_counter() - t0
     return res
 
 
-def measure(url: str, max_new: int, repeats: int) -> dict:
+def summarize(runs: list[dict], wall: float) -> dict:
+    meta = [r["meta_info"] for r in runs]
+    tokens = sum(m["completion_tokens"] for m in meta)
+    steps = [m.get("spec_verify_ct", 0) or m["completion_tokens"] for m in meta]
+    return {"output_ids": [r["output_ids"] for r in runs], "tokens": tokens, "wall_s": wall,
+            "tok_s": tokens / wall, "verify_steps": sum(steps),
+            "ms_per_step": 1000 * wall / max(steps) if runs else 0.0,
+            "accepted_drafts": sum(m.get("spec_num_correct_drafts", 0) for m in meta)}
+
+
+def batch_one(url: str, prompts: list[str], max_new: int) -> dict:
+    runs = []
+    for prompt in prompts:
+        generate(url, prompt, 1)                       # cache the prompt's prefix
+        runs.append(generate(url, prompt, max_new))
+    return summarize(runs, sum(r["wall_s"] for r in runs))
+
+
+def batch_concurrent(url: str, prompts: list[str], max_new: int) -> dict:
+    for prompt in prompts:
+        generate(url, prompt, 1)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(prompts)) as pool:
+        runs = list(pool.map(lambda p: generate(url, p, max_new), prompts))
+    return summarize(runs, time.perf_counter() - t0)
+
+
+def measure(url: str, prompts: dict, n1: int, batch: int, max_new: int) -> dict:
+    """{(workload, batch): summary} on one server (module table)."""
     got = {}
-    for name, prompts in WORKLOADS.items():
-        runs = []
-        for prompt in prompts[:repeats]:
-            generate(url, prompt, 1)                   # cache the prompt's prefix
-            runs.append(generate(url, prompt, max_new))
-        tokens = sum(r["meta_info"]["completion_tokens"] for r in runs)
-        wall = sum(r["wall_s"] for r in runs)
-        steps = sum(r["meta_info"].get("spec_verify_ct", 0) for r in runs)
-        got[name] = {"output_ids": [r["output_ids"] for r in runs], "tokens": tokens, "wall_s": wall,
-                     "tok_s": tokens / wall, "verify_steps": steps,
-                     "accepted_drafts": sum(r["meta_info"].get("spec_num_correct_drafts", 0)
-                                            for r in runs)}
+    for name, texts in prompts.items():
+        print(f"  {name}: batch 1 x {n1}, batch {batch}", file=sys.stderr, flush=True)
+        if n1:
+            got[(name, 1)] = batch_one(url, texts[:n1], max_new)
+        if batch:
+            got[(name, batch)] = batch_concurrent(url, texts[n1:n1 + batch], max_new)
     return got
 
 
-def main(argv=None) -> int:
+def server_flags(system: str, draft_tokens: int) -> list[str]:
+    if system == "off":
+        return ["--agentrt-speculative", "off"]
+    return ["--agentrt-speculative", "agentsam",
+            "--speculative-num-draft-tokens", str(draft_tokens)]
+
+
+def combine(results: dict) -> dict:
+    """{(workload, batch, system): summary + identical} from {system: {(workload, batch): s}}."""
+    out = {}
+    for key, off in results["off"].items():
+        on = results["agentsam"][key]
+        identical = off["output_ids"] == on["output_ids"]
+        for system in SYSTEMS:
+            out[key + (system,)] = dict(results[system][key], identical=identical)
+    return out
+
+
+def rows_and_records(summaries: dict, args) -> tuple[list[list], list[dict]]:
+    rows, records = [], []
+    for (name, batch, system), s in summaries.items():
+        off = summaries[(name, batch, "off")]
+        speedup = s["tok_s"] / off["tok_s"]
+        per_step = s["tokens"] / s["verify_steps"] if s["verify_steps"] else 1.0
+        rows.append([name, batch, system, s["tokens"], f"{s['tok_s']:.1f}", f"{speedup:.2f}x",
+                     f"{per_step:.2f}", f"{s['ms_per_step']:.0f}", s["accepted_drafts"],
+                     s["identical"]])
+        records.append({
+            "benchmark": "decode_live", "model": "default", "workload": name, "system": system,
+            "batch": batch, "prompts": len(s["output_ids"]), "max_new_tokens": args.max_new,
+            "draft_tokens": args.draft_tokens, "seed": args.seed, "quick": args.quick,
+            "tokens": s["tokens"], "wall_s": round(s["wall_s"], 3),
+            "tok_s": round(s["tok_s"], 2), "speedup": round(speedup, 3),
+            "tokens_per_step": round(per_step, 3), "ms_per_step": round(s["ms_per_step"], 1),
+            "accepted_drafts": s["accepted_drafts"], "identical_outputs": s["identical"]})
+    return rows, records
+
+
+def parse(argv) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--max-new", type=int, default=160)
+    ap.add_argument("--max-new", type=int, default=128)
     ap.add_argument("--draft-tokens", type=int, default=8)
-    ap.add_argument("--repeats", type=int, default=2, choices=(1, 2, 3))
+    ap.add_argument("--prompts", type=int, default=4, help="batch-1 prompts per workload (0: no batch-1 phase)")
+    ap.add_argument("--batch", type=int, default=4, help="0: no batched phase")
+    ap.add_argument("--budget", type=int, default=2500, help="agent-turn prompt tokens, at most")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workloads", default="nemo_gym,bfcl,prose,agent_edit")
+    ap.add_argument("--quick", action="store_true",
+                    help="development: 2 + 2 prompts, 48 new tokens, nothing written")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.prompts, args.batch, args.max_new, args.no_write = 2, 2, 48, True
+    return args
 
+
+def main(argv=None) -> int:
+    args = parse(argv)
     from agentrt.client.managed_server import ManagedServer
 
-    systems = {"off": [], "agentsam": ["--speculative-algorithm", "AGENTSAM",
-                                       "--speculative-num-draft-tokens", str(args.draft_tokens)]}
+    prompts = live_workloads.build(args.workloads.split(","), args.prompts + args.batch,
+                                   args.seed, args.budget)
     results = {}
-    for system, flags in systems.items():
-        log = f"/tmp/agentrt-decode-live-{system}.log"
-        with ManagedServer(flags, log_path=log, ready_timeout_s=600) as srv:
-            results[system] = measure(srv.url, args.max_new, args.repeats)
-
-    rows = []
-    for name in WORKLOADS:
-        off, on = results["off"][name], results["agentsam"][name]
-        identical = off["output_ids"] == on["output_ids"]
-        for system in systems:
-            r = results[system][name]
-            per_step = r["tokens"] / r["verify_steps"] if r["verify_steps"] else 1.0
-            speedup = r["tok_s"] / off["tok_s"]
-            rows.append([name, system, r["tokens"], f"{r['tok_s']:.1f}", f"{speedup:.2f}x",
-                         f"{per_step:.2f}", r["accepted_drafts"], identical])
-            if not args.no_write:
-                append_result("decode", {
-                    "benchmark": "decode_live", "model": "default", "workload": name,
-                    "system": system, "batch": 1, "max_new_tokens": args.max_new,
-                    "repeats": args.repeats, "draft_tokens": args.draft_tokens,
-                    "tokens": r["tokens"], "wall_s": round(r["wall_s"], 3),
-                    "tok_s": round(r["tok_s"], 2), "speedup": round(speedup, 3),
-                    "tokens_per_step": round(per_step, 3),
-                    "accepted_drafts": r["accepted_drafts"], "identical_outputs": identical})
-    print(table(["workload", "system", "tokens", "tok/s", "vs off", "tokens/step",
-                 "accepted drafts", "identical"], rows))
+    for system in SYSTEMS:
+        print(f"{system}: starting the server", file=sys.stderr, flush=True)
+        with ManagedServer(server_flags(system, args.draft_tokens), ready_timeout_s=600,
+                           log_path=f"/tmp/agentrt-decode-live-{system}.log") as srv:
+            results[system] = measure(srv.url, prompts, args.prompts, args.batch, args.max_new)
+    summaries = combine(results)
+    rows, records = rows_and_records(summaries, args)
+    print(table(["workload", "batch", "system", "tokens", "tok/s", "vs off", "tokens/step",
+                 "ms/step", "accepted drafts", "identical"], rows))
+    verdicts = targets.check(summaries, args.batch)
+    print(table(["target", "batch", "goal", "measured", "verdict"],
+                [[v.target, v.batch, v.goal, v.measured, targets.verdict_text(v.ok)]
+                 for v in verdicts]))
+    if not args.no_write:
+        for record in records:
+            append_result("decode", record)
+    identical = all(s["identical"] for s in summaries.values())
+    assert identical, "outputs differ between speculation off and on"
     return 0
 
 

@@ -17,6 +17,7 @@ from agentrt import env
 from agentrt.config import AgentrtConfig
 from agentrt.server import cpu_defaults, plugin
 from agentrt.server.cli_args import flag_value, has_flag, with_default
+from agentrt.speculative import serve_default
 
 
 class LaunchError(Exception):
@@ -29,6 +30,11 @@ def agentrt_parser(add_help: bool) -> argparse.ArgumentParser:
         description="Launch an SGLang server with agentrt's lookahead runtime. Takes every "
                     "SGLang launch_server flag plus the --agentrt-* flags below.")
     AgentrtConfig.add_cli_args(parser)
+    parser.add_argument(
+        "--agentrt-speculative", choices=serve_default.MODES, default="auto",
+        help="AGENTSAM speculative decoding: auto (default) turns it on where the decode "
+             "benchmark shows it wins (CPU, embedded default model, agentrt_cpu attention), "
+             "off never, agentsam always")
     return parser
 
 
@@ -89,6 +95,7 @@ def prepare(argv: list[str]) -> tuple[AgentrtConfig, list[str], bool]:
     problems = plugin.check_seams()
     if problems:
         raise LaunchError(plugin.describe(problems))
+    default_model = flag_value(sglang_argv, "--model-path", "--model") is None
     sglang_argv = resolve_model(sglang_argv, config)
     if on_cpu and config.cpu_defaults:
         sglang_argv = cpu_defaults.apply(sglang_argv, config)
@@ -102,6 +109,11 @@ def prepare(argv: list[str]) -> tuple[AgentrtConfig, list[str], bool]:
         # requests default to the foreground priority 0
         sglang_argv = with_default(sglang_argv, "--enable-priority-scheduling")
         sglang_argv = with_default(sglang_argv, "--default-priority-value", "0")
+    try:
+        sglang_argv = serve_default.apply(sglang_argv, ns.agentrt_speculative, on_cpu,
+                                          default_model)
+    except ValueError as exc:
+        raise LaunchError(str(exc)) from exc
     check_port(sglang_argv)
     own_state_dir = not config.state_dir
     if own_state_dir:
