@@ -17,8 +17,8 @@ def tiny_model() -> Path:
 @pytest.fixture(scope="session")
 def server(tiny_model, tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
-    srv = ManagedServer(["--model-path", str(tiny_model), "--max-total-tokens", "32768"],
-                        log_path=log)
+    srv = ManagedServer(["--model-path", str(tiny_model), "--max-total-tokens", "32768",
+                         "--enable-metrics"], log_path=log)
     srv.start()
     yield srv
     srv.stop()

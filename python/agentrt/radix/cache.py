@@ -37,6 +37,7 @@ from agentrt.radix.branch import Branch, BranchBook, BranchState, LookaheadError
 from agentrt.radix.budget import LookaheadBudget
 from agentrt.radix.eviction import PreferDiscarded
 from agentrt.radix.integrity import check_integrity
+from agentrt.radix.ledger import WorkLedger
 from agentrt.radix.paths import PathWalk, walk_path
 from agentrt.radix.pins import Pin, PinTable
 from agentrt.radix.rids import PREPARE_RID_PREFIX, parse_prepare_rid, prepare_rid  # noqa: F401
@@ -55,6 +56,7 @@ class LookaheadRadixCache(RadixCache):
         self.discarded: set[int] = set()
         self.promoted: set[str] = set()   # branches a commit waits on: the scheduler's fast lane
         self.budget = LookaheadBudget(settings, self.book, self.pins)
+        self.ledger = WorkLedger()        # every prefilled token by purpose (ledger.py)
         super().__init__(params)  # calls self.reset()
         self.eviction_strategy = PreferDiscarded(self.eviction_strategy, self.discarded)
 
@@ -65,6 +67,8 @@ class LookaheadRadixCache(RadixCache):
         if not hasattr(self, "book"):
             return
         self.book.forget_tree("tree reset")
+        for branch_id, tokens in list(self.ledger.by_branch.items()):
+            self.ledger.branch_ended(self.book.branches[branch_id], tokens)
         self.pins.clear()
         self.discarded.clear()
         self.promoted.clear()
@@ -76,6 +80,8 @@ class LookaheadRadixCache(RadixCache):
         if self.disable:
             return
         branch_id = parse_prepare_rid(getattr(req, "rid", None))
+        if req.finished():
+            self.ledger.request_done(req.rid)
         if branch_id is not None:
             self.on_prefill_landed(branch_id)
             return
@@ -83,6 +89,18 @@ class LookaheadRadixCache(RadixCache):
         if session_id in self.book.sessions:
             tokens = list(req.full_untruncated_fill_ids[:up_to])
             self.on_session_turn(session_id, tokens)
+
+    def account_prefill(self, req, start: int, count: int) -> None:
+        """The scheduler is about to prefill ``count`` tokens of ``req`` from position
+        ``start``: the ledger counts them by purpose (ledger.py)."""
+        if self.disable or count <= 0:
+            return
+        branch_id = parse_prepare_rid(req.rid)
+        if branch_id is not None:
+            self.ledger.branch_prefill(self.book, branch_id, count)
+        else:
+            self.ledger.foreground_prefill(self.book, req.rid, getattr(req, "session_id", None),
+                                           list(req.origin_input_ids), start, count)
 
     def evict(self, params: EvictParams) -> EvictResult:
         """Overrides RadixCache.evict: expired pins first; if the unlocked tree cannot give the
@@ -228,6 +246,7 @@ class LookaheadRadixCache(RadixCache):
             return self.book.branch(session_id, branch_id)   # a retried commit: done already
         swap = self.book.commit(session_id, branch_id)
         branch = swap.branch
+        self.ledger.branch_committed(branch.id)
         self.unpin(session_id, "committed")
         self.pin_table.add(session_id, swap.node, len(branch.tokens),
                            self.settings.commit_pin_ttl_s, f"commit:{branch.id}")
@@ -295,7 +314,8 @@ class LookaheadRadixCache(RadixCache):
         self.promoted.discard(branch.id)
         if node is not None:
             self.dec_lock_ref(node)
-        self._free_path(branch.tokens, keep_session=branch.session_id)
+        dropped = self._free_path(branch.tokens, keep_session=branch.session_id)
+        self.ledger.branch_ended(branch, dropped)
 
     # ------------------------------------------------------------------ tree primitives -------
     def page_key(self, tokens: list[int]) -> RadixKey:
@@ -318,7 +338,8 @@ class LookaheadRadixCache(RadixCache):
         return match.last_device_node
 
     def _free_path(self, tokens: list[int], keep_session: Optional[str] = None) -> int:
-        """Free the exclusive tail of ``tokens``' path at once; returns tokens freed.
+        """Free the exclusive tail of ``tokens``' path at once; returns the tokens it dropped
+        (freed now, or marked discarded while a request still reads them).
 
         Nodes on any session's context path (``keep_session``'s included) are kept."""
         keep = {node.id for session in self.book.sessions.values()
@@ -332,12 +353,12 @@ class LookaheadRadixCache(RadixCache):
             if any(child is not below for child in node.children.values()):
                 break  # a junction: the rest of the path is shared with other cached content
             below = node
+            freed += len(node.key)
             if node.lock_ref > 0 or node.children:
                 self.discarded.add(node.id)  # a request still reads it: evict it first later
                 continue
             if self.token_to_kv_pool_allocator is not None:
                 self.token_to_kv_pool_allocator.free_segment(node.value, start_pos=0)
-            freed += len(node.key)
             self._delete_leaf(node)
             self.kv_events.record_remove(node)
         return freed

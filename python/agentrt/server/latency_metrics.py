@@ -66,6 +66,15 @@ SCHEDULER_METRICS = (  # (json path, metric name, type, help)
 )
 
 
+LEDGER_METRICS = (  # (ledger key, metric name, label, help): ledger.py's work ledger
+    ("prefilled", "agentrt_prefill_tokens_total", "purpose",
+     "Tokens the scheduler prefilled, by purpose (fg_new, fg_recompute, fg_rewrite, prepare, "
+     "catch_up)"),
+    ("wasted", "agentrt_wasted_tokens_total", "reason",
+     "Background tokens wasted (prefilled for a branch that was never committed), by reason"),
+)
+
+
 def render(scheduler: dict | None) -> str:
     lines = []
     for path, name, kind, help_text in SCHEDULER_METRICS if scheduler else ():
@@ -73,4 +82,8 @@ def render(scheduler: dict | None) -> str:
         for key in path:
             value = value[key]
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+    ledger = (scheduler or {}).get("ledger")
+    for key, name, label, help_text in LEDGER_METRICS if ledger else ():
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
+        lines += [f'{name}{{{label}="{k}"}} {v}' for k, v in ledger[key].items()]
     return generate_latest(REGISTRY).decode() + "\n".join(lines) + "\n"

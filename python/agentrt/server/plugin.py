@@ -224,7 +224,12 @@ def install_scheduler_seams(config) -> None:
         from agentrt.radix.settings import LookaheadSettings
 
         vocab = getattr(ctx.model_config, "vocab_size", None)
-        return LookaheadRadixCache(ctx.params, LookaheadSettings.from_config(config, vocab))
+        cache = LookaheadRadixCache(ctx.params, LookaheadSettings.from_config(config, vocab))
+        if ctx.params.enable_metrics:
+            from agentrt.server.ledger_metrics import export_ledger
+
+            export_ledger(cache.ledger)   # on SGLang's /metrics beside its own
+        return cache
 
     resolve("sglang.srt.mem_cache.registry:register_radix_cache_backend")(
         RADIX_BACKEND, lookahead_cache_factory)

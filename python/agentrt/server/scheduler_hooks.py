@@ -283,19 +283,28 @@ def after_get_prefill_adder_class(result, scheduler, *args, **kwargs):
     return lookahead_adder(result)
 
 
+def _prefill_lens(batch) -> list[tuple[object, int, int]]:
+    """(request, prefilled before, tokens prefilled now) of a prefill (extend) batch; empty for
+    decode and for speculative verification (decode work, not prefill)."""
+    mode = batch.forward_mode
+    if mode is None or not mode.is_extend() or mode.is_target_verify():
+        return []
+    return list(zip(batch.reqs, batch.prefix_lens, batch.extend_lens))
+
+
 def around_run_batch(original, scheduler, batch, *args, **kwargs):
-    """AROUND hook on Scheduler.run_batch: the step time the chunk-size decision observes."""
-    start = time.perf_counter()
+    """AROUND hook on Scheduler.run_batch: the ledger counts the batch's prefill by purpose
+    (before it runs: the tree still shows the sessions as the batch found them), and the step
+    time the chunk-size decision observes."""
+    prefills = _prefill_lens(batch)
+    tree = scheduler.tree_cache
+    account = getattr(tree, "account_prefill", None)   # absent: not agentrt's tree
+    for req, start, count in prefills if account is not None else ():
+        account(req, int(start), int(count))
+    start_s = time.perf_counter()
     try:
         return original(scheduler, batch, *args, **kwargs)
     finally:
-        mode = getattr(batch, "forward_mode", None)
-        extend = mode is not None and mode.is_extend()
-        tokens = int(getattr(batch, "extend_num_tokens", 0) or 0) if extend else 0
-        branch = 0
-        if extend:   # branch prefill of every class (background, promoted, catch-up)
-            reqs = getattr(batch, "reqs", None) or ()
-            lens = getattr(batch, "extend_lens", None) or ()
-            branch = sum(int(n) for r, n in zip(reqs, lens)
-                         if parse_prepare_rid(getattr(r, "rid", None)))
-        STATS.step_finished((time.perf_counter() - start) * 1000.0, tokens, branch)
+        tokens = sum(int(n) for _, _, n in prefills)
+        branch = sum(int(n) for r, _, n in prefills if parse_prepare_rid(r.rid))
+        STATS.step_finished((time.perf_counter() - start_s) * 1000.0, tokens, branch)
