@@ -173,7 +173,13 @@ def server_stats(url: str) -> dict:
         resp = httpx.get(f"{url}/agentrt/scheduler", timeout=30)
     except httpx.HTTPError:
         return {}
-    return resp.json().get("stats", {}) if resp.status_code == 200 else {}
+    if resp.status_code != 200:
+        return {}
+    body = resp.json()
+    ledger = body.get("ledger") or {}
+    flat = {f"prefilled_{k}": v for k, v in ledger.get("prefilled", {}).items()}
+    flat.update({f"wasted_{k}": v for k, v in ledger.get("wasted", {}).items()})
+    return {**body.get("stats", {}), **flat}
 
 
 def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
@@ -186,7 +192,12 @@ def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
         return None if after.get(key) is None else \
             round(after[key] - before.get(key, 0), 3)
     busy = diff("busy_s")
+    ledger = {kind: {k[len(kind) + 1:]: diff(k) for k in after if k.startswith(kind + "_")}
+              for kind in ("prefilled", "wasted")}
     return {"background_tokens": diff("lookahead_tokens_prefilled"),
+            "ledger": ledger if ledger["prefilled"] else None,    # by purpose (radix/ledger.py)
+            "prefilled_tokens": sum(ledger["prefilled"].values()) if ledger["prefilled"] else None,
+            "wasted_tokens": sum(ledger["wasted"].values()) if ledger["wasted"] else None,
             "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
             "bg_denied": diff("bg_denied"), "wall_s": round(wall_s, 2), "busy_s": busy,
             # the server's idle time: what background work could use without delaying anyone

@@ -52,3 +52,14 @@ def test_stats_delta_subtracts_warm_up_and_derives_idle_time():
     assert out["background_tokens"] == 500 and out["bg_preempted"] == 2 and out["bg_denied"] == 0
     assert stats_delta({}, {}, 5.0) == {}       # plain SGLang: no agentrt counters
     assert stats_delta({}, {"busy_s": 9.0}, 5.0)["idle_s"] == 0.0
+
+
+def test_stats_delta_reports_the_ledger_by_purpose_and_waste():
+    before = {"busy_s": 0.0, "prefilled_fg_new": 100, "prefilled_prepare": 50,
+              "wasted_superseded": 5}
+    after = {"busy_s": 1.0, "prefilled_fg_new": 400, "prefilled_prepare": 250,
+             "wasted_superseded": 25}
+    out = stats_delta(before, after, wall_s=2.0)
+    assert out["ledger"] == {"prefilled": {"fg_new": 300, "prepare": 200},
+                             "wasted": {"superseded": 20}}
+    assert out["prefilled_tokens"] == 500 and out["wasted_tokens"] == 20

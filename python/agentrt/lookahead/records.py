@@ -7,9 +7,9 @@ Outcomes (the returned messages are the same in every case; only the latency dif
   fallback  transform or preparation failed, or the server refused the swap: synchronous path
   sync      lookahead disabled (the baseline): the transform runs at commit time
 
-A record is written when ``on_commit`` decides and completed later, here only: ``refused``
-when the swap the server got beside the commit request failed (the record becomes a
-fallback), ``measured`` with the commit request's TTFT and cached tokens (``runtime.chat()``
+A record is written when ``on_commit`` decides and completed later, here only: ``swapped``
+with the background tokens the server's ledger spent on the branch, ``refused`` when the swap
+the server got beside the commit request failed (the record becomes a fallback), ``measured`` with the commit request's TTFT and cached tokens (``runtime.chat()``
 or the frontend's call record).
 """
 import enum
@@ -39,6 +39,7 @@ class CommitRecord(NamedTuple):
     segment_end: int = 0         # messages[:segment_end] were transformed; the rest kept as is
     ttft_s: Optional[float] = None   # of the commit request, once measured
     cached_tokens: Optional[int] = None
+    background_tokens: Optional[int] = None   # the server prefilled for the branch (its ledger)
 
 
 class CommitLog:
@@ -58,6 +59,13 @@ class CommitLog:
         if index < len(self.records):
             self.records[index] = self.records[index]._replace(
                 outcome=Outcome.FALLBACK, prepared_tokens=0, reason=reason)
+
+    def swapped(self, index: int, background_tokens: Optional[int]) -> None:
+        """The server swapped record ``index``'s branch in; it had prefilled
+        ``background_tokens`` for it."""
+        if index < len(self.records):
+            self.records[index] = self.records[index]._replace(
+                background_tokens=background_tokens)
 
     def measured(self, index: int, ttft_s: Optional[float],
                  cached_tokens: Optional[int]) -> None:

@@ -143,9 +143,11 @@ class LookaheadRuntime:
         if swap is None:
             return
         task, index = swap
-        error = await asyncio.shield(task)
+        error, background_tokens = await asyncio.shield(task)
         if error is not None:
             self.log.refused(index, error)
+        else:
+            self.log.swapped(index, background_tokens)
 
     async def wait_prepared(self) -> None:
         """Wait until the running preparation and its catch-up are done (what tool time
@@ -278,14 +280,15 @@ class LookaheadRuntime:
         self.state.strategy_data = t.strategy_data
         return t.messages + list(messages[end:])
 
-    async def _send_swap(self, job: Job) -> Optional[str]:
-        """The commit's pointer swap (sent beside the commit request); the error, if any."""
+    async def _send_swap(self, job: Job) -> tuple[Optional[str], Optional[int]]:
+        """The commit's pointer swap (sent beside the commit request): (the error, if any; the
+        tokens the server prefilled for the branch)."""
         try:
-            await self.client.commit(self.session_id, job.branch_id)
-            return None
+            answer = await self.client.commit(self.session_id, job.branch_id)
+            return None, answer.get("background_tokens")
         except (ServerError, ServerUnavailable) as exc:
             await self._release(job, "not committed")
-            return f"commit failed: {exc}"
+            return f"commit failed: {exc}", None
 
     async def _release(self, job: Job, reason: str, stale: bool = False) -> None:
         """Release a branch the commit does not use (the server would also, under pressure); a

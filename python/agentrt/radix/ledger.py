@@ -102,6 +102,7 @@ class WorkLedger:
         self.prefilled: Counter = Counter()     # Purpose -> tokens
         self.wasted: Counter = Counter()        # Waste -> tokens
         self.by_branch: dict[str, int] = {}     # live branch id -> tokens prefilled for it
+        self.committed: OrderedDict[str, int] = OrderedDict()   # the same, once committed
         self._plans: OrderedDict[str, ForegroundPlan] = OrderedDict()
         self._prompt_lens: OrderedDict[str, int] = OrderedDict()   # session -> last prompt
         self.listeners: list = []               # fn(kind, label, tokens): "prefilled"/"wasted"
@@ -141,7 +142,11 @@ class WorkLedger:
         self._plans.pop(rid, None)
 
     def branch_committed(self, branch_id: str) -> None:
-        self.by_branch.pop(branch_id, None)
+        self._remember(self.committed, branch_id, self.by_branch.pop(branch_id, 0))
+
+    def branch_tokens(self, branch_id: str) -> int:
+        """Tokens prefilled for a live or committed branch (what its commit saved)."""
+        return self.by_branch.get(branch_id, self.committed.get(branch_id, 0))
 
     def branch_ended(self, branch: Branch, dropped_tokens: int) -> None:
         """``branch`` ended uncommitted; the tree dropped ``dropped_tokens`` of its path."""

@@ -74,7 +74,8 @@ def append(cache, a):
 @op("commit")
 def commit(cache, a):
     branch = cache.commit(a["session_id"], a["branch_id"])
-    return {"branch": branch.to_json(), "session": _session_json(cache, a["session_id"])}
+    return {"branch": branch.to_json(), "session": _session_json(cache, a["session_id"]),
+            "background_tokens": cache.ledger.branch_tokens(branch.id)}
 
 
 @op("cancel_catch_up")

@@ -39,6 +39,7 @@ class FakeClient:
 
     async def commit(self, sid, branch):
         self.committed.append(branch)
+        return {"background_tokens": self.lengths[branch]}   # the server's ledger for it
 
     async def abandon(self, sid, branch, reason):
         pass

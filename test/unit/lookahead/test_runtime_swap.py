@@ -25,7 +25,7 @@ class GatedClient(FakeClient):
         self.log.append(f"commit {branch}")
         if self.refuse:
             raise ServerError(409, f"branch {branch} is abandoned, not ready")
-        await super().commit(sid, branch)
+        return await super().commit(sid, branch)
 
     async def abandon(self, sid, branch, reason):
         self.abandoned.append(branch)
@@ -57,6 +57,7 @@ def test_commit_returns_before_its_swap_and_the_next_preparation_waits_for_it():
         await rt.settle()
         assert client.log == ["prepare b1", "commit b1", "prepare b2"]
         assert rt.records[-1].outcome == "ready" and len(out) == 3
+        assert rt.records[0].background_tokens == client.lengths["b1"] > 0
         await rt.close()
 
     asyncio.run(go())
