@@ -1,8 +1,12 @@
 """Server-side context editing through the official SDKs, by base URL only: the ``openai`` SDK
-(``extra_body``) on /v1/chat/completions and the ``anthropic`` SDK's beta messages API on
-/v1/messages. The server edits the full history the client sends, reports ``applied_edits``,
-keeps the edit sticky (the next turn hits the cache) and refuses a malformed edit with 400."""
+(``extra_body``) on /v1/chat/completions, the ``anthropic`` SDK's beta messages API on
+/v1/messages, and ``messages`` + ``context_management`` on /generate (plain HTTP). The server
+edits the full history the client sends, reports ``applied_edits``, keeps the edit sticky (the
+next turn hits the cache) and refuses a malformed edit with 400."""
+import json
+
 import anthropic
+import httpx
 import openai
 import pytest
 
@@ -78,3 +82,29 @@ def test_anthropic_sdk_beta_messages(url):
         extra_body={"session_id": "ed-anthropic"})
     edits = reply.context_management.applied_edits
     assert edits[0].type == "clear_tool_uses_20250919" and edits[0].cleared_tool_uses == 3
+
+
+def test_generate_with_messages_and_context_management(url, oai):
+    """/generate takes ``messages`` in place of ``text`` / ``input_ids`` when it carries
+    ``context_management``: edited, rendered with the served template, reported like the chat
+    routes; the chat route then finds the very same prompt in the cache."""
+    body = {"messages": openai_history(4), "context_management": CLEAR, "session_id": "ed-gen",
+            "sampling_params": {"max_new_tokens": 2, "temperature": 0}}
+    resp = httpx.post(url + "/generate", json=body, timeout=120)
+    assert resp.status_code == 200, resp.text
+    report = resp.json()["context_management"]
+    assert report["applied_edits"][0]["cleared_tool_uses"] == 3
+    assert json.loads(resp.headers["x-agentrt-context-management"]) == report
+    chat = ask(oai, openai_history(4), "ed-gen-chat")
+    assert chat.model_extra["context_management"] == report
+    prompt = resp.json()["meta_info"]["prompt_tokens"]
+    assert chat.usage.prompt_tokens == prompt
+    assert chat.usage.prompt_tokens_details.cached_tokens >= prompt - 1
+
+
+def test_generate_context_management_needs_messages(url):
+    body = {"text": "hello", "context_management": CLEAR}
+    resp = httpx.post(url + "/generate", json=body, timeout=60)
+    assert resp.status_code == 400
+    assert "'context_management' on /generate" in resp.json()["error"]
+    assert "'text'" in resp.json()["error"]

@@ -13,6 +13,14 @@ API sends it). The request guard calls ``ServerEditor.edit`` before SGLang sees 
     request is served unedited and the response says so (``applied_edits`` empty, ``error``).
 The response carries ``context_management: {"applied_edits": [...]}`` (Anthropic's shape) in a
 JSON body, and the same object in the ``x-agentrt-context-management`` header (streams too).
+
+On ``/generate`` (SGLang's native route: a ``text`` or ``input_ids`` prompt, no chat template)
+``context_management`` needs chat messages to edit: the body carries ``messages`` (OpenAI chat
+format, as on /v1/chat/completions) *instead of* ``text`` / ``input_ids`` / ``input_embeds``
+(else 400 naming the field). The edited (or, when the edit failed, unedited) messages are
+rendered with the served chat template plus the generation prompt into ``input_ids`` (the ids
+``/agentrt/tokenize`` gives for them) and ``messages`` is removed: SGLang then serves an
+ordinary ``/generate``. ``messages`` without ``context_management`` is not read.
 """
 import json
 import os
@@ -25,7 +33,9 @@ from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
 from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.server.request_fields import FieldError
 
-EDIT_FORMATS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic"}
+EDIT_FORMATS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic",
+                "/generate": "openai"}
+PROMPT_FIELDS = ("text", "input_ids", "input_embeds")   # /generate: replaced by messages
 HEADER = "x-agentrt-context-management"
 ROUTING_KEY_HEADER = b"x-smg-routing-key"
 
@@ -74,16 +84,37 @@ class ServerEditor:
         return resp.json()["choices"][0]["message"]["content"] or ""
 
     async def edit(self, path: str, body: dict, headers) -> Optional[Edited]:
-        """Edit ``body``'s messages in place when it asks for context management."""
+        """Edit ``body``'s messages in place when it asks for context management (on /generate
+        the result is rendered into ``input_ids``); None when it does not ask."""
         if path not in EDIT_FORMATS or "context_management" not in body:
             return None
         try:
             config = parse_context_management(body.pop("context_management"))
         except EditValidationError as exc:
             raise FieldError(str(exc)) from None
-        messages = body.get("messages")
-        if not isinstance(messages, list):
+        if path == "/generate":
+            check_generate_messages(body)
+        if not isinstance(body.get("messages"), list):
             raise FieldError("field 'messages' must be a list")
+        edited = await self._edit_messages(path, body, headers, config)
+        if path == "/generate":
+            body["input_ids"] = self.render_prompt(body.pop("messages"))
+        return edited
+
+    def render_prompt(self, messages: list) -> list[int]:
+        """Token ids of ``messages`` under the served chat template, generation prompt added
+        (as ``/agentrt/tokenize`` renders them); a template error is a 400."""
+        tokenizer = self._tokenizer()
+        try:
+            text = tokenizer.apply_chat_template(messages, tokenize=False,
+                                                 add_generation_prompt=True)
+        except Exception as exc:  # noqa: BLE001 - the template is code run on client data
+            raise FieldError(f"the served chat template cannot render field 'messages': "
+                             f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        return list(tokenizer.encode(text, add_special_tokens=False))
+
+    async def _edit_messages(self, path: str, body: dict, headers, config) -> Edited:
+        messages = body["messages"]
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         key = conversation_key(session_id=body.get("session_id"),
                                routing_key=_header(headers, ROUTING_KEY_HEADER),
@@ -114,6 +145,20 @@ def _texts(value):
     elif isinstance(value, list):
         for item in value:
             yield from _texts(item)
+
+
+def check_generate_messages(body: dict) -> None:
+    """``context_management`` on /generate: ``messages`` (a non-empty list of message objects)
+    replaces the prompt fields; FieldError (400) naming the field otherwise."""
+    given = [name for name in PROMPT_FIELDS if body.get(name) is not None]
+    if given:
+        raise FieldError(f"field 'context_management' on /generate edits chat messages: send "
+                         f"'messages' instead of '{given[0]}'")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages \
+            or not all(isinstance(m, dict) for m in messages):
+        raise FieldError("field 'messages' (with 'context_management' on /generate) must be a "
+                         "non-empty list of chat message objects")
 
 
 def _header(headers, name: bytes) -> Optional[str]:
