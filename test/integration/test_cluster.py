@@ -1,7 +1,8 @@
 """Two tiny-model agentrt workers behind SGLang's real router (smg, policy manual), loopback only:
 sessions keep their worker, both workers get sessions, later turns hit the cache, agent fields
 reach the worker, a branch prepared on the home worker is hit by the commit sent through the
-router, and a vanished worker loses no answer (its sessions move)."""
+router (a retried control call changes nothing), SGLang frontend programs keep their worker, and a
+vanished worker loses no answer (its sessions move)."""
 import time
 
 import pytest
@@ -97,10 +98,20 @@ def test_commit_through_the_router_hits_the_branch_on_the_home_worker(cluster):
     branch = requests.post(f"{home}/agentrt/sessions/{sid}/prepare", timeout=60, json={
         "tokens": summary, "strategy": "summary", "version": 1, "wait": True}).json()
     assert branch["state"] == "ready"
-    requests.post(f"{home}/agentrt/sessions/{sid}/branches/{branch['id']}/commit", timeout=30)
+    again = requests.post(f"{home}/agentrt/sessions/{sid}/prepare", timeout=60, json={
+        "tokens": summary, "strategy": "summary", "version": 1, "wait": True}).json()
+    assert again["id"] == branch["id"]                      # a retried prepare: the same branch
+    commit = f"{home}/agentrt/sessions/{sid}/branches/{branch['id']}/commit"
+    first, retried = (requests.post(commit, timeout=30).json() for _ in range(2))
+    assert first["branch"]["state"] == retried["branch"]["state"] == "committed"
+    def unchanged(session):                                 # (a pin's remaining time runs)
+        return dict(session, pin={k: session["pin"][k] for k in ("tokens", "reason")})
+    assert unchanged(first["session"]) == unchanged(retried["session"])   # a retried commit
     resp = turn(cluster.url, sid, summary + [400, 401])
     assert routed_worker(resp.headers) == home
     assert resp.json()["meta_info"]["cached_tokens"] == len(summary)
+    status = requests.get(f"{home}/agentrt/sessions/{sid}", timeout=30).json()
+    assert [b["state"] for b in status["branches"]].count("committed") == 1
 
 
 def test_lookahead_runtime_through_the_router(cluster, tmp_path):
@@ -136,6 +147,78 @@ def test_lookahead_runtime_through_the_router(cluster, tmp_path):
             await client.close()
     asyncio.run(scenario())
 
+
+@pytest.fixture(scope="module")
+def program_backend(cluster):
+    """SGLang's frontend backend of agentrt, pointed at the router."""
+    from agentrt import frontend
+
+    backend = frontend.AgentrtBackend(cluster.url)
+    yield backend
+    backend.shutdown()
+
+
+def test_a_frontend_agent_commits_onto_the_branch_on_its_home_worker(cluster, program_backend):
+    """An @frontend.function agent through the router: every model call carries its session's
+    routing key and lands on the worker its control calls (prepare, pin) went to, so the commit
+    call reuses the whole prepared branch; the session is closed there at the end."""
+    from agentrt import frontend
+    from agentrt.lookahead.strategies import ClearToolResults
+    from agentrt.lookahead.strategy import ContextBudget
+
+    from .test_frontend import reviewer
+
+    program = frontend.function(reviewer, strategy=lambda: ClearToolResults(
+        ContextBudget(600), keep_last=1))
+    state = program.run(steps=6, backend=program_backend)
+    assert state.error() is None and program_backend.routed
+    report = frontend.report(state)
+    home = program_backend.client.homes.home(report.session_id)
+    assert home in {w.url for w in cluster.workers}
+    assert [c.worker for c in report.calls] == [home]
+    assert all(t.pinned is not None for t in report.tools), report.notes   # pins: on the home
+    [record] = report.commits
+    assert record.outcome == "ready" and record.prepared_tokens > 0
+    assert report.calls[-1].cached_tokens == record.prepared_tokens
+    assert not [n for n in report.notes if "moved" in n]
+    assert requests.get(f"{home}/agentrt/sessions/{report.session_id}",
+                        timeout=30).status_code == 404
+
+
+def test_a_frontend_program_with_forks_and_select_stays_on_one_worker(cluster, program_backend):
+    """Forks and select's choices (smg takes one text per /generate: sent one by one) carry the
+    run's key; the main state's calls move the session's context on the home worker."""
+    import sglang as sgl
+
+    from agentrt import frontend
+    from agentrt.lookahead.strategies import ClearToolResults
+    from agentrt.lookahead.strategy import ContextBudget
+
+    seen = {}
+
+    @frontend.function(strategy=ClearToolResults(ContextBudget(4000), keep_last=1))
+    def brancher(s):
+        s += sgl.system("You review the repository code.")
+        s += sgl.user("please answer question")
+        forks = s.fork(2)
+        forks += sgl.assistant(sgl.gen("idea", max_tokens=3, temperature=0))
+        forks.join()
+        s += sgl.assistant(sgl.select("verdict", choices=["yes", "no", "maybe"]))
+        s += sgl.user("and then")
+        s += sgl.assistant(sgl.gen("more", max_tokens=3, temperature=0))
+        assert isinstance(s["more"], str)
+        sid = frontend.report(s).session_id
+        home = program_backend.client.homes.home(sid)
+        seen["session"] = requests.get(f"{home}/agentrt/sessions/{sid}", timeout=60).json()
+
+    state = brancher.run(backend=program_backend)
+    assert state.error() is None, state.error()
+    assert len(state["idea"]) == 2 and state["verdict"] in ("yes", "no", "maybe")
+    report = frontend.report(state)
+    home = program_backend.client.homes.home(report.session_id)
+    assert [(c.kind, c.worker) for c in report.calls] == [("select", home), ("gen", home)]
+    assert seen["session"]["context_tokens"] >= report.calls[-1].prompt_tokens
+    assert report.calls[-1].cached_tokens > 0
 
 
 def test_a_vanished_worker_loses_no_answer(cluster):

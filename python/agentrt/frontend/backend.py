@@ -6,21 +6,30 @@ What it adds to every program run on it (a subclass; SGLang's request building i
   - lookahead: around each model call of an ``@frontend.function`` program, its AgentProgram
     reports boundaries and commits (``program.py``); the call then sends the transformed context;
   - TTFT: a plain gen is sent streaming (same tokens) so the first chunk's time is measured;
-  - a chat template matching the served one token for token (probed), with a ``tool`` role.
-Programs written with plain ``@sgl.function`` run unchanged (tags only, no session).
+  - a chat template matching the served one token for token (probed), with a ``tool`` role;
+  - behind SGLang's router (base URL answers 404 on ``/agentrt/info``): every request of a run
+    carries ``X-SMG-Routing-Key`` = the run's session id (forks and select's choices too: one
+    worker holds the whole program); the worker each answer names is the session's home
+    (``ProgramClient.arrived``), where the control calls go; a session that moved is reopened
+    on its new worker and noted in the report (``routed_transport.py`` sends the requests).
+    On one server without a router nothing of this runs: requests go out as SGLang sends them.
+Programs written with plain ``@sgl.function`` run unchanged (tags only, no session; behind a
+router their executor id is their routing key).
 """
 import logging
 import time
 from collections import OrderedDict
 
-import requests
 from sglang.lang.backend.runtime_endpoint import RuntimeEndpoint
 from sglang.lang.chat_template import ChatTemplate, get_chat_template
 
+from agentrt.frontend import routed_transport
 from agentrt.frontend.chat_format import render, with_tool_role
-from agentrt.lookahead.loop_thread import LoopThread
 from agentrt.frontend.program import AgentProgram, ProgramReport
 from agentrt.frontend.program_client import ProgramClient
+from agentrt.frontend.routed_transport import Route
+from agentrt.lookahead.client import ServerError, ServerUnavailable
+from agentrt.lookahead.loop_thread import LoopThread
 from agentrt.lookahead.strategy import LookaheadStrategy
 
 logger = logging.getLogger("agentrt.frontend")
@@ -36,11 +45,16 @@ class AgentrtBackend(RuntimeEndpoint):
     def __init__(self, base_url: str, chat_template_name: str | None = None,
                  timeout_s: float = 600.0, **kw):
         super().__init__(base_url.rstrip("/"), chat_template_name=chat_template_name, **kw)
+        self.timeout_s = timeout_s
+        self.loop = LoopThread("agentrt-frontend")
+        self.client = self.loop.run(self._make_client(timeout_s))
+        self.routed = self.loop.run(self.client.routed())   # behind SGLang's router?
+        if self.routed:
+            routed_transport.install()
         if chat_template_name is None:
             self.chat_template = self._served_template()
         self.chat_template = with_tool_role(self.chat_template)
-        self.loop = LoopThread("agentrt-frontend")
-        self.client = self.loop.run(self._make_client(timeout_s))
+        self.client.template = self.chat_template
         self.programs: dict[str, AgentProgram] = {}      # executor sid -> run (main state)
         self.forks: dict[str, AgentProgram] = {}         # executor sid -> run it forked from
         self.reports: OrderedDict[str, ProgramReport] = OrderedDict()
@@ -51,15 +65,12 @@ class AgentrtBackend(RuntimeEndpoint):
     # --- chat template ----------------------------------------------------------------------------
     def _served_template(self) -> ChatTemplate:
         """The frontend template whose rendering tokenizes exactly like the served template
-        (SGLang picks one by model path; a local model folder usually matches none)."""
-        def tokens(body):
-            resp = requests.post(f"{self.base_url}/agentrt/tokenize", json=body, timeout=60)
-            resp.raise_for_status()
-            return resp.json()["tokens"]
-
-        want = tokens({"messages": PROBE})
+        (SGLang picks one by model path; a local model folder usually matches none). Asked of
+        a worker (behind the router: the one it places the probe on)."""
+        want = self.loop.run(self.client.served_tokens(PROBE), timeout_s=60)
         for candidate in (self.chat_template, get_chat_template("chatml")):
-            if tokens({"text": render(PROBE, with_tool_role(candidate))}) == want:
+            text = render(PROBE, with_tool_role(candidate))
+            if self.loop.run(self.client.tokenize_text(text), timeout_s=60) == want:
                 return candidate
         logger.warning("no frontend chat template reproduces the served one; using %r",
                        self.chat_template.name)
@@ -110,6 +121,34 @@ class AgentrtBackend(RuntimeEndpoint):
             self.loop.close()
         super().shutdown()
 
+    # --- where a run's requests go -------------------------------------------------------------
+    def _route_of(self, s) -> Route | None:
+        """Behind the router: the routing key of executor ``s``'s requests (its run's session;
+        a plain program's own executor id); None on one server."""
+        if not self.routed:
+            return None
+        program = self.programs.get(s.sid) or self.forks.get(s.sid)
+        if program is None:
+            return Route(s.sid, self.timeout_s)
+        return Route(program.session_id, self.timeout_s,
+                     lambda headers: self._arrived(program, headers))
+
+    def _routing(self, s):
+        return routed_transport.routing(self._route_of(s))
+
+    def _arrived(self, program: AgentProgram, headers) -> None:
+        """An answer of the run came through the router: its worker is the session's home; a
+        move (the old home vanished) reopens the session there and is noted, never raised."""
+        try:
+            move = self.loop.run(self.client.arrived(program.session_id, headers),
+                                 timeout_s=self.timeout_s)
+        except (ServerError, ServerUnavailable) as exc:
+            program.report.notes.append(f"reopening the session on its new worker: {exc}")
+            return
+        if move is not None:
+            program.report.notes.append(f"session moved from {move.old} to {move.new} "
+                                        "(reopened there: a cache miss)")
+
     # --- requests ---------------------------------------------------------------------------
     def _add_images(self, s, data):
         """Overrides RuntimeEndpoint._add_images, which every request of a program passes through
@@ -131,11 +170,15 @@ class AgentrtBackend(RuntimeEndpoint):
     def _call(self, s, kind: str, send, output):
         program = self.programs.get(s.sid)
         if program is None:
-            return send()[0]
+            with self._routing(s):
+                return send()[0]
         ticket = program.before_call(s, kind)
-        result, meta, ttft = send()
+        route = self._route_of(s)
+        with routed_transport.routing(route):
+            result, meta, ttft = send()
         program.after_call(ticket, meta, ttft if ttft is not None
-                           else time.perf_counter() - ticket.started, output(result))
+                           else time.perf_counter() - ticket.started, output(result),
+                           route.worker if route is not None else None)
         return result
 
     def generate(self, s, sampling_params):
@@ -161,17 +204,22 @@ class AgentrtBackend(RuntimeEndpoint):
         return self._call(s, "gen", send, lambda result: result[0])
 
     def generate_stream(self, s, sampling_params):
-        """Overrides RuntimeEndpoint.generate_stream: lookahead before the call."""
+        """Overrides RuntimeEndpoint.generate_stream: lookahead before the call; behind the
+        router each step of the stream is read inside the routing scope (never across a yield)."""
         program = self.programs.get(s.sid)
         ticket = program.before_call(s, "gen") if program is not None else None
+        route = self._route_of(s)
+        stream = super().generate_stream(s, sampling_params)
+        if route is not None:
+            stream = routed_transport.each_step_routed(route, stream)
         first, meta, pieces = None, {}, []
-        for piece, meta in super().generate_stream(s, sampling_params):
+        for piece, meta in stream:
             first = first or time.perf_counter()
             pieces.append(piece)
             yield piece, meta
         if ticket is not None:
             program.after_call(ticket, meta, (first or time.perf_counter()) - ticket.started,
-                               "".join(pieces))
+                               "".join(pieces), route.worker if route is not None else None)
 
     def select(self, s, choices, temperature, choices_method):
         """Overrides RuntimeEndpoint.select: lookahead before the call (TTFT = whole call)."""
@@ -180,3 +228,13 @@ class AgentrtBackend(RuntimeEndpoint):
                                                           choices_method)
             return decision, None, None
         return self._call(s, "select", send, lambda decision: decision.decision)
+
+    def commit_lazy_operations(self, s):
+        """Overrides RuntimeEndpoint.commit_lazy_operations: with the run's routing key."""
+        with self._routing(s):
+            super().commit_lazy_operations(s)
+
+    def fill_image(self, s):
+        """Overrides RuntimeEndpoint.fill_image: with the run's routing key."""
+        with self._routing(s):
+            super().fill_image(s)

@@ -48,6 +48,7 @@ class CallRecord(NamedTuple):
     ttft_s: float | None      # first chunk (gen) / whole call (select)
     commit: int | None = None  # index into ProgramReport.commits when this call committed
     output: str | None = None  # the generated text / the selected choice
+    worker: str | None = None  # the worker that answered (behind SGLang's router)
 
 
 @dataclass
@@ -179,7 +180,7 @@ class AgentProgram:
             executor.cur_role_begin_pos += shift
 
     def after_call(self, ticket: CallTicket, meta: dict | None, ttft_s: float | None,
-                   output: str | None = None) -> None:
+                   output: str | None = None, worker: str | None = None) -> None:
         meta = meta if isinstance(meta, dict) else {}
         cached = meta.get("cached_tokens")
         commit = None
@@ -188,4 +189,4 @@ class AgentProgram:
             self.report.commits = list(self.runtime.records)
             commit = ticket.commit
         self.report.calls.append(CallRecord(ticket.kind, ticket.prompt, meta.get("prompt_tokens"),
-                                            cached, ttft_s, commit, output))
+                                            cached, ttft_s, commit, output, worker))
