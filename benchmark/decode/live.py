@@ -16,7 +16,8 @@ BFCL histories, a file edit, prose). Per workload, in this order on each server:
 Every prompt is first sent with ``max_new_tokens`` 1 (its prefix is then cached), so the timed
 requests measure decoding. tokens/s: completion tokens / wall time (batch 1: summed request
 times; batch B: first send to last answer). Tokens per step: completion tokens / verify steps
-(``meta_info.spec_verify_ct``); ms per step: wall time / the steps of the longest request.
+(``meta_info.spec_verify_ct``); ms per step: wall time / steps (batch 1: all requests' steps;
+batch B: the steps of the longest request, the batch's step count).
 Outputs must be identical on and off (asserted after the table: exit status 1 otherwise).
 One JSON line per (workload, batch, system) goes to ``results/decode.jsonl``; the targets
 (``targets.py``) are printed with verdicts.
@@ -44,13 +45,13 @@ def generate(url: str, text: str, max_new: int) -> dict:
     return res
 
 
-def summarize(runs: list[dict], wall: float) -> dict:
+def summarize(runs: list[dict], wall: float, concurrent: bool) -> dict:
     meta = [r["meta_info"] for r in runs]
     tokens = sum(m["completion_tokens"] for m in meta)
     steps = [m.get("spec_verify_ct", 0) or m["completion_tokens"] for m in meta]
     return {"output_ids": [r["output_ids"] for r in runs], "tokens": tokens, "wall_s": wall,
             "tok_s": tokens / wall, "verify_steps": sum(steps),
-            "ms_per_step": 1000 * wall / max(steps) if runs else 0.0,
+            "ms_per_step": 1000 * wall / (max(steps) if concurrent else sum(steps)),
             "accepted_drafts": sum(m.get("spec_num_correct_drafts", 0) for m in meta)}
 
 
@@ -59,7 +60,7 @@ def batch_one(url: str, prompts: list[str], max_new: int) -> dict:
     for prompt in prompts:
         generate(url, prompt, 1)                       # cache the prompt's prefix
         runs.append(generate(url, prompt, max_new))
-    return summarize(runs, sum(r["wall_s"] for r in runs))
+    return summarize(runs, sum(r["wall_s"] for r in runs), concurrent=False)
 
 
 def batch_concurrent(url: str, prompts: list[str], max_new: int) -> dict:
@@ -68,15 +69,17 @@ def batch_concurrent(url: str, prompts: list[str], max_new: int) -> dict:
     t0 = time.perf_counter()
     with ThreadPoolExecutor(len(prompts)) as pool:
         runs = list(pool.map(lambda p: generate(url, p, max_new), prompts))
-    return summarize(runs, time.perf_counter() - t0)
+    return summarize(runs, time.perf_counter() - t0, concurrent=True)
 
 
-def measure(url: str, prompts: dict, n1: int, batch: int, max_new: int) -> dict:
-    """{(workload, batch): summary} on one server (module table)."""
+def measure(url: str, prompts: dict, n1: int, batch: int, max_new: int,
+            batched_only: bool = False) -> dict:
+    """{(workload, batch): summary} on one server (module table); ``batched_only`` skips the
+    batch-1 phase (the batched prompts stay the same ones)."""
     got = {}
     for name, texts in prompts.items():
         print(f"  {name}: batch 1 x {n1}, batch {batch}", file=sys.stderr, flush=True)
-        if n1:
+        if n1 and not batched_only:
             got[(name, 1)] = batch_one(url, texts[:n1], max_new)
         if batch:
             got[(name, batch)] = batch_concurrent(url, texts[n1:n1 + batch], max_new)
@@ -114,6 +117,7 @@ def rows_and_records(summaries: dict, args) -> tuple[list[list], list[dict]]:
             "benchmark": "decode_live", "model": "default", "workload": name, "system": system,
             "batch": batch, "prompts": len(s["output_ids"]), "max_new_tokens": args.max_new,
             "draft_tokens": args.draft_tokens, "seed": args.seed, "quick": args.quick,
+            "variant": args.variant,
             "tokens": s["tokens"], "wall_s": round(s["wall_s"], 3),
             "tok_s": round(s["tok_s"], 2), "speedup": round(speedup, 3),
             "tokens_per_step": round(per_step, 3), "ms_per_step": round(s["ms_per_step"], 1),
@@ -125,13 +129,16 @@ def parse(argv) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-new", type=int, default=128)
     ap.add_argument("--draft-tokens", type=int, default=8)
-    ap.add_argument("--prompts", type=int, default=4, help="batch-1 prompts per workload (0: no batch-1 phase)")
+    ap.add_argument("--prompts", type=int, default=4, help="batch-1 prompts per workload")
     ap.add_argument("--batch", type=int, default=4, help="0: no batched phase")
+    ap.add_argument("--batched-only", action="store_true", help="skip the batch-1 phase")
     ap.add_argument("--budget", type=int, default=2500, help="agent-turn prompt tokens, at most")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workloads", default="nemo_gym,bfcl,prose,agent_edit")
     ap.add_argument("--quick", action="store_true",
                     help="development: 2 + 2 prompts, 48 new tokens, nothing written")
+    ap.add_argument("--variant", default="", help="a label for the records (e.g. the code "
+                    "a before/after comparison ran)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
@@ -150,7 +157,8 @@ def main(argv=None) -> int:
         print(f"{system}: starting the server", file=sys.stderr, flush=True)
         with ManagedServer(server_flags(system, args.draft_tokens), ready_timeout_s=600,
                            log_path=f"/tmp/agentrt-decode-live-{system}.log") as srv:
-            results[system] = measure(srv.url, prompts, args.prompts, args.batch, args.max_new)
+            results[system] = measure(srv.url, prompts, args.prompts, args.batch, args.max_new,
+                                      args.batched_only)
     summaries = combine(results)
     rows, records = rows_and_records(summaries, args)
     print(table(["workload", "batch", "system", "tokens", "tok/s", "vs off", "tokens/step",
