@@ -1,0 +1,158 @@
+"""Replay of nemo-gym trajectories with server-side context editing, ``openai`` SDK only.
+
+    python -m benchmark.editing.replay [--agents 4] [--steps N] [--seed 0] [--url URL]
+        [--model-path DIR] [--trigger 3000] [--keep 2] [--clear-at-least 1000]
+        [--gen-tokens 8] [--no-write] [--results-dir DIR]
+
+Each agent (``load_workload("nemo_gym", ...)``) sends its full, unedited history every turn
+(history.py) through ``openai.OpenAI(base_url=...)``; the only agentrt-specific thing the client
+does is put ``session_id`` and ``context_management`` in ``extra_body``. Two systems on the same
+server, the cache flushed before each: ``unedited`` (no ``context_management``: the baseline)
+and ``server_edit`` (``clear_tool_uses_20250919`` with the given trigger / keep /
+clear_at_least, applied synchronously by the server at the turn it triggers). Agents run one
+after the other (the idle-capacity regime: a turn's TTFT is its own prefill).
+
+Per turn: TTFT, prompt and cached tokens, the edit report and the kind (turns.py). Per system:
+TTFT p50 of ordinary and of edit turns (and their ratio: the spike an edit costs), prefix hit
+rate (cached / prompt tokens), prompt tokens sent to the model. One JSON line per system in
+results/editing.jsonl (turns included), the table in results/editing.md. Without ``--url`` a
+server is started (``agentrt serve``; the default model unless ``--model-path``) and stopped.
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+import openai
+import requests
+
+from benchmark.agent_replay.traces import load_workload
+from benchmark.common import RESULTS, device, git_commit, table
+from benchmark.editing.history import history_at
+from benchmark.editing.turns import classify, send_turn
+
+
+def clear_tool_uses(trigger: int, keep: int, clear_at_least: int) -> dict:
+    edit = {"type": "clear_tool_uses_20250919",
+            "trigger": {"type": "input_tokens", "value": trigger},
+            "keep": {"type": "tool_uses", "value": keep}}
+    if clear_at_least:
+        edit["clear_at_least"] = {"type": "input_tokens", "value": clear_at_least}
+    return {"edits": [edit]}
+
+
+def replay_agent(client: openai.OpenAI, trace, system: str, config: Optional[dict],
+                 gen_tokens: int) -> list[dict]:
+    session = f"{system}-{trace.agent_id}"
+    turns = []
+    for k in range(len(trace.steps)):
+        turn = send_turn(client, history_at(trace, k), session, config, gen_tokens)
+        turns.append({"agent": trace.agent_id, "step": k, **turn})
+    return classify(turns)
+
+
+def _p50(values: list[float]) -> Optional[float]:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def summarize(turns: list[dict]) -> dict:
+    """The per-system metrics of the table (TTFT in ms)."""
+    ordinary = [t["ttft_ms"] for t in turns if t["kind"] == "ordinary"]
+    edit = [t["ttft_ms"] for t in turns if t["kind"] == "edit"]
+    prompt = sum(t["prompt"] for t in turns)
+    o50, e50 = _p50(ordinary), _p50(edit)
+    return {"turns": len(turns), "edit_turns": len(edit), "ordinary_ttft_p50_ms": o50,
+            "edit_ttft_p50_ms": e50,
+            "edit_over_ordinary": round(e50 / o50, 2) if e50 and o50 else None,
+            "hit_rate": round(sum(t["cached"] for t in turns) / prompt, 3) if prompt else None,
+            "prompt_tokens": prompt}
+
+
+def run_system(url: str, traces, system: str, config: Optional[dict], gen_tokens: int) -> dict:
+    requests.post(url + "/flush_cache", timeout=60).raise_for_status()
+    client = openai.OpenAI(base_url=url + "/v1", api_key="unused", timeout=600, max_retries=0)
+    turns = [t for trace in traces for t in replay_agent(client, trace, system, config,
+                                                           gen_tokens)]
+    return {"system": system, "context_management": config, **summarize(turns),
+            "turns_detail": turns}
+
+
+HEADERS = ["system", "turns", "edit turns", "ordinary TTFT p50 ms", "edit TTFT p50 ms",
+           "edit / ordinary", "hit rate", "prompt tokens"]
+
+
+def render_table(records: list[dict]) -> str:
+    return table(HEADERS, [[r["system"], r["turns"], r["edit_turns"], r["ordinary_ttft_p50_ms"],
+                            r["edit_ttft_p50_ms"], r["edit_over_ordinary"], r["hit_rate"],
+                            r["prompt_tokens"]] for r in records])
+
+
+def write_results(records: list[dict], results_dir: Path, meta: dict) -> None:
+    """One JSON line per system in editing.jsonl; the table in editing.md."""
+    import datetime
+    import json
+
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+             "commit": git_commit(), "device": device(), "benchmark": "editing", **meta}
+    with open(results_dir / "editing.jsonl", "a") as fh:
+        for record in records:
+            fh.write(json.dumps({**stamp, **record}) + "\n")
+    header = ", ".join(f"{k} {v}" for k, v in meta.items() if k != "context_management")
+    (results_dir / "editing.md").write_text(f"Run of {stamp['commit']} ({header}):\n\n"
+                                            + render_table(records) + "\n")
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmark.editing.replay",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--agents", type=int, default=4)
+    p.add_argument("--steps", type=int, default=None, help="at most this many turns per agent")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-tokens", type=int, default=None,
+                   help="smallest unedited context of a chosen agent (workload default)")
+    p.add_argument("--url", default=None, help="a running agentrt server (else one is started)")
+    p.add_argument("--model-path", default=None, help="model of the started server")
+    p.add_argument("--trigger", type=int, default=3000, help="input tokens that trigger a clear")
+    p.add_argument("--keep", type=int, default=2, help="most recent tool uses kept")
+    p.add_argument("--clear-at-least", type=int, default=1000)
+    p.add_argument("--gen-tokens", type=int, default=8)
+    p.add_argument("--no-write", action="store_true")
+    p.add_argument("--results-dir", type=Path, default=RESULTS)
+    return p.parse_args(argv)
+
+
+def replay(url: str, args: argparse.Namespace) -> list[dict]:
+    traces = load_workload("nemo_gym", args.agents, args.seed, steps=args.steps,
+                           min_tokens=args.min_tokens)
+    config = clear_tool_uses(args.trigger, args.keep, args.clear_at_least)
+    return [run_system(url, traces, "unedited", None, args.gen_tokens),
+            run_system(url, traces, "server_edit", config, args.gen_tokens)]
+
+
+def main(argv: Optional[list[str]] = None) -> list[dict]:
+    args = parse_args(argv)
+    if args.url:
+        records = replay(args.url, args)
+    else:
+        from agentrt.client.managed_server import ManagedServer
+
+        extra = ["--model-path", args.model_path] if args.model_path else []
+        with ManagedServer(extra) as server:
+            records = replay(server.url, args)
+    print(render_table(records))
+    if not args.no_write:
+        meta = {"model": args.model_path or "default", "workload": "nemo_gym",
+                "agents": args.agents, "steps": args.steps, "seed": args.seed,
+                "gen_tokens": args.gen_tokens,
+                "context_management": clear_tool_uses(args.trigger, args.keep,
+                                                      args.clear_at_least)}
+        write_results(records, args.results_dir, meta)
+    return records
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
