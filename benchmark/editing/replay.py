@@ -19,6 +19,8 @@ results/editing.jsonl (turns included), the table in results/editing.md. Without
 server is started (``agentrt serve``; the default model unless ``--model-path``) and stopped.
 """
 import argparse
+import datetime
+import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -92,9 +94,6 @@ def render_table(records: list[dict]) -> str:
 
 def write_results(records: list[dict], results_dir: Path, meta: dict) -> None:
     """One JSON line per system in editing.jsonl; the table in editing.md."""
-    import datetime
-    import json
-
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
              "commit": git_commit(), "device": device(), "benchmark": "editing", **meta}
