@@ -70,7 +70,10 @@ def main(argv=None) -> int:
     repeats = 1 if args.quick else args.repeats
     results = {}
     for backend in ("torch_native", "agentrt_cpu"):
-        server_args = ["--attention-backend", backend, "--max-total-tokens", "32768"]
+        # attention kernels compared alone: no speculation (agentrt serve's default turns
+        # AGENTSAM on for the default model with agentrt_cpu only)
+        server_args = ["--attention-backend", backend, "--max-total-tokens", "32768",
+                       "--agentrt-speculative", "off"]
         if args.model_path:
             server_args += ["--model-path", args.model_path]
         print(f"kernels: {backend} ...", file=sys.stderr, flush=True)
