@@ -95,7 +95,7 @@ def test_lookahead_commit_greedy_equals_full_prefill(model_path):
     async def scenario(url):
         client = AgentrtClient(url)
         strategy = ClearToolResults(ContextBudget(10_000), keep_last=1)
-        rt = LookaheadRuntime(client, strategy, session_id="e2e-exact")
+        rt = LookaheadRuntime(client, strategy, session_id="e2e-exact", capacity_aware=False)
         tokens = len(await client.tokenize(msgs))
         strategy.budget = ContextBudget(int(tokens / 0.7))
         await rt.on_segment_boundary(msgs)

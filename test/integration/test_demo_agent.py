@@ -21,7 +21,8 @@ def test_agent_turns_grow_context_and_reuse_cache(url):
 
 def test_agent_commit_turn_reuses_the_prepared_context(url):
     turns = list(RepoReviewAgent(url, REPO, reads=4, max_tokens=8, budget_tokens=2600,
-                                 session_id="demo-commit").run())
+                                 session_id="demo-commit",   # the mechanism; no tool time here
+                                 capacity_aware=False).run())
     commits = [t for t in turns if t.commit is not None]
     assert commits, "the budget is small enough for the policy to commit"
     first = commits[0]

@@ -42,7 +42,8 @@ async def drive(url, strategy, session, llm=None, make=conversation):
     """Grow a conversation (``make(n_turns)``) past the soft then the hard threshold, boundary by
     boundary."""
     client = AgentrtClient(url)
-    rt = LookaheadRuntime(client, strategy, session_id=session, llm=llm)
+    rt = LookaheadRuntime(client, strategy, session_id=session, llm=llm,
+                          capacity_aware=False)   # the mechanism: this loop has no tool time
     msgs = make(2)
     await rt.on_segment_boundary(msgs)
     tokens = len(await client.tokenize(msgs))
@@ -107,7 +108,7 @@ def test_session_closed_mid_preparation_and_racing_commits(url, tmp_path):
     async def scenario():
         client = AgentrtClient(url)
         strategy = ClearToolResults(ContextBudget(10_000), keep_last=1)
-        rt = LookaheadRuntime(client, strategy, session_id="rt-race")
+        rt = LookaheadRuntime(client, strategy, session_id="rt-race", capacity_aware=False)
         msgs = conversation(6)
         tokens = len(await client.tokenize(msgs))
         strategy.budget = ContextBudget(int(tokens / 0.7))          # soft, not hard
@@ -130,7 +131,7 @@ def test_unreachable_server_falls_back_to_the_synchronous_transform():
     async def scenario():
         client = AgentrtClient("http://127.0.0.1:9", timeout_s=2)
         strategy = ClearToolResults(ContextBudget(10), keep_last=1)
-        rt = LookaheadRuntime(client, strategy, session_id="rt-down")
+        rt = LookaheadRuntime(client, strategy, session_id="rt-down", capacity_aware=False)
         msgs = conversation(3)
         await rt.on_segment_boundary(msgs)
         result = await rt.on_commit(msgs)
@@ -142,7 +143,7 @@ def test_unreachable_server_falls_back_to_the_synchronous_transform():
 
 def test_sync_facade_prepares_between_calls(url):
     strategy = SlidingWindow(ContextBudget(10_000), keep_turns=2)
-    rt = SyncLookaheadRuntime(url, strategy, session_id="rt-sync")
+    rt = SyncLookaheadRuntime(url, strategy, session_id="rt-sync", capacity_aware=False)
     try:
         msgs = conversation(5)
         tokens = len(rt.run(rt.client.tokenize(msgs)))

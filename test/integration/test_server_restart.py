@@ -38,7 +38,7 @@ def test_commit_after_server_restart_falls_back(tiny_model, tmp_path):
     loop = asyncio.new_event_loop()
     client = loop.run_until_complete(_make_client(url))
     strategy = ClearToolResults(ContextBudget(10_000), keep_last=1)
-    rt = LookaheadRuntime(client, strategy, session_id="restart-1")
+    rt = LookaheadRuntime(client, strategy, session_id="restart-1", capacity_aware=False)
     msgs = conversation(6)
     try:
         tokens = loop.run_until_complete(prepare(client, rt, msgs))

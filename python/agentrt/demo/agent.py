@@ -51,7 +51,8 @@ def plan(files: list[str], reads: int) -> list[str]:
 class RepoReviewAgent:
     def __init__(self, base_url: str, repo: str | Path, reads: int = 6, max_tokens: int = 64,
                  budget_tokens: int = 3000, lookahead: bool = True, keep_files: int = 1,
-                 session_id: Optional[str] = None, tool_latency_s: float = 0.0):
+                 session_id: Optional[str] = None, tool_latency_s: float = 0.0,
+                 capacity_aware: bool = True):
         self.repo, self.reads, self.max_tokens = Path(repo), reads, max_tokens
         # Local file tools answer in microseconds; real agents' tools take seconds (Continuum
         # measured 0.9 s mean on SWE-bench). The demo waits this long after each tool call, the
@@ -59,7 +60,7 @@ class RepoReviewAgent:
         self.tool_latency_s = tool_latency_s
         strategy = ClearToolResults(ContextBudget(budget_tokens), keep_last=keep_files)
         self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
-                                            enabled=lookahead)
+                                            enabled=lookahead, capacity_aware=capacity_aware)
         self.messages: list[dict] = [{"role": "system", "content": SYSTEM}]
 
     def _ask(self, question: str) -> tuple[ChatResult, Optional[CommitRecord]]:

@@ -15,6 +15,7 @@ from typing import Any, Optional
 import httpx
 
 from agentrt.client.sse import ChatResult, ChatStream, chat_body
+from agentrt.lookahead.capacity import ServerLoad
 from agentrt.cluster.routing import HomeBook, routed_worker, routing_headers
 
 ANY_SESSION = "agentrt-any"   # the routing key of calls that belong to no session (tokenize)
@@ -112,6 +113,12 @@ class AgentrtClient:
         out = await self._call("POST", "/agentrt/tokenize", {
             "messages": messages, "add_generation_prompt": add_generation_prompt}, session_id)
         return out["tokens"]
+
+    async def server_load(self, session_id: str) -> ServerLoad:
+        """The session's (home) server: its measured prefill rate and recent busy share."""
+        stats = (await self._call("GET", "/agentrt/scheduler", None, session_id))["stats"]
+        return ServerLoad(float(stats.get("prefill_ms_per_token") or 0.0),
+                          float(stats.get("busy_share") or 0.0))
 
     # --- lookahead API ------------------------------------------------------------------------
     async def open_session(self, session_id: str, tokens: Optional[list[int]] = None) -> dict:

@@ -6,6 +6,8 @@ Outcomes (the returned messages are the same in every case; only the latency dif
   stale     the prefix changed since the snapshot: dropped, transformed synchronously
   fallback  transform or preparation failed, or the server refused the swap: synchronous path
   sync      lookahead disabled (the baseline): the transform runs at commit time
+  deferred  the server had no idle time for a preparation (capacity.py): nothing was spent,
+            the transform runs at commit time
 
 A record is written when ``on_commit`` decides and completed later, here only: ``swapped``
 with the background tokens the server's ledger spent on the branch, ``refused`` when the swap
@@ -23,6 +25,7 @@ class Outcome(enum.StrEnum):
     STALE = "stale"
     FALLBACK = "fallback"
     SYNC = "sync"
+    DEFERRED = "deferred"
 
     @property
     def swapped(self) -> bool:

@@ -21,6 +21,9 @@ Rules:
 - A preparation started right after a commit sends its prepare only once that swap has landed
   (a new branch of the same strategy would supersede the one being committed).
 - A transform that changes nothing prepares and commits nothing (``noop_transforms``).
+- Capacity-aware start (capacity.py): past the soft threshold a preparation starts only when the
+  server's idle time before the hard threshold fits it; otherwise it is deferred (re-checked at
+  the next boundary) and a commit with nothing prepared is recorded as ``deferred``.
 """
 import asyncio
 import collections
@@ -29,6 +32,7 @@ import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
+from agentrt.lookahead.capacity import AgentPace, decide_start
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
@@ -46,9 +50,11 @@ class LookaheadRuntime:
     def __init__(self, client: AgentrtClient, strategy: LookaheadStrategy,
                  session_id: Optional[str] = None, llm: Optional[LLMCall] = None,
                  enabled: bool = True,
-                 count_tokens: Optional[Callable[[list[Message]], Awaitable[int]]] = None):
+                 count_tokens: Optional[Callable[[list[Message]], Awaitable[int]]] = None,
+                 capacity_aware: bool = True):
         """``enabled=False`` is the baseline: the transform runs synchronously at commit, and no
-        agentrt endpoint is used (works against plain SGLang with ``count_tokens`` given)."""
+        agentrt endpoint is used (works against plain SGLang with ``count_tokens`` given).
+        ``capacity_aware=False`` starts every preparation at the strategy's threshold."""
         self.client, self.strategy, self.enabled = client, strategy, enabled
         self.count_tokens = count_tokens
         self.session_id = session_id or f"agent-{uuid.uuid4().hex[:12]}"
@@ -56,6 +62,11 @@ class LookaheadRuntime:
         self.log = CommitLog()
         self.llm = llm or client.llm_call()
         self.noop_transforms = 0      # commits whose transform left the context as it was
+        self.capacity_aware = capacity_aware
+        self.deferred_starts = 0      # boundaries where a preparation was deferred (capacity)
+        self._deferred: Optional[str] = None   # why, since the last commit
+        self._intervals: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
+        self._last_boundary: Optional[float] = None
         self._job: Optional[Job] = None
         self._versions = 0
         self._lock = asyncio.Lock()
@@ -85,6 +96,7 @@ class LookaheadRuntime:
     async def on_segment_boundary(self, messages: list[Message]) -> None:
         async with self._lock:
             await self.settle()
+            self._boundary_passed()
             await self._observe(messages)
             if not self.enabled:
                 return
@@ -92,7 +104,7 @@ class LookaheadRuntime:
                 self._job = None
             job = self._job
             if job is None:
-                if self.strategy.should_lookahead(self.state):
+                if self.strategy.should_lookahead(self.state) and await self._may_start():
                     self._start(messages)
                 return
             if job.state is JobState.FAILED:
@@ -119,6 +131,7 @@ class LookaheadRuntime:
                 self.noop_transforms += 1
                 return messages
             index = self.log.add(record._replace(waited_s=time.perf_counter() - started))
+            self._deferred = None
             if record.outcome.swapped:
                 self._swap = (asyncio.create_task(self._send_swap(job)), index)
             await self._observe(result)
@@ -170,6 +183,31 @@ class LookaheadRuntime:
             self._session_open = False
 
     # --- observing the context ---------------------------------------------------------------
+    async def _may_start(self) -> bool:
+        """Capacity-aware start (capacity.py); a deferral is counted and remembered for the
+        commit's record."""
+        if not self.capacity_aware:
+            return True
+        try:
+            load = await self.client.server_load(self.session_id)
+        except (ServerError, ServerUnavailable):
+            load = None
+        budget = self.strategy.budget
+        growth = sum(self._growth) / len(self._growth) if self._growth else None
+        pace = sum(self._intervals) / len(self._intervals) if self._intervals else None
+        decision = decide_start(load, AgentPace(self.state.tokens, budget.soft_tokens,
+                                                budget.hard_tokens, growth, pace))
+        self._deferred = None if decision.start else decision.reason
+        self.deferred_starts += not decision.start
+        return decision.start
+
+    def _boundary_passed(self) -> None:
+        """The agent's pace: wall time between its boundaries (tools and its model calls)."""
+        now = time.perf_counter()
+        if self._last_boundary is not None:
+            self._intervals.append(now - self._last_boundary)
+        self._last_boundary = now
+
     async def _observe(self, messages: list[Message]) -> None:
         before = self.state.tokens
         try:
@@ -231,6 +269,9 @@ class LookaheadRuntime:
                 messages, Outcome.STALE, "source prefix changed since the snapshot")
         if not self.enabled:
             return await self._commit_synchronously(messages, Outcome.SYNC, "lookahead disabled")
+        if self._deferred is not None:
+            return await self._commit_synchronously(messages, Outcome.DEFERRED,
+                                                    f"deferred: {self._deferred}")
         return await self._commit_synchronously(messages, Outcome.FALLBACK,
                                                 "no lookahead was started")
 

@@ -1,7 +1,10 @@
 """Counters of the lookahead scheduler, kept in the scheduler process (read by control ops)."""
+import collections
+import time
 from collections import Counter
 
 
+BUSY_WINDOW_S = 30.0        # the recent wall time ``busy_share`` is measured over
 PER_TOKEN_MIN_TOKENS = 64   # smaller prefill steps are mostly fixed per-step cost: they would
                             # inflate the per-token estimate and shrink the time-bounded chunks
 
@@ -30,6 +33,9 @@ class SchedulerStats:
         self.last_step_prefill = False
         self.busy_ms = 0.0               # model steps, all classes: wall time minus this is idle
         self.lookahead_busy_ms = 0.0     # the branch-prefill share of prefill steps (by tokens)
+        self.started_at = time.monotonic()
+        self._recent = collections.deque()   # (step end, step ms) within BUSY_WINDOW_S
+        self._recent_ms = 0.0
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -49,6 +55,10 @@ class SchedulerStats:
         self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
         self.busy_ms += step_ms
+        now = time.monotonic()
+        self._recent.append((now, step_ms))
+        self._recent_ms += step_ms
+        self._trim(now)
         if prefill_tokens and lookahead_tokens:
             self.lookahead_tokens += lookahead_tokens
             self.lookahead_busy_ms += step_ms * min(1.0, lookahead_tokens / prefill_tokens)
@@ -58,6 +68,17 @@ class SchedulerStats:
                 0.8 * self.prefill_ms_per_token + 0.2 * per_token
         elif not prefill_tokens:
             self.decode_step_ms = step_ms
+
+    def _trim(self, now: float) -> None:
+        while self._recent and self._recent[0][0] < now - BUSY_WINDOW_S:
+            self._recent_ms -= self._recent.popleft()[1]
+
+    def busy_share(self, now: float | None = None) -> float:
+        """Model steps over the last BUSY_WINDOW_S of wall time (less, right after start)."""
+        now = time.monotonic() if now is None else now
+        self._trim(now)
+        window = min(BUSY_WINDOW_S, max(1e-3, now - self.started_at))
+        return min(1.0, self._recent_ms / 1e3 / window)
 
     def to_json(self) -> dict:
         return {"bg_admitted": self.bg_admitted, "bg_tokens_prefilled": self.bg_tokens,
@@ -71,7 +92,8 @@ class SchedulerStats:
                 "lookahead_busy_s": round(self.lookahead_busy_ms / 1e3, 3),
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
-                "prefill_ms_per_token": round(self.prefill_ms_per_token, 4)}
+                "prefill_ms_per_token": round(self.prefill_ms_per_token, 4),
+                "busy_share": round(self.busy_share(), 4)}
 
 
 STATS = SchedulerStats()

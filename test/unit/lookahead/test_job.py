@@ -74,5 +74,6 @@ def test_commit_log_completes_records():
 def test_outcomes_are_their_strings():
     assert Outcome.READY == "ready" and f"{Outcome.STALE}" == "stale"
     assert json.dumps({"outcome": Outcome.SYNC}) == '{"outcome": "sync"}'
-    assert [o.value for o in Outcome] == ["ready", "promoted", "stale", "fallback", "sync"]
+    assert [o.value for o in Outcome] == ["ready", "promoted", "stale", "fallback", "sync",
+                                          "deferred"]
     assert Outcome.PROMOTED.swapped and not Outcome.FALLBACK.swapped

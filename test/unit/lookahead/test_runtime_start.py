@@ -2,6 +2,7 @@
 does: a fake server client, no model."""
 import asyncio
 
+from agentrt.lookahead.capacity import ServerLoad
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
 from agentrt.lookahead.strategy import ContextBudget, MainState
@@ -10,9 +11,13 @@ from agentrt.lookahead.strategy import ContextBudget, MainState
 class FakeClient:
     """Tokens are words; every branch is prepared at once."""
 
-    def __init__(self):
+    def __init__(self, load: ServerLoad = ServerLoad(0.0, 0.0)):   # not measured yet
         self.prepared, self.committed, self.promoted = [], [], []
         self.lengths = {}           # branch id: its tokens
+        self.load = load
+
+    async def server_load(self, sid):
+        return self.load
 
     def llm_call(self):
         return None
@@ -64,8 +69,8 @@ def test_should_lookahead_with_lead_segments():
     assert not lead.should_lookahead(MainState([], 500, growth=400))  # never before soft
 
 
-async def _replay(budget):
-    client = FakeClient()
+async def _replay(budget, client=None):
+    client = client or FakeClient()
     rt = LookaheadRuntime(client, ClearToolResults(budget, keep_last=1), session_id="s")
     msgs = [{"role": "system", "content": words(10)}]
     started_at = None
@@ -88,6 +93,16 @@ def test_runtime_tracks_growth_and_starts_near_the_deadline():
     assert soft_start >= 600 and late_start >= 800 - 2 * 60
     assert late_start > soft_start
     assert [r.outcome for r in rt2.records][:1] == ["ready"] and client.committed
+
+
+def test_saturated_server_defers_every_preparation_and_commits_synchronously():
+    busy = FakeClient(ServerLoad(prefill_ms_per_token=50.0, busy_share=1.0))
+    rt, client, started = asyncio.run(_replay(ContextBudget(1000), busy))
+    assert started is None and client.prepared == [] and rt.deferred_starts > 0
+    assert rt.records and {r.outcome for r in rt.records} == {"deferred"}
+    assert rt.records[0].reason.startswith("deferred: needs ")
+    rt, client, started = asyncio.run(_replay(ContextBudget(1000), FakeClient()))
+    assert started is not None and rt.deferred_starts == 0    # unmeasured: the soft rule
 
 
 def test_noop_transform_prepares_nothing_and_commits_nothing():
