@@ -224,8 +224,9 @@ class LookaheadRadixCache(RadixCache):
                                  f"{self.budget_tokens}", 413)
         branch = self.book.new_branch(session_id, tokens, strategy, version, source_signature)
         for other in self.book.live_branches(session_id):
-            if other is not branch and other.strategy == strategy:
-                self._release_branch(other, BranchState.ABANDONED, f"superseded by {branch.id}")
+            if other is not branch and other.strategy == strategy:   # its shared prefix stays
+                self._release_branch(other, BranchState.ABANDONED, f"superseded by {branch.id}",
+                                     keep_path=tokens)
         self.on_prefill_landed(branch.id)
         return branch
 
@@ -256,15 +257,20 @@ class LookaheadRadixCache(RadixCache):
             self._free_path(swap.old_context)
         return branch
 
-    def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned") -> Branch:
-        return self._end(session_id, branch_id, BranchState.ABANDONED, reason)
+    def abandon(self, session_id: str, branch_id: str, reason: str = "abandoned",
+                keep_cache: bool = False) -> Branch:
+        """``keep_cache``: what the branch's prefill landed stays in the tree as ordinary
+        (unlocked, evictable) cache, for a resumed preparation or the synchronous commit
+        request to reuse (a preempted or failed prefill); otherwise it is freed at once."""
+        return self._end(session_id, branch_id, BranchState.ABANDONED, reason, keep_cache)
 
-    def _end(self, session_id: str, branch_id: str, state: BranchState, reason: str) -> Branch:
+    def _end(self, session_id: str, branch_id: str, state: BranchState, reason: str,
+             keep_cache: bool = False) -> Branch:
         """Abandon or mark stale; a branch that already ended that way is returned as it is (a
         retried call changes nothing)."""
         branch = self.book.branch(session_id, branch_id)
         if branch.state is not state:
-            self._release_branch(branch, state, reason)
+            self._release_branch(branch, state, reason, free=not keep_cache)
         return branch
 
     def promote(self, session_id: str) -> list[str]:
@@ -309,12 +315,17 @@ class LookaheadRadixCache(RadixCache):
         self.promoted.discard(branch.id)
         self.enforce_budget()
 
-    def _release_branch(self, branch: Branch, state: BranchState, reason: str) -> None:
+    def _release_branch(self, branch: Branch, state: BranchState, reason: str,
+                        free: bool = True, keep_path: Optional[list[int]] = None) -> None:
+        """End a live branch: its lock goes; its exclusive path is freed at once (``free``),
+        except what lies on ``keep_path`` (a successor's tokens); the ledger counts what was
+        dropped as waste."""
         node = self.book.release(branch, state, reason)
         self.promoted.discard(branch.id)
         if node is not None:
             self.dec_lock_ref(node)
-        dropped = self._free_path(branch.tokens, keep_session=branch.session_id)
+        dropped = self._free_path(branch.tokens, keep_session=branch.session_id,
+                                  keep_path=keep_path) if free else 0
         self.ledger.branch_ended(branch, dropped)
 
     # ------------------------------------------------------------------ tree primitives -------
@@ -337,13 +348,19 @@ class LookaheadRadixCache(RadixCache):
         self.inc_lock_ref(match.last_device_node)
         return match.last_device_node
 
-    def _free_path(self, tokens: list[int], keep_session: Optional[str] = None) -> int:
+    def _free_path(self, tokens: list[int], keep_session: Optional[str] = None,
+                   keep_path: Optional[list[int]] = None) -> int:
         """Free the exclusive tail of ``tokens``' path at once; returns the tokens it dropped
         (freed now, or marked discarded while a request still reads them).
 
-        Nodes on any session's context path (``keep_session``'s included) are kept."""
+        Nodes on any session's context path (``keep_session``'s included) are kept, and those
+        ``keep_path`` runs through (a node it shares only in part too)."""
         keep = {node.id for session in self.book.sessions.values()
                 for node in self.walk(session.context).nodes}
+        if keep_path:
+            shared = self.walk(keep_path)
+            keep.update(n.id for n in shared.nodes + ((shared.partial,) if shared.partial
+                                                       is not None else ()))
         walk = self.walk(tokens)
         path = walk.nodes + ((walk.partial,) if walk.partial is not None else ())
         freed, below = 0, None

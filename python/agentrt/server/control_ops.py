@@ -85,7 +85,8 @@ def cancel_catch_up(cache, a):
 
 @op("abandon")
 def abandon(cache, a):
-    return cache.abandon(a["session_id"], a["branch_id"], a.get("reason", "abandoned")).to_json()
+    return cache.abandon(a["session_id"], a["branch_id"], a.get("reason", "abandoned"),
+                         keep_cache=bool(a.get("keep_cache", False))).to_json()
 
 
 @op("stale")

@@ -68,11 +68,12 @@ class SessionApi:
     async def _give_up(self, session_id: str, branch_id: str, catch_up: bool,
                        reason: str) -> None:
         """A prefill that did not land: a catch-up is cancelled (the branch stays ready with
-        what it had), a first preparation is abandoned (its KV freed)."""
+        what it had), a first preparation is abandoned. Either way what landed stays in the
+        tree as ordinary cache: whoever prefills those tokens next reuses it."""
         op = "cancel_catch_up" if catch_up else "abandon"
         try:
             await self.control.call(op, session_id=session_id, branch_id=branch_id,
-                                    reason=reason)
+                                    reason=reason, keep_cache=True)
         except ControlError:
             pass
 

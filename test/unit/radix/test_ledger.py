@@ -4,7 +4,7 @@ from types import SimpleNamespace
 from agentrt.radix.ledger import ForegroundPlan, Purpose, Waste, plan_foreground
 from agentrt.radix.rids import prepare_rid
 
-from .helpers import cache_sequence, make_cache
+from .helpers import cache_sequence, make_cache, matched
 
 CONTEXT = [1, 2, 3, 4, 5, 6]
 SUMMARY = [1, 2, 9, 9]
@@ -87,8 +87,20 @@ def test_abandoned_and_superseded_branches_are_waste_by_reason():
     second = cache.prepare("s", [1, 2, 9, 8], "summary", 2)   # supersedes the first
     prefill_branch(cache, "s", second)
     cache.abandon("s", second.id, "over lookahead budget")
-    assert ledger(cache) == ({"fg_new": 6, "prepare": 4},
-                             {"superseded": 2, "budget": 2})
+    # the successor shares [1, 2, 9] with its predecessor: that stayed and was not prefilled
+    # again; only the successor's own [8] was dropped with it
+    assert ledger(cache) == ({"fg_new": 6, "prepare": 3}, {"budget": 1})
+    cache.check_integrity()
+
+
+def test_a_preempted_preparation_leaves_what_landed_for_the_next_prefill():
+    cache = session_cache()
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    run_prefill(cache, req(prepare_rid("s", branch.id, "n"), SUMMARY[:3]))  # one chunk landed
+    cache.abandon("s", branch.id, "prefill finished but the branch is not cached",
+                  keep_cache=True)
+    assert ledger(cache) == ({"fg_new": 6, "prepare": 1}, {})
+    assert matched(cache, SUMMARY) == 3      # the synchronous commit request reuses it
     cache.check_integrity()
 
 
