@@ -9,17 +9,21 @@ from typing import Awaitable, Callable
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, Lane
-from agentrt.lookahead.strategy import LLMCall, LookaheadStrategy, Message, TransformError
+from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Transform,
+                                        TransformError)
 
 
 class Preparer:
     def __init__(self, client, session_id: str, before_prepare: Callable[[], Awaitable[None]],
-                 session_lost: Callable[[], None]):
+                 session_lost: Callable[[], None],
+                 tail_of: Callable[[Job, list[Message]], Awaitable[Transform]]):
         """``before_prepare`` is awaited right before a prepare request is sent (the last
         commit's swap must land first); ``session_lost`` is called when the server no longer
-        knows the session (it restarted)."""
+        knows the session (it restarted); ``tail_of`` gives the segments after the job's
+        snapshot as the commit will append them (the runtime's one rule for it)."""
         self.client, self.session_id = client, session_id
         self.before_prepare, self.session_lost = before_prepare, session_lost
+        self.tail_of = tail_of
         self.started = 0               # preparations that sent a branch to the server
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
 
@@ -65,8 +69,8 @@ class Preparer:
     async def _append(self, job: Job, messages: list[Message]) -> None:
         """Append the segments that arrived since the branch was prepared."""
         try:
-            tokens = await self.client.tokenize(job.transform.messages +
-                                                messages[job.segment_end:],
+            tail = (await self.tail_of(job, messages)).messages
+            tokens = await self.client.tokenize(job.transform.messages + tail,
                                                 session_id=self.session_id)
             if tokens[:len(job.branch_tokens)] != job.branch_tokens:
                 job.failed("catch-up tokens do not extend the branch")
@@ -81,7 +85,7 @@ class Preparer:
                     job.behind()     # the server cancelled it (e.g. preempted): ready as it was
                     return
             job.caught_up(tokens, len(messages))
-        except (ServerError, ServerUnavailable) as exc:
+        except (ServerError, ServerUnavailable, TransformError) as exc:
             job.failed(f"catch-up failed: {exc}")
 
     async def promote(self) -> None:

@@ -38,7 +38,7 @@ from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
 from agentrt.lookahead.records import CommitLog, CommitRecord, Outcome
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
-                                        TransformError, signature)
+                                        Transform, TransformError, signature)
 
 __all__ = ["CommitRecord", "JobState", "LookaheadRuntime", "Outcome"]
 
@@ -75,7 +75,7 @@ class LookaheadRuntime:
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
-                                  self._session_lost)
+                                  self._session_lost, self._tail)
 
     @property
     def records(self) -> list[CommitRecord]:
@@ -288,8 +288,14 @@ class LookaheadRuntime:
         if job.transform is None:
             return await self._commit_synchronously(messages, Outcome.FALLBACK,
                                                     job.reason or "no transform")
-        result = job.transform.messages + list(messages[job.segment_end:])
-        self.state.strategy_data = job.transform.strategy_data
+        try:
+            tail = await self._tail(job, messages)
+        except TransformError as exc:
+            await self._release(job, "not committed")
+            return await self._commit_synchronously(messages, Outcome.FALLBACK,
+                                                    f"transform of the tail failed: {exc}")
+        result = job.transform.messages + tail.messages
+        self.state.strategy_data = tail.strategy_data
         name, end = self.strategy.name, job.segment_end
         if job.state is JobState.COMMITTING and job.branch_id:
             job.swapped()     # on_commit sends the swap (``_send_swap``) beside the request
@@ -299,6 +305,14 @@ class LookaheadRuntime:
         await self._release(job, "not committed")
         return result, CommitRecord(Outcome.FALLBACK, name, 0, 0.0,
                                     job.reason or "branch not prepared", segment_end=end)
+
+    async def _tail(self, job: Job, messages: list[Message]) -> Transform:
+        """The segments after the job's snapshot as its catch-ups and its commit append them:
+        transformed when the strategy is segment-local, else as they are."""
+        tail = list(messages[job.segment_end:])
+        if not tail or not self.strategy.segment_local:
+            return Transform(tail, job.transform.strategy_data)
+        return await self.strategy.transform(tail, job.transform.strategy_data, self.llm)
 
     async def _commit_synchronously(self, messages: list[Message], outcome: Outcome,
                                     reason: str):

@@ -86,12 +86,26 @@ class TransformError(RuntimeError):
 
 
 class LookaheadStrategy(abc.ABC):
-    """One context transformation. Subclasses set ``name`` and implement ``transform``."""
+    """One context transformation. Subclasses set ``name`` and implement ``transform``.
+
+    Compact commits: a commit appends to the transformed snapshot what arrived after it (up to
+    ``hard - soft`` tokens), so a strategy whose transform keeps at most ``2 soft - hard`` of
+    the budget leaves every commit below the soft threshold, and the next preparation starts
+    only when the context grows past it again (test_commit_compact.py checks each strategy)."""
 
     name = "strategy"
 
     def __init__(self, budget: ContextBudget):
         self.budget = budget
+
+    @property
+    def segment_local(self) -> bool:
+        """True when the transform maps each message on its own: ``transform(a + b)`` equals
+        ``transform(a) + transform(b)`` at any message boundary. Catch-ups then append the
+        *transformed* segments that arrive after the snapshot, and a commit is exactly the
+        synchronous transform of the whole context; otherwise those segments are kept as
+        they are (the strategy's docstring says what that keeps)."""
+        return False
 
     def should_lookahead(self, state: MainState) -> bool:
         """Start preparing the transformation in the background: past the soft threshold and,

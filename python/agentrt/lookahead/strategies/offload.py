@@ -41,6 +41,10 @@ class Offload(LookaheadStrategy):
         self.store, self.limit_tokens = store, limit_tokens
         self.count_tokens, self.digest_chars = count_tokens, digest_chars
 
+    @property
+    def segment_local(self) -> bool:
+        return True     # each tool output is offloaded or kept on its own
+
     def reference(self, path, text: str) -> str:
         digest = " ".join(text[:self.digest_chars].split())
         return (f"[tool output offloaded to {path} ({len(text)} characters); read it with "

@@ -1,0 +1,90 @@
+"""A commit never leaves the context above the soft threshold, for every strategy; segment-local
+strategies append transformed segments in catch-up, so their commit is exactly the synchronous
+transform (fake server client: a token is a word)."""
+import asyncio
+
+import pytest
+
+from agentrt.lookahead.runtime import LookaheadRuntime
+from agentrt.lookahead.strategies import ClearToolResults, Offload, SlidingWindow, Summarize
+from agentrt.lookahead.strategies.offload import OffloadStore
+from agentrt.lookahead.strategy import ContextBudget
+
+from .test_runtime_start import FakeClient, words
+
+BUDGET = ContextBudget(1000)           # soft 600, hard 800 tokens (words)
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+async def summary_llm(messages, max_tokens):
+    return "the agent read files and found nothing wrong"
+
+
+def strategies(tmp_path):
+    return {
+        "clear_keep_1": ClearToolResults(BUDGET, keep_last=1),
+        "clear_keep_0": ClearToolResults(BUDGET, keep_last=0),
+        "offload": Offload(BUDGET, OffloadStore(tmp_path), limit_tokens=20,
+                           count_tokens=count_words, digest_chars=20),
+        "window": SlidingWindow(BUDGET, keep_tokens=200, count_tokens=count_words),
+        "summarize": Summarize(BUDGET, keep_tail_tokens=200, count_tokens=count_words),
+    }
+
+
+async def _run(strategy, steps=14):
+    """An agent loop: per step a reply (20 words) and a tool output (60); the context after each
+    commit, and the synchronous transform of the same messages."""
+    client = FakeClient()
+    rt = LookaheadRuntime(client, strategy, session_id="s", llm=summary_llm)
+    msgs = [{"role": "system", "content": words(30)}]
+    after_commits = []
+    for step in range(steps):
+        before = len(rt.records)
+        msgs = await rt.on_commit(msgs)
+        if len(rt.records) > before:
+            after_commits.append((rt.records[-1].outcome, len(await client.tokenize(msgs))))
+        msgs.append({"role": "assistant", "content": words(20)})
+        await rt.on_segment_boundary(msgs)
+        msgs.append({"role": "tool", "content": f"out{step} " + words(59)})
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+    await rt.close()
+    return after_commits
+
+
+@pytest.mark.parametrize("name", ["clear_keep_1", "clear_keep_0", "offload", "window",
+                                  "summarize"])
+def test_every_commit_leaves_the_context_below_soft(name, tmp_path):
+    after = asyncio.run(_run(strategies(tmp_path)[name]))
+    assert after, "the loop reaches the hard threshold"
+    assert all(outcome == "ready" for outcome, _ in after), after
+    assert all(tokens < BUDGET.soft_tokens for _, tokens in after), after
+
+
+@pytest.mark.parametrize("name", ["clear_keep_0", "offload"])
+def test_segment_local_commit_equals_the_synchronous_transform(name, tmp_path):
+    async def go():
+        strategy = strategies(tmp_path)[name]
+        assert strategy.segment_local
+        client = FakeClient()
+        rt = LookaheadRuntime(client, strategy, session_id="s")
+        msgs = [{"role": "system", "content": words(30)}]
+        while not strategy.should_commit(rt.state):
+            msgs = msgs + [{"role": "assistant", "content": words(20)},
+                           {"role": "tool", "content": f"out{len(msgs)} " + words(59)}]
+            await rt.on_segment_boundary(msgs)
+            await rt.wait_prepared()
+        committed = await rt.on_commit(msgs)
+        sync = (await strategy.transform(msgs, {}, None)).messages
+        assert rt.records[-1].outcome == "ready" and committed == sync
+        await rt.close()
+
+    asyncio.run(go())
+
+
+def test_a_strategy_that_is_not_segment_local_keeps_later_segments_as_they_are():
+    assert not ClearToolResults(BUDGET, keep_last=2).segment_local
+    assert not SlidingWindow(BUDGET, keep_turns=3).segment_local
