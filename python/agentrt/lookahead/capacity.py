@@ -5,18 +5,20 @@ the server's idle time. Where there is none (a saturated server), a preparation 
 the foreground and then is re-done or wasted, so the runtime defers it and the commit takes the
 synchronous path having spent nothing (outcome ``deferred``).
 
-The rule, checked at each boundary past the soft threshold until a preparation starts::
+The rule, checked for each preparation once its transform is tokenized (a preparation the
+commit already waits on is never deferred: the synchronous path would prefill the same)::
 
-    need_s = (prepared + catch-up tokens) x the server's measured prefill ms per token
+    need_s = (branch tokens the tree lacks + catch-up tokens) x prefill ms per token
     idle_s = boundaries until the hard threshold x seconds per boundary x (1 - busy share)
     start  iff  need_s <= idle_s
 
-prepared tokens: at most the soft threshold (a transform brings the context below it); catch-up:
-the growth until the hard threshold. Boundaries left: tokens to the hard threshold over the
-agent's observed growth per boundary (at least one). Seconds per boundary: the agent's observed
-wall time between boundaries (its tools and its own model calls). Busy share: the server's
-model-step share of recent wall time. Whatever is unknown (a fresh server, the agent's first
-boundaries) lets the preparation start, as the soft threshold alone would.
+Branch tokens the tree lacks: those past the prefix the branch shares with the session's
+context. Catch-up: the growth until the hard threshold. Boundaries left: tokens to the hard
+threshold over the agent's observed growth per boundary (at least one). Seconds per boundary:
+the agent's observed wall time between boundaries (its tools and its own model calls). Prefill
+rate and busy share: the server's, measured over recent steps. Whatever is unknown (a fresh
+server, the agent's first boundaries) lets the preparation start, as the soft threshold alone
+would. A deferred preparation is tried again, with a fresh snapshot, at the next boundary.
 """
 import math
 from typing import NamedTuple, Optional
@@ -29,7 +31,6 @@ class ServerLoad(NamedTuple):
 
 class AgentPace(NamedTuple):
     tokens: int                   # the context now
-    soft_tokens: int
     hard_tokens: int
     growth: Optional[float]       # tokens per boundary (None: not observed yet)
     boundary_s: Optional[float]   # wall seconds per boundary (None: not observed yet)
@@ -42,16 +43,17 @@ class StartDecision(NamedTuple):
     idle_s: float = 0.0
 
 
-def decide_start(load: Optional[ServerLoad], pace: AgentPace) -> StartDecision:
-    """Start a preparation now, or defer it (see the module docstring)."""
+def decide_start(load: Optional[ServerLoad], branch_tokens: int,
+                 pace: AgentPace) -> StartDecision:
+    """Start a preparation whose branch needs ``branch_tokens`` prefilled, or defer it (see the
+    module docstring)."""
     if load is None or load.prefill_ms_per_token <= 0:
         return StartDecision(True, "server load unknown")
     if not pace.growth or pace.growth <= 0 or not pace.boundary_s:
         return StartDecision(True, "agent pace unknown")
     left = max(0, pace.hard_tokens - pace.tokens)
     boundaries = max(1, math.ceil(left / pace.growth))
-    tokens = min(pace.tokens, pace.soft_tokens) + left
-    need_s = tokens * load.prefill_ms_per_token / 1e3
+    need_s = (branch_tokens + left) * load.prefill_ms_per_token / 1e3
     idle_s = boundaries * pace.boundary_s * max(0.0, 1.0 - min(1.0, load.busy_share))
     if need_s <= idle_s:
         return StartDecision(True, "fits in idle time", need_s, idle_s)

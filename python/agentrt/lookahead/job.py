@@ -7,6 +7,7 @@
     ----------  --------------------------------------------  ----------------------------
     prepared    PREPARING                                     READY (COMMITTING stays)
     unchanged   PREPARING, COMMITTING                         DEFERRED
+    deferred    PREPARING                                     DEFERRED (``reason``)
     behind      READY                                         BEHIND
     failed      PREPARING, READY, BEHIND, COMMITTING          FAILED (``reason``)
     commit      PREPARING, READY, BEHIND                      COMMITTING
@@ -33,8 +34,9 @@ class JobState(enum.Enum):
     READY = "ready"              # branch prepared on the server; later segments are appended
     BEHIND = "behind"            # the server cancelled a catch-up: the branch is ready as it
                                  # was, no more appends; the commit request prefills the rest
-    DEFERRED = "deferred"        # the transform changed nothing: nothing is prepared; the next
-                                 # boundary starts a fresh job
+    DEFERRED = "deferred"        # nothing is prepared: the transform changed nothing, or the
+                                 # server has no idle time for it (``reason``, capacity.py);
+                                 # the next boundary starts a fresh job
     FAILED = "failed"            # transform, prepare or catch-up failed (``reason``)
     COMMITTING = "committing"    # on_commit took the job: no more appends; a running
                                  # preparation is awaited
@@ -52,6 +54,7 @@ _LIVE = (S.PREPARING, S.READY, S.BEHIND)
 _NEXT: dict[str, dict[JobState, JobState]] = {
     "prepared": {S.PREPARING: S.READY, S.COMMITTING: S.COMMITTING},
     "unchanged": {S.PREPARING: S.DEFERRED, S.COMMITTING: S.DEFERRED},
+    "deferred": {S.PREPARING: S.DEFERRED},
     "behind": {S.READY: S.BEHIND},
     "failed": {s: S.FAILED for s in _LIVE + (S.COMMITTING,)},
     "commit": {s: S.COMMITTING for s in _LIVE},
@@ -89,6 +92,10 @@ class Job:
 
     def unchanged(self) -> None:
         self._on("unchanged")
+
+    def deferred(self, reason: str) -> None:
+        if self._on("deferred"):
+            self.reason = reason
 
     def caught_up(self, tokens: list[int], covered: int) -> None:
         self.branch_tokens, self.covered = tokens, covered

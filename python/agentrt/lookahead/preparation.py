@@ -8,7 +8,8 @@ import asyncio
 from typing import Awaitable, Callable
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
-from agentrt.lookahead.job import Job, Lane
+from agentrt.lookahead.capacity import StartDecision
+from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Transform,
                                         TransformError)
 
@@ -16,14 +17,17 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Tra
 class Preparer:
     def __init__(self, client, session_id: str, before_prepare: Callable[[], Awaitable[None]],
                  session_lost: Callable[[], None],
-                 tail_of: Callable[[Job, list[Message]], Awaitable[Transform]]):
+                 tail_of: Callable[[Job, list[Message]], Awaitable[Transform]],
+                 admit: Callable[[list[int]], Awaitable[StartDecision]]):
         """``before_prepare`` is awaited right before a prepare request is sent (the last
         commit's swap must land first); ``session_lost`` is called when the server no longer
         knows the session (it restarted); ``tail_of`` gives the segments after the job's
-        snapshot as the commit will append them (the runtime's one rule for it)."""
+        snapshot as the commit will append them (the runtime's one rule for it); ``admit``
+        decides whether a background preparation of these tokens fits the server's idle time
+        (capacity.py)."""
         self.client, self.session_id = client, session_id
         self.before_prepare, self.session_lost = before_prepare, session_lost
-        self.tail_of = tail_of
+        self.tail_of, self.admit = tail_of, admit
         self.started = 0               # preparations that sent a branch to the server
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
 
@@ -44,6 +48,11 @@ class Preparer:
         try:
             tokens = await self.client.tokenize(job.transform.messages,
                                                   session_id=self.session_id)
+            if job.state is JobState.PREPARING and job.lane is Lane.BACKGROUND:
+                decision = await self.admit(tokens)
+                if not decision.start:
+                    job.deferred(decision.reason)    # nothing spent; the next boundary retries
+                    return
             await self.before_prepare()
             self.started += 1
             branch = await self.client.prepare(self.session_id, tokens, strategy.name,

@@ -21,9 +21,10 @@ Rules:
 - A preparation started right after a commit sends its prepare only once that swap has landed
   (a new branch of the same strategy would supersede the one being committed).
 - A transform that changes nothing prepares and commits nothing (``noop_transforms``).
-- Capacity-aware start (capacity.py): past the soft threshold a preparation starts only when the
-  server's idle time before the hard threshold fits it; otherwise it is deferred (re-checked at
-  the next boundary) and a commit with nothing prepared is recorded as ``deferred``.
+- Capacity-aware start (capacity.py): a background preparation sends its branch only when the
+  server's idle time before the hard threshold fits its prefill; otherwise it is deferred
+  (retried at the next boundary) and a commit with nothing prepared is recorded as
+  ``deferred``.
 """
 import asyncio
 import collections
@@ -32,7 +33,8 @@ import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
-from agentrt.lookahead.capacity import AgentPace, decide_start
+from agentrt.lookahead.capacity import AgentPace, StartDecision, decide_start
+from agentrt.radix.branch import common_prefix_len
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
@@ -74,8 +76,9 @@ class LookaheadRuntime:
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
+        self._context_tokens: list[int] = []   # the context's token ids at the last boundary
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
-                                  self._session_lost, self._tail)
+                                  self._session_lost, self._tail, self._admit)
 
     @property
     def records(self) -> list[CommitRecord]:
@@ -104,7 +107,7 @@ class LookaheadRuntime:
                 self._job = None
             job = self._job
             if job is None:
-                if self.strategy.should_lookahead(self.state) and await self._may_start():
+                if self.strategy.should_lookahead(self.state):
                     self._start(messages)
                 return
             if job.state is JobState.FAILED:
@@ -183,23 +186,23 @@ class LookaheadRuntime:
             self._session_open = False
 
     # --- observing the context ---------------------------------------------------------------
-    async def _may_start(self) -> bool:
-        """Capacity-aware start (capacity.py); a deferral is counted and remembered for the
-        commit's record."""
+    async def _admit(self, branch_tokens: list[int]) -> StartDecision:
+        """Capacity-aware start (capacity.py) of a branch of these tokens; a deferral is counted
+        and remembered for the commit's record."""
         if not self.capacity_aware:
-            return True
+            return StartDecision(True, "capacity check off")
         try:
             load = await self.client.server_load(self.session_id)
         except (ServerError, ServerUnavailable):
             load = None
-        budget = self.strategy.budget
+        lacking = len(branch_tokens) - common_prefix_len(branch_tokens, self._context_tokens)
         growth = sum(self._growth) / len(self._growth) if self._growth else None
         pace = sum(self._intervals) / len(self._intervals) if self._intervals else None
-        decision = decide_start(load, AgentPace(self.state.tokens, budget.soft_tokens,
-                                                budget.hard_tokens, growth, pace))
+        decision = decide_start(load, lacking, AgentPace(
+            self.state.tokens, self.strategy.budget.hard_tokens, growth, pace))
         self._deferred = None if decision.start else decision.reason
         self.deferred_starts += not decision.start
-        return decision.start
+        return decision
 
     def _boundary_passed(self) -> None:
         """The agent's pace: wall time between its boundaries (tools and its model calls)."""
@@ -225,6 +228,7 @@ class LookaheadRuntime:
             return
         try:
             tokens = await self.client.tokenize(messages, session_id=self.session_id)
+            self._context_tokens = tokens
             self.state.tokens = len(tokens) if self.count_tokens is None \
                 else await self.count_tokens(messages)
             if not self._session_open:
@@ -283,6 +287,9 @@ class LookaheadRuntime:
         if promoted:
             await self._preparer.promote()
             await job.task
+        if job.state is JobState.DEFERRED and job.reason:    # the server had no idle time
+            return await self._commit_synchronously(messages, Outcome.DEFERRED,
+                                                    f"deferred: {job.reason}")
         if job.state is JobState.DEFERRED:
             return messages, None
         if job.transform is None:

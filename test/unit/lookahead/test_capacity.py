@@ -1,28 +1,29 @@
 """Capacity-aware start: exact decisions from the server's load and the agent's pace."""
 from agentrt.lookahead.capacity import AgentPace, ServerLoad, decide_start
 
-PACE = AgentPace(tokens=4000, soft_tokens=3600, hard_tokens=4800, growth=200.0,
+PACE = AgentPace(tokens=4000, hard_tokens=4800, growth=200.0,
                  boundary_s=5.0)   # 4 boundaries (20 s) before the hard threshold
+BRANCH = 3600                      # tokens of the branch the tree lacks
 
 
 def test_idle_server_starts_and_states_the_margin():
-    d = decide_start(ServerLoad(2.0, 0.5), PACE)   # (3600 + 800) x 2 ms = 8.8 s <= 10 s
+    d = decide_start(ServerLoad(2.0, 0.5), BRANCH, PACE)   # (3600 + 800) x 2 ms = 8.8 <= 10 s
     assert d.start and round(d.need_s, 2) == 8.8 and d.idle_s == 10.0
 
 
 def test_saturated_server_defers_with_the_reason():
-    d = decide_start(ServerLoad(2.0, 0.95), PACE)  # 1 s idle
+    d = decide_start(ServerLoad(2.0, 0.95), BRANCH, PACE)  # 1 s idle
     assert not d.start and d.reason == "needs 8.8 s of prefill, 1.0 s idle before the commit"
 
 
 def test_past_the_hard_threshold_one_boundary_is_left():
-    d = decide_start(ServerLoad(1.0, 0.0), PACE._replace(tokens=5000))
-    assert d.start and d.idle_s == 5.0 and round(d.need_s, 1) == 3.6   # the soft size only
-    assert not decide_start(ServerLoad(2.0, 0.0), PACE._replace(tokens=5000)).start
+    d = decide_start(ServerLoad(1.0, 0.0), BRANCH, PACE._replace(tokens=5000))
+    assert d.start and d.idle_s == 5.0 and round(d.need_s, 1) == 3.6   # no catch-up left
+    assert not decide_start(ServerLoad(2.0, 0.0), BRANCH, PACE._replace(tokens=5000)).start
 
 
 def test_unknowns_let_the_preparation_start():
-    assert decide_start(None, PACE).reason == "server load unknown"
-    assert decide_start(ServerLoad(0.0, 0.9), PACE).start
-    assert decide_start(ServerLoad(2.0, 0.9), PACE._replace(growth=None)).reason == \
+    assert decide_start(None, BRANCH, PACE).reason == "server load unknown"
+    assert decide_start(ServerLoad(0.0, 0.9), BRANCH, PACE).start
+    assert decide_start(ServerLoad(2.0, 0.9), BRANCH, PACE._replace(growth=None)).reason == \
         "agent pace unknown"

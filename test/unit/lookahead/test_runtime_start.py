@@ -98,11 +98,33 @@ def test_runtime_tracks_growth_and_starts_near_the_deadline():
 def test_saturated_server_defers_every_preparation_and_commits_synchronously():
     busy = FakeClient(ServerLoad(prefill_ms_per_token=50.0, busy_share=1.0))
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), busy))
-    assert started is None and client.prepared == [] and rt.deferred_starts > 0
-    assert rt.records and {r.outcome for r in rt.records} == {"deferred"}
-    assert rt.records[0].reason.startswith("deferred: needs ")
+    # nothing is prefilled in the background; a preparation the commit is due on goes in the
+    # fast lane (the synchronous path would prefill the same tokens at the commit)
+    sent_promoted = [b for b in client.promoted if b.startswith("b")]
+    assert rt.deferred_starts > 0 and len(client.prepared) == len(sent_promoted)
+    assert rt.records and {r.outcome for r in rt.records} <= {"deferred", "promoted", "ready"}
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), FakeClient()))
     assert started is not None and rt.deferred_starts == 0    # unmeasured: the soft rule
+
+
+def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
+    async def go():
+        client = FakeClient(ServerLoad(prefill_ms_per_token=50.0, busy_share=1.0))
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)},
+                {"role": "tool", "content": words(25)}]                      # 35: the pace
+        await rt.on_segment_boundary(msgs)
+        msgs = msgs + [{"role": "tool", "content": words(25)}]               # 60: past soft
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+        msgs = msgs + [{"role": "tool", "content": words(25)}]               # 85: past hard
+        return rt, client, await rt.on_commit(msgs)
+
+    rt, client, out = asyncio.run(go())
+    assert client.prepared == [] and rt.deferred_starts == 1
+    assert [r.outcome for r in rt.records] == ["deferred"]
+    assert rt.records[0].reason.startswith("deferred: needs ") and len(out) == 4
 
 
 def test_noop_transform_prepares_nothing_and_commits_nothing():
