@@ -46,28 +46,54 @@ def show(sync_turns, la_turns) -> None:
         print(f"{la.index:<5} {call[:58]:<58} {r.prompt_tokens:>7} {r.cached_tokens:>7} "
               f"{latency(s) * 1000:>8.0f}ms {latency(la) * 1000:>13.0f}ms{mark}")
         print(textwrap.indent(textwrap.fill(r.text.strip() or "(empty answer)", 96), "   > "))
-    ordinary = [latency(la) for la in la_turns[1:] if la.commit is None]
     for s, la in zip(sync_turns, la_turns):
         if la.commit is not None:
             print(f"\ncommit turn {la.index}: TTFT {latency(s) * 1000:.0f} ms synchronous vs "
                   f"{latency(la) * 1000:.0f} ms with lookahead "
                   f"({latency(s) / max(latency(la), 1e-6):.1f}x)")
-    if ordinary:
-        print(f"ordinary turns with lookahead: median TTFT "
-              f"{sorted(ordinary)[len(ordinary) // 2] * 1000:.0f} ms")
+    for line in verdicts(sync_turns, la_turns):
+        print(line)
     print("(TTFT includes any wait for unfinished preparation; tools are local files, each "
           "followed by --tool-latency-ms standing in for a real tool's run time)")
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def verdicts(sync_turns, la_turns) -> list[str]:
+    """The demo's targets (step 10), each with its measured value and verdict. Ordinary turns:
+    every turn after the first (cold) one that commits in neither run."""
+    pairs = [(s, la) for s, la in list(zip(sync_turns, la_turns))[1:]
+             if s.commit is None and la.commit is None]
+    commits = [(s, la) for s, la in zip(sync_turns, la_turns) if la.commit is not None]
+    if not pairs or not commits:
+        return ["targets: not checked (the run needs ordinary turns and a commit)"]
+    on, off = median([latency(la) for _, la in pairs]), median([latency(s) for s, _ in pairs])
+    lines = [f"ordinary turns: median TTFT {on * 1000:.0f} ms with lookahead, "
+             f"{off * 1000:.0f} ms without"]
+    checks = [(f"ordinary median on / off = {on / off:.2f}", on / off <= 1.15, "<= 1.15")]
+    for s, la in commits:
+        checks.append((f"commit turn {la.index} / ordinary median = {latency(la) / on:.2f}",
+                       latency(la) / on <= 1.2, "<= 1.2"))
+        checks.append((f"commit turn {la.index} synchronous / lookahead = "
+                       f"{latency(s) / latency(la):.1f}x", latency(s) / latency(la) >= 5, ">= 5x"))
+    return lines + [f"target {'met   ' if ok else 'MISSED'} {text} (target {goal})"
+                    for text, ok, goal in checks]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agentrt demo", description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="use a running server at this URL instead of starting one")
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="repository to review")
-    parser.add_argument("--reads", type=int, default=6, help="files the agent reads")
+    parser.add_argument("--reads", type=int, default=10, help="files the agent reads")
     parser.add_argument("--max-tokens", type=int, default=64, help="tokens per answer")
-    parser.add_argument("--budget-tokens", type=int, default=4000,
-                        help="context budget: lookahead starts at 60%%, commits at 80%%")
-    parser.add_argument("--tool-latency-ms", type=float, default=1500,
+    parser.add_argument("--budget-tokens", type=int, default=7500,
+                        help="context budget: lookahead starts at 60%%, commits at 80%% "
+                             "(6,000 of the model's 8,192 tokens)")
+    parser.add_argument("--tool-latency-ms", type=float, default=3000,
                         help="stand-in for a real tool's run time after each (instant) local "
                              "tool call")
     parser.add_argument("server_args", nargs="*", help="extra `agentrt serve` flags (after --)")
