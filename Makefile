@@ -27,9 +27,11 @@ test-integration: setup
 test-e2e: setup
 	$(PYTEST) test/e2e
 
-# agent-trace replay, every system side by side (QUICK=1: 2 agents, a few minutes)
+# agent-trace replay, every system side by side (QUICK=1: 2 agents, a few minutes).
+# REGIME=idle|saturated|memory: step 10's regimes with their target table (QUICK=1: < 10 min);
+# WORKLOAD=nemo_gym|bfcl picks another workload (default miniagent)
 bench: setup
-	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,)
+	$(PY) -m benchmark.agent_replay.run $(if $(QUICK),--quick,) $(if $(REGIME),--regime $(REGIME),) $(if $(WORKLOAD),--workload $(WORKLOAD),)
 
 # step 5's interference benchmark: lookahead background work on / off for N = 1, 2, 4, 8 agents,
 # 30 MiniAgent steps at the 6,000-token budget of `make bench` (~30 min on 2 cores; QUICK=1:

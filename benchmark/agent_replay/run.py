@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmark.agent_replay.run --quick      # (make bench QUICK=1)
     .venv/bin/python -m benchmark.agent_replay.run              # (make bench) full mode
     .venv/bin/python -m benchmark.agent_replay.run --workload nemo_gym --agents 4
+    .venv/bin/python -m benchmark.agent_replay.run --regime idle --quick   # (make bench REGIME=idle)
 
 N agents arrive over time; each replays a trace (workloads: the synthetic MiniAgent shape, real
 nemo-gym rollouts, BFCL long-context tasks) with one context strategy, tool calls sleeping for
@@ -14,9 +15,14 @@ The interference benchmark (``--interference 1,2,4,8``, step 5's target) runs, f
 agentrt server with the lookahead runtime on and off (``agentrt`` / ``agentrt_bg_off``) and
 reports foreground p99 TTFT (ordinary turns) and p99 TBT on / off, and the share of commits
 whose preparation was ready, in benchmark/results/interference.jsonl and interference.md.
+
+``--regime idle|saturated|memory`` (step 10, ``regimes.py``) runs vanilla, ttl_only, kernel_only
+and agentrt on desynchronized agents with the regime's tool scale and KV pool, then prints the
+regime's table and its targets with verdicts (``targets.regime_verdicts``).
 """
 import argparse
 import asyncio
+import shlex
 import signal
 import statistics
 import sys
@@ -34,9 +40,17 @@ from agentrt.lookahead.strategy import ContextBudget
 from agentrt.models import prepare_default_model
 from benchmark.agent_replay.interference import interference_rows, write_interference
 from benchmark.agent_replay.progress import turn_bar
+from benchmark.agent_replay.regime_report import HEADERS as REGIME_HEADERS
+from benchmark.agent_replay.regime_report import regime_rows, write_regime_report
+from benchmark.agent_replay.regimes import (
+    REGIMES,
+    regime_settings,
+    regime_traces,
+    start_offsets,
+)
 from benchmark.agent_replay.report import turn_records, write_report
-from benchmark.agent_replay.systems import BG_OFF, SYSTEMS, System
-from benchmark.agent_replay.targets import check_targets
+from benchmark.agent_replay.systems import BG_OFF, SYSTEMS, System, with_pool
+from benchmark.agent_replay.targets import check_targets, regime_verdicts, target_table
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
 from benchmark.agent_replay.traces.stats import trace_stats
 from benchmark.agent_replay.traces.tokens import tokenizer_counter
@@ -122,9 +136,9 @@ class Replay:
         await client.close()
         return time.perf_counter() - start
 
-    async def run(self, traces, arrival_s: float) -> list[float]:
+    async def run(self, traces, offsets: list[float]) -> list[float]:
         async def staggered(i, trace):
-            await asyncio.sleep(i * arrival_s)
+            await asyncio.sleep(offsets[i])
             return await self.agent(trace, i)
 
         return list(await asyncio.gather(*(staggered(i, t) for i, t in enumerate(traces))))
@@ -200,13 +214,16 @@ def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
             "wasted_tokens": sum(ledger["wasted"].values()) if ledger["wasted"] else None,
             "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
             "bg_denied": diff("bg_denied"), "wall_s": round(wall_s, 2), "busy_s": busy,
+            "busy_share": None if busy is None or wall_s <= 0 else round(busy / wall_s, 3),
             # the server's idle time: what background work could use without delaying anyone
             "idle_s": None if busy is None else round(max(0.0, wall_s - busy), 2),
             "lookahead_busy_s": diff("lookahead_busy_s")}
 
 
-def replay(system: System, model, traces, args, counter, label: str) -> dict:
-    """A fresh server for ``system``, every agent replayed, the summary with per-turn data."""
+def replay(system: System, model, traces, args, counter, label: str,
+           offsets: list[float] | None = None) -> dict:
+    """A fresh server for ``system``, every agent replayed (agent i starting ``offsets[i]`` s
+    after the first; default ``i x --arrival-s``), the summary with per-turn data."""
     with ManagedServer(list(system.args) + ["--model-path", str(model)], module=system.module,
                        env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
             turn_bar(label, total=sum(len(t.steps) for t in traces)) as bar:
@@ -217,7 +234,9 @@ def replay(system: System, model, traces, args, counter, label: str) -> dict:
                      f"/tmp/agentrt-bench-offload-{label}", bar)
         before = server_stats(srv.url)
         start = time.perf_counter()
-        jcts = asyncio.run(rep.run(traces, args.arrival_s))
+        if offsets is None:
+            offsets = [i * args.arrival_s for i in range(len(traces))]
+        jcts = asyncio.run(rep.run(traces, offsets))
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
     return {**summarize(rep.turns, jcts, rep.preparations), **stats,
             "commit_records": rep.commits, "turns": turn_records(rep.turns)}
@@ -253,7 +272,7 @@ def run_systems(args, model, counter) -> int:
     traces = load_workload(args.workload, args.agents, args.seed, steps=args.steps,
                            count_tokens=tokenizer_counter(model))
     results = []
-    for name in args.systems.split(","):
+    for name in (args.systems or ",".join(SYSTEMS)).split(","):
         summary = replay(SYSTEMS[name], model, traces, args, counter, name)
         record = {"system": name, **base_record(args, args.agents), **summary}
         append_result("agent_replay", record)
@@ -269,6 +288,33 @@ def run_systems(args, model, counter) -> int:
     print(f"report: {md}\nplot: {png}")
     for line in check_targets(results):
         print(line)
+    return 0
+
+
+def run_regime(args, model, counter) -> int:
+    """Every system of the regime on the same desynchronized traces; regime table + targets."""
+    cfg = regime_settings(args.regime, args.quick, args.budget, agents=args.agents,
+                          tool_scale=args.tool_scale)
+    traces = regime_traces(args.workload, cfg.agents, args.seed, args.steps, cfg.tool_scale,
+                           tokenizer_counter(model))
+    offsets = start_offsets(traces)
+    extra = {"regime": cfg.regime, "tool_scale": cfg.tool_scale, "start_offsets_s": offsets,
+             "max_total_tokens": cfg.max_total_tokens or 65536}
+    results = []
+    names = args.systems.split(",") if args.systems else cfg.systems
+    for name in names:
+        system = with_pool(SYSTEMS[name], cfg.max_total_tokens)
+        summary = replay(system, model, traces, args, counter, f"{name} ({cfg.regime})", offsets)
+        record = {"system": name, **base_record(args, cfg.agents), **extra, **summary}
+        append_result("agent_replay", record)
+        results.append(record)
+    print(f"regime {cfg.regime}: {args.workload}, N = {cfg.agents}, tool scale "
+          f"{cfg.tool_scale}, KV pool {extra['max_total_tokens']} tokens, starts {offsets} s")
+    print(table(REGIME_HEADERS, regime_rows(results)))
+    print(target_table(regime_verdicts(cfg.regime, results)))
+    command = "python -m benchmark.agent_replay.run " + shlex.join(args.argv)
+    png, md = write_regime_report(results, cfg.regime, args.workload, command)
+    print(f"report: {md}\nplot: {png}")
     return 0
 
 
@@ -295,7 +341,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="2 agents, 10 steps, 1,800-token budget (under 5 minutes)")
     ap.add_argument("--workload", default="miniagent", choices=sorted(WORKLOADS))
-    ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--agents", type=int, default=None,
+                    help="agents (default 4; quick 2; a regime's own count with --regime)")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--budget", type=int, default=6000,
                     help="context budget in tokens (commits happen at ~6k-token contexts)")
@@ -307,17 +354,30 @@ def main(argv=None) -> int:
                          "within this many segments (-1: only when the commit finds it running)")
     ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
     ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
-    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--systems", default=None,
+                    help=f"comma-separated (default: all of {','.join(SYSTEMS)}; with --regime "
+                         "vanilla,ttl_only,kernel_only,agentrt)")
+    ap.add_argument("--regime", default=None, choices=sorted(REGIMES),
+                    help="step 10's regimes (regimes.py): idle (tools scaled, server 40-60 %% "
+                         "busy), saturated (tools as drawn), memory (KV pool of 1.5 contexts)")
+    ap.add_argument("--tool-scale", type=float, default=None,
+                    help="with --regime: multiply every tool duration by this (default: the "
+                         "regime's own factor)")
     ap.add_argument("--interference", default="",
                     help="comma-separated agent counts: run the lookahead-on/off interference "
                          "benchmark instead (e.g. 1,2,4,8)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     # a SIGTERM (timeout, kill) unwinds like Ctrl-C: every server's context manager stops it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
-        args.agents, args.steps, args.budget = 2, 10, 1800
-    unknown = set(args.systems.split(",")) - set(SYSTEMS)
+        args.steps, args.budget = 10, 1800
+        if args.agents is None and not args.regime:
+            args.agents = 2
+    if args.agents is None and not args.regime:
+        args.agents = 4
+    unknown = set((args.systems or "").split(",")) - set(SYSTEMS) - {""}
     if unknown:
         ap.error(f"unknown systems {sorted(unknown)}; known: {', '.join(SYSTEMS)}")
     model = prepare_default_model()
@@ -325,6 +385,8 @@ def main(argv=None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.interference:
         return run_interference(args, model, counter)
+    if args.regime:
+        return run_regime(args, model, counter)
     return run_systems(args, model, counter)
 
 

@@ -48,3 +48,15 @@ SYSTEMS = {s.name: s for s in (
 
 BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
                 tool_hints=True, agentrt_session=True)
+
+
+def with_pool(system: System, max_total_tokens: int | None) -> System:
+    """``system`` with its KV pool (``--max-total-tokens``) set to ``max_total_tokens`` (None:
+    unchanged)."""
+    if max_total_tokens is None:
+        return system
+    args = list(system.args)
+    i = args.index("--max-total-tokens")
+    args[i + 1] = str(max_total_tokens)
+    return System(system.name, system.module, tuple(args), system.lookahead, system.tool_hints,
+                  system.agentrt_session)

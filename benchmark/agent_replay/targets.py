@@ -7,7 +7,14 @@
 Next to the first, the bound the run itself sets: vanilla's commit p50 over agentrt's ordinary
 p50, what the ratio would be if every commit cost exactly an ordinary turn of the same run (the
 best lookahead can do: a commit still prefills the turn's new tokens and queues like any turn).
+
+Step 10's targets per regime (``regime_verdicts``, ``target_table``) follow below.
 """
+from typing import NamedTuple
+
+from benchmark.agent_replay.work import work_of
+from benchmark.common import table
+
 TARGET_COMMIT_SPEEDUP, TARGET_COMMIT_VS_ORDINARY, TARGET_JCT_SPEEDUP = 15.0, 1.2, 1.5
 
 
@@ -48,3 +55,120 @@ def check_targets(records: list[dict]) -> list[str]:
         lines.append(f"JCT agentrt {a['jct_mean_s']} s vs ttl_only {ttl['jct_mean_s']} s "
                      f"(target: better: {'met' if better else 'missed'})")
     return lines
+
+
+# ---- step 10: the targets of each regime (issue 16, item 6) -------------------------------------
+#
+#   idle       agentrt commit / ordinary TTFT p50 <= 1.2; commit p50 vanilla / agentrt >= 10;
+#              commits ready >= 90 %; ordinary TTFT p99 and TBT p99 agentrt / ttl_only <= 1.15
+#              (ttl_only is the same server and policy with lookahead off); and the setting
+#              itself: ttl_only busy 40-60 % of the run's wall time
+#   saturated  JCT agentrt / ttl_only <= 1.03; prefilled tokens agentrt / ttl_only <= 1.05
+#   memory     ttl_only's and agentrt's JCT below kernel_only's; agentrt's <= ttl_only's
+#   every      agentrt's wasted tokens <= 5 % of its background tokens
+#
+# A verdict is "met", "missed" or "no data" (a system or a number the run lacks).
+
+class Verdict(NamedTuple):
+    target: str
+    goal: str
+    measured: str
+    verdict: str
+    bound: str = ""           # the run's own bound, or what limits the number
+
+
+TARGET_IDLE_SPEEDUP, TARGET_READY, TARGET_ON_OFF = 10.0, 0.9, 1.15
+TARGET_SAT_JCT, TARGET_SAT_PREFILL, TARGET_WASTE = 1.03, 1.05, 0.05
+BUSY_RANGE = (0.4, 0.6)
+
+
+def _check(target: str, goal: str, value, ok, bound: str = "", unit: str = "x") -> Verdict:
+    shown = "—" if value is None else f"{value}{unit}"
+    return Verdict(target, goal, shown, _verdict(value, ok), bound)
+
+
+def _get(rec, key):
+    return None if rec is None else rec.get(key)
+
+
+def busy_share(rec) -> float | None:
+    """Model-step time over the replay's wall time (agentrt servers report ``busy_s``)."""
+    busy, wall = _get(rec, "busy_s"), _get(rec, "wall_s")
+    return round(busy / wall, 3) if busy is not None and wall else None
+
+
+def idle_verdicts(by: dict) -> list[Verdict]:
+    v, t, a = by.get("vanilla"), by.get("ttl_only"), by.get("agentrt")
+    share = busy_share(t)
+    lookahead_vs_idle = _div(_get(a, "lookahead_busy_s"), _get(t, "idle_s"))
+    tbt = _div(_get(a, "tbt_p99_ms"), _get(t, "tbt_p99_ms"))
+    return [
+        _check("ttl_only busy share (setting)", f"{BUSY_RANGE[0]}-{BUSY_RANGE[1]}", share,
+               lambda x: BUSY_RANGE[0] <= x <= BUSY_RANGE[1],
+               f"tool scale {_get(a or t, 'tool_scale')}", unit=""),
+        _check("agentrt commit / ordinary TTFT p50", f"<= {TARGET_COMMIT_VS_ORDINARY}x",
+               _div(_get(a, "commit_ttft_p50_ms"), _get(a, "ordinary_ttft_p50_ms")),
+               lambda x: x <= TARGET_COMMIT_VS_ORDINARY),
+        _check("commit TTFT p50 vanilla / agentrt", f">= {TARGET_IDLE_SPEEDUP}x",
+               _div(_get(v, "commit_ttft_p50_ms"), _get(a, "commit_ttft_p50_ms")),
+               lambda x: x >= TARGET_IDLE_SPEEDUP,
+               f"a commit costing an ordinary turn: "
+               f"{_x(_div(_get(v, 'commit_ttft_p50_ms'), _get(a, 'ordinary_ttft_p50_ms')))}"),
+        _check("agentrt commits ready", f">= {TARGET_READY}", _get(a, "commits_ready_share"),
+               lambda x: x >= TARGET_READY,
+               f"branch prefill s / ttl_only idle s: {_x(lookahead_vs_idle)}", unit=""),
+        _check("ordinary TTFT p99 agentrt / ttl_only", f"<= {TARGET_ON_OFF}x",
+               _div(_get(a, "ordinary_ttft_p99_ms"), _get(t, "ordinary_ttft_p99_ms")),
+               lambda x: x <= TARGET_ON_OFF),
+        _check("TBT p99 agentrt / ttl_only", f"<= {TARGET_ON_OFF}x", tbt,
+               lambda x: x <= TARGET_ON_OFF, "" if tbt is not None else "TBT not measured"),
+    ]
+
+
+def saturated_verdicts(by: dict) -> list[Verdict]:
+    t, a = by.get("ttl_only"), by.get("agentrt")
+    wa, wt = work_of(a) if a else None, work_of(t) if t else None
+    return [
+        _check("JCT agentrt / ttl_only", f"<= {TARGET_SAT_JCT}x",
+               _div(_get(a, "jct_mean_s"), _get(t, "jct_mean_s")),
+               lambda x: x <= TARGET_SAT_JCT, f"ttl_only busy share {busy_share(t)}"),
+        _check("prefilled tokens agentrt / ttl_only", f"<= {TARGET_SAT_PREFILL}x",
+               _div(wa and wa.prefilled, wt and wt.prefilled),
+               lambda x: x <= TARGET_SAT_PREFILL,
+               "" if wa is None else f"agentrt background {wa.background}, wasted {wa.wasted}"),
+    ]
+
+
+def memory_verdicts(by: dict) -> list[Verdict]:
+    k, t, a = (_get(by.get(s), "jct_mean_s") for s in ("kernel_only", "ttl_only", "agentrt"))
+    return [
+        _check("JCT ttl_only / kernel_only", "< 1x", _div(t, k), lambda x: t < k),
+        _check("JCT agentrt / kernel_only", "< 1x", _div(a, k), lambda x: a < k),
+        _check("JCT agentrt / ttl_only", "<= 1x", _div(a, t), lambda x: a <= t),
+    ]
+
+
+def waste_verdict(by: dict) -> Verdict:
+    a = by.get("agentrt")
+    if a is None:
+        return Verdict("agentrt wasted / background tokens", f"<= {TARGET_WASTE}", "—", "no data")
+    w = work_of(a)
+    share = round(w.wasted / w.background, 3) if w.background else 0.0
+    return _check("agentrt wasted / background tokens", f"<= {TARGET_WASTE}", share,
+                  lambda x: x <= TARGET_WASTE, f"{w.wasted} of {w.background} ({w.source})",
+                  unit="")
+
+
+REGIME_VERDICTS = {"idle": idle_verdicts, "saturated": saturated_verdicts,
+                   "memory": memory_verdicts}
+
+
+def regime_verdicts(regime: str, records: list[dict]) -> list[Verdict]:
+    """The targets of ``regime`` checked on one run's records, then the waste target."""
+    by = {r["system"]: r for r in records}
+    return REGIME_VERDICTS[regime](by) + [waste_verdict(by)]
+
+
+def target_table(verdicts: list[Verdict]) -> str:
+    return table(["target", "goal", "measured", "verdict", "bound / note"],
+                 [list(v) for v in verdicts])

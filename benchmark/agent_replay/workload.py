@@ -45,11 +45,12 @@ def _tool_seconds(rng: random.Random, max_tool_s: float) -> float:
 
 
 def miniagent(agent_id: str, seed: int, steps: int = 20, scale: float = 0.25,
-              max_tool_s: float = 3.0) -> AgentTrace:
+              max_tool_s: float = 3.0, phase: int = 0) -> AgentTrace:
+    """A MiniAgent trace; big outputs at steps i with (i + phase) % 9 == 0 (phase 0: 9, 18, 27)."""
     rng = random.Random(seed)
     out = []
     for i in range(1, steps + 1):
-        big = i % 9 == 0
+        big = (i + phase) % 9 == 0
         out.append(Step(assistant=_text(rng, int(400 * scale)),
                         tool_output=_text(rng, int((2200 if big else 150) * scale)),
                         tool_s=_tool_seconds(rng, max_tool_s)))

@@ -1,0 +1,74 @@
+"""The report of one regime run: systems side by side with their work, then the target table.
+
+    write_regime_report(records, "idle", "miniagent")  ->  results/miniagent_idle.md (+ .png)
+
+Rows: commit TTFT p50, ordinary TTFT p50 / p99, TBT p99 (ms), JCT (s), prefilled / background /
+wasted tokens (``work.work_of``: the server's ledger, or per-turn prompt - cached where the
+server keeps none: marked ``*``), the server's busy share, commit outcomes.
+"""
+import json
+from pathlib import Path
+
+from benchmark.agent_replay.report import plot_ttft
+from benchmark.agent_replay.targets import busy_share, regime_verdicts, target_table
+from benchmark.agent_replay.work import work_of
+from benchmark.common import RESULTS, table
+
+HEADERS = ["system", "commit p50", "ordinary p50", "ordinary p99", "TBT p99", "JCT s",
+           "prefilled", "background", "wasted", "busy share", "commit outcomes"]
+
+
+def _cell(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def outcomes_text(record: dict) -> str:
+    """``ready 3, promoted 1, deferred 2`` (counts by outcome, most first), or ``—``."""
+    out = record.get("commit_outcomes") or {}
+    return ", ".join(f"{k} {n}" for k, n in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))) \
+        or "—"
+
+
+def regime_rows(records: list[dict]) -> list[list[str]]:
+    rows = []
+    for r in records:
+        w = work_of(r)
+        mark = "" if w.source == "ledger" else "*"
+        rows.append([r["system"], _cell(r.get("commit_ttft_p50_ms")),
+                     _cell(r.get("ordinary_ttft_p50_ms")), _cell(r.get("ordinary_ttft_p99_ms")),
+                     _cell(r.get("tbt_p99_ms")), _cell(r.get("jct_mean_s")),
+                     f"{_cell(w.prefilled)}{mark}", str(w.background), str(w.wasted),
+                     _cell(busy_share(r)), outcomes_text(r)])
+    return rows
+
+
+def regime_markdown(records: list[dict], regime: str, workload: str, png_name: str,
+                    command: str = "") -> str:
+    first = records[0]
+    setup = ", ".join(f"{k} {first[k]}" for k in (
+        "n_agents", "steps", "budget", "tool_scale", "max_total_tokens", "start_offsets_s",
+        "quick", "model", "seed", "commit", "device", "time") if k in first)
+    lines = [f"# agent_replay: {workload}, regime {regime}", "", setup, ""]
+    if command:
+        lines += ["```", command, "```", ""]
+    lines += [table(HEADERS, regime_rows(records)), "",
+              "TTFT / TBT in ms; JCT = mean job completion time per agent; prefilled = every "
+              "token the server prefilled (its ledger; `*`: no ledger, the sum over turns of "
+              "prompt - cached); background = branch prepare + catch-up; busy share = model-step "
+              "time / wall time (agentrt servers).", "",
+              "Targets:", "", target_table(regime_verdicts(regime, records)), "",
+              f"![TTFT per turn]({png_name})", ""]
+    for r in records:
+        if r.get("ledger"):
+            lines.append(f"- {r['system']} ledger: {json.dumps(r['ledger'])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_regime_report(records: list[dict], regime: str, workload: str, command: str = "",
+                        results_dir: Path = RESULTS) -> tuple[Path, Path]:
+    """``<workload>_<regime>.md`` and ``<workload>_<regime>_ttft.png``; returns their paths."""
+    stem = f"{workload}_{regime}"
+    png = plot_ttft(records, Path(results_dir) / f"{stem}_ttft.png")
+    md = Path(results_dir) / f"{stem}.md"
+    md.write_text(regime_markdown(records, regime, workload, png.name, command))
+    return png, md

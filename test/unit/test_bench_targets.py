@@ -1,0 +1,88 @@
+"""Step 10's target verdicts and the work (prefilled / background / wasted) of a record."""
+from benchmark.agent_replay.regime_report import regime_markdown, regime_rows
+from benchmark.agent_replay.targets import regime_verdicts, target_table
+from benchmark.agent_replay.work import turn_prefilled, work_of
+
+TURNS = [{"prompt": 1000, "cached": 0}, {"prompt": 1200, "cached": 900},
+         {"prompt": 1300, "cached": 1400}]          # cached above prompt counts as 0
+
+
+def rec(system, **kw):
+    base = {"system": system, "commit_ttft_p50_ms": 3000.0, "ordinary_ttft_p50_ms": 400.0,
+            "ordinary_ttft_p99_ms": 900.0, "tbt_p99_ms": 80.0, "jct_mean_s": 100.0,
+            "commits_ready_share": 0.0, "turns": TURNS}
+    return {**base, **kw}
+
+
+def ledger(prepare, catch_up, fg, wasted):
+    return {"ledger": {"prefilled": {"fg_new": fg, "fg_rewrite": 0, "fg_recompute": 0,
+                                     "prepare": prepare, "catch_up": catch_up},
+                       "wasted": {"stale": wasted}},
+            "prefilled_tokens": fg + prepare + catch_up, "wasted_tokens": wasted}
+
+
+def test_work_from_ledger_or_turns():
+    assert turn_prefilled(TURNS) == 1300 and turn_prefilled([{"prompt": 5}]) is None
+    plain = work_of(rec("vanilla"))
+    assert plain == (1300, 0, 0, "turns")
+    full = work_of(rec("agentrt", **ledger(800, 200, 5000, 40)))
+    assert full == (6000, 1000, 40, "ledger")
+
+
+def by_target(verdicts):
+    return {v.target: v for v in verdicts}
+
+
+def test_idle_verdicts_meet_and_miss():
+    records = [rec("vanilla", commit_ttft_p50_ms=4000.0),
+               rec("ttl_only", busy_s=50.0, wall_s=100.0, idle_s=50.0, tool_scale=8.0),
+               rec("agentrt", commit_ttft_p50_ms=440.0, ordinary_ttft_p99_ms=1100.0,
+                   tbt_p99_ms=None, commits_ready_share=0.95, lookahead_busy_s=10.0,
+                   tool_scale=8.0, **ledger(1000, 0, 5000, 100))]
+    v = by_target(regime_verdicts("idle", records))
+    assert v["ttl_only busy share (setting)"].verdict == "met"
+    assert v["ttl_only busy share (setting)"].bound == "tool scale 8.0"
+    assert v["agentrt commit / ordinary TTFT p50"].verdict == "met"          # 1.1x
+    assert v["commit TTFT p50 vanilla / agentrt"].measured == "9.09x"
+    assert v["commit TTFT p50 vanilla / agentrt"].verdict == "missed"
+    assert "10.0x" in v["commit TTFT p50 vanilla / agentrt"].bound           # 4000 / 400
+    assert v["agentrt commits ready"].verdict == "met"
+    assert v["ordinary TTFT p99 agentrt / ttl_only"].verdict == "missed"    # 1.22x
+    assert v["TBT p99 agentrt / ttl_only"].verdict == "no data"
+    assert v["agentrt wasted / background tokens"].verdict == "missed"      # 10 %
+    assert v["agentrt wasted / background tokens"].bound == "100 of 1000 (ledger)"
+    text = target_table(list(v.values()))
+    assert "| missed " in text and "| met " in text
+
+
+def test_saturated_and_memory_verdicts():
+    t = rec("ttl_only", jct_mean_s=100.0, **ledger(0, 0, 10000, 0))
+    a = rec("agentrt", jct_mean_s=102.0, **ledger(400, 100, 10000, 20))
+    v = by_target(regime_verdicts("saturated", [t, a]))
+    assert v["JCT agentrt / ttl_only"].verdict == "met"                       # 1.02x
+    assert v["prefilled tokens agentrt / ttl_only"].measured == "1.05x"
+    assert v["prefilled tokens agentrt / ttl_only"].verdict == "met"
+    assert v["agentrt wasted / background tokens"].verdict == "met"           # 4 %
+    worse = rec("agentrt", jct_mean_s=104.0, **ledger(900, 0, 10000, 0))
+    v = by_target(regime_verdicts("saturated", [t, worse]))
+    assert v["JCT agentrt / ttl_only"].verdict == "missed"
+    assert v["prefilled tokens agentrt / ttl_only"].verdict == "missed"
+    k = rec("kernel_only", jct_mean_s=101.0)
+    v = by_target(regime_verdicts("memory", [k, t, a]))
+    assert v["JCT ttl_only / kernel_only"].verdict == "met"
+    assert v["JCT agentrt / kernel_only"].verdict == "missed"                 # 102 > 101
+    assert v["JCT agentrt / ttl_only"].verdict == "missed"
+    v = by_target(regime_verdicts("memory", [t, a]))
+    assert v["JCT ttl_only / kernel_only"].verdict == "no data"
+
+
+def test_regime_rows_and_markdown():
+    records = [rec("vanilla", commit_outcomes={"sync": 3}),
+               rec("agentrt", busy_s=30.0, wall_s=60.0,
+                   commit_outcomes={"ready": 1, "deferred": 2}, **ledger(300, 20, 900, 5))]
+    rows = regime_rows(records)
+    assert rows[0][6:] == ["1300*", "0", "0", "—", "sync 3"]
+    assert rows[1][6:] == ["1220", "320", "5", "0.5", "deferred 2, ready 1"]
+    md = regime_markdown(records, "saturated", "miniagent", "x.png", command="make bench")
+    assert "regime saturated" in md and "make bench" in md and "deferred 2" in md
+    assert "prefilled tokens agentrt / ttl_only" in md and "no data" in md
