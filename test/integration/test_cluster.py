@@ -114,6 +114,23 @@ def test_commit_through_the_router_hits_the_branch_on_the_home_worker(cluster):
     assert [b["state"] for b in status["branches"]].count("committed") == 1
 
 
+def test_health_metrics_and_radix_view_per_worker(cluster):
+    """Each worker answers its own health, metrics and radix view (the branch of c-commit, from
+    the test above, only on its home); the router proxies none of agentrt's paths."""
+    assert requests.get(cluster.url + "/agentrt/info", timeout=30).status_code == 404
+    holders = []
+    for worker in cluster.workers:
+        assert requests.get(worker.url + "/health", timeout=30).status_code == 200
+        metrics = requests.get(worker.url + "/agentrt/metrics", timeout=30)
+        assert metrics.status_code == 200 and "# TYPE" in metrics.text
+        snap = requests.get(worker.url + "/agentrt/radix", timeout=30).json()
+        if any(b["session_id"] == "c-commit" for b in snap["branches"]):
+            holders.append(worker.url)
+        assert requests.get(worker.url + "/agentrt/radix/integrity", timeout=30).json() == \
+            {"ok": True}
+    assert len(holders) == 1
+
+
 def test_lookahead_runtime_through_the_router(cluster, tmp_path):
     """The unchanged runtime pointed at the router: its control calls reach the session's home
     worker, and the commit request (through the router) hits the branch prepared there."""
@@ -222,15 +239,38 @@ def test_a_frontend_program_with_forks_and_select_stays_on_one_worker(cluster, p
 
 
 def test_a_vanished_worker_loses_no_answer(cluster):
-    homes = HomeBook()
-    for s in range(SESSIONS):
-        homes.observe(f"v-{s}", routed_worker(turn(cluster.url, f"v-{s}", SYSTEM + [s]).headers))
-    gone = cluster.kill_worker(1)
-    moved = homes.sessions_on(gone)
-    assert moved, "no session lived on the stopped worker"
-    for s in range(SESSIONS):
-        sid = f"v-{s}"
-        resp = turn(cluster.url, sid, SYSTEM + [s, 5, 6], retries=30)
-        move = homes.observe(sid, routed_worker(resp.headers))
-        assert (move is not None) == (sid in moved)
-        assert routed_worker(resp.headers) == cluster.workers[0].url
+    """Raw requests and agentrt's client: every session of the stopped worker moves to the
+    survivor, no answer is lost, and the client reopens its moved sessions there."""
+    import asyncio
+
+    asyncio.run(vanish_scenario(cluster))
+
+
+async def vanish_scenario(cluster):
+    from agentrt.lookahead.client import AgentrtClient
+
+    homes, client = HomeBook(), AgentrtClient(cluster.url, timeout_s=120)
+    try:
+        for s in range(SESSIONS):
+            resp = turn(cluster.url, f"v-{s}", SYSTEM + [s])
+            homes.observe(f"v-{s}", routed_worker(resp.headers))
+        kept = [f"m-{i}" for i in range(4)]                  # sessions of agentrt's client
+        for sid in kept:
+            await client.open_session(sid)
+        on_gone = [sid for sid in kept if client.homes.home(sid) == cluster.workers[1].url]
+        gone, survivor = cluster.kill_worker(1), cluster.workers[0].url
+        moved = homes.sessions_on(gone)
+        assert moved and on_gone, "no session lived on the stopped worker"
+        for s in range(SESSIONS):
+            sid = f"v-{s}"
+            resp = turn(cluster.url, sid, SYSTEM + [s, 5, 6], retries=30)
+            move = homes.observe(sid, routed_worker(resp.headers))
+            assert (move is not None) == (sid in moved)
+            assert routed_worker(resp.headers) == survivor
+        for sid in kept:        # a moved session is reopened on its new home: no error
+            reply = await client.chat([{"role": "user", "content": f"hello {sid}"}],
+                                      max_tokens=1, session_id=sid, temperature=0)
+            assert reply.text is not None and client.homes.home(sid) == survivor
+            assert (await client.session(sid))["session_id"] == sid
+    finally:
+        await client.close()
