@@ -108,3 +108,31 @@ def test_generate_context_management_needs_messages(url):
     assert resp.status_code == 400
     assert "'context_management' on /generate" in resp.json()["error"]
     assert "'text'" in resp.json()["error"]
+
+
+def anthropic_history(n_tools: int) -> list[dict]:
+    msgs = [{"role": "user", "content": "please review the repository"}]
+    for i in range(n_tools):
+        msgs.append({"role": "assistant", "content": [
+            {"type": "tool_use", "id": f"tu_{i}", "name": "read_file",
+             "input": {"path": f"f{i}.py"}}]})
+        msgs.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": f"tu_{i}", "content": OUTPUT}]})
+    return msgs
+
+
+def test_anthropic_sdk_keyed_by_metadata_user_id_is_sticky(url):
+    """The README's example: the conversation is keyed by ``metadata.user_id``; the next turn
+    keeps the cleared prefix and reads it from the cache."""
+    client = anthropic.Anthropic(base_url=url, api_key="unused")
+    sticky = {"edits": [dict(CLEAR["edits"][0], trigger={"type": "input_tokens", "value": 700})]}
+
+    def turn(n_tools):
+        return client.beta.messages.create(
+            model="default", max_tokens=2, messages=anthropic_history(n_tools),
+            system="You review code.", context_management=sticky,
+            betas=["context-management-2025-06-27"], metadata={"user_id": "ed-meta"})
+    first, second = turn(4), turn(5)
+    assert [e.cleared_tool_uses for e in first.context_management.applied_edits] == [3]
+    assert [e.cleared_tool_uses for e in second.context_management.applied_edits] == [3]
+    assert second.usage.cache_read_input_tokens >= first.usage.input_tokens - 1
