@@ -2,7 +2,7 @@
 
     python -m benchmark.editing.replay [--agents 4] [--steps N] [--seed 0] [--url URL]
         [--model-path DIR] [--trigger 3000] [--keep 2] [--clear-at-least 1000]
-        [--gen-tokens 8] [--no-write] [--results-dir DIR]
+        [--gen-tokens 8] [--no-write] [--results-dir DIR] [--report]
 
 Each agent (``load_workload("nemo_gym", ...)``) sends its full, unedited history every turn
 (history.py) through ``openai.OpenAI(base_url=...)``; the only agentrt-specific thing the client
@@ -13,8 +13,10 @@ clear_at_least, applied synchronously by the server at the turn it triggers). Ag
 after the other (the idle-capacity regime: a turn's TTFT is its own prefill).
 
 Per turn: TTFT, prompt and cached tokens, the edit report and the kind (turns.py). Per system:
-TTFT p50 of ordinary and of edit turns (and their ratio: the spike an edit costs), prefix hit
-rate (cached / prompt tokens), prompt tokens sent to the model. One JSON line per system in
+TTFT p50 of ordinary and of edit turns (and their ratio: the spike an edit costs), prefilled
+(uncached) tokens p50 of each (what that TTFT pays for, free of CPU noise), prefix hit rate
+(cached / prompt tokens), prompt tokens sent to the model. ``--report`` prints the last run's
+table again, recomputed from its recorded turns. One JSON line per system in
 results/editing.jsonl (turns included), the table in results/editing.md. Without ``--url`` a
 server is started (``agentrt serve``; the default model unless ``--model-path``) and stopped.
 """
@@ -62,13 +64,17 @@ def _p50(values: list[float]) -> Optional[float]:
 
 def summarize(turns: list[dict]) -> dict:
     """The per-system metrics of the table (TTFT in ms)."""
-    ordinary = [t["ttft_ms"] for t in turns if t["kind"] == "ordinary"]
-    edit = [t["ttft_ms"] for t in turns if t["kind"] == "edit"]
+    def p50(kind: str, key: str) -> Optional[float]:
+        return _p50([t[key] if key in t else t["prompt"] - t["cached"]   # "uncached"
+                     for t in turns if t["kind"] == kind])
+    o50, e50 = p50("ordinary", "ttft_ms"), p50("edit", "ttft_ms")
     prompt = sum(t["prompt"] for t in turns)
-    o50, e50 = _p50(ordinary), _p50(edit)
-    return {"turns": len(turns), "edit_turns": len(edit), "ordinary_ttft_p50_ms": o50,
-            "edit_ttft_p50_ms": e50,
+    return {"turns": len(turns), "edit_turns": sum(t["kind"] == "edit" for t in turns),
+            "ordinary_ttft_p50_ms": o50, "edit_ttft_p50_ms": e50,
             "edit_over_ordinary": round(e50 / o50, 2) if e50 and o50 else None,
+            # prefilled (uncached) tokens: what the TTFT of a turn pays for, free of CPU noise
+            "ordinary_uncached_p50": p50("ordinary", "uncached"),
+            "edit_uncached_p50": p50("edit", "uncached"),
             "hit_rate": round(sum(t["cached"] for t in turns) / prompt, 3) if prompt else None,
             "prompt_tokens": prompt}
 
@@ -82,14 +88,24 @@ def run_system(url: str, traces, system: str, config: Optional[dict], gen_tokens
             "turns_detail": turns}
 
 
-HEADERS = ["system", "turns", "edit turns", "ordinary TTFT p50 ms", "edit TTFT p50 ms",
-           "edit / ordinary", "hit rate", "prompt tokens"]
+COLUMNS = {"system": "system", "turns": "turns", "edit turns": "edit_turns",
+           "ordinary TTFT p50 ms": "ordinary_ttft_p50_ms", "edit TTFT p50 ms": "edit_ttft_p50_ms",
+           "edit / ordinary": "edit_over_ordinary",
+           "ordinary prefill tok p50": "ordinary_uncached_p50",
+           "edit prefill tok p50": "edit_uncached_p50", "hit rate": "hit_rate",
+           "prompt tokens": "prompt_tokens"}
 
 
 def render_table(records: list[dict]) -> str:
-    return table(HEADERS, [[r["system"], r["turns"], r["edit_turns"], r["ordinary_ttft_p50_ms"],
-                            r["edit_ttft_p50_ms"], r["edit_over_ordinary"], r["hit_rate"],
-                            r["prompt_tokens"]] for r in records])
+    return table(list(COLUMNS), [[r.get(key) for key in COLUMNS.values()] for r in records])
+
+
+def latest_records(results_dir: Path) -> list[dict]:
+    """The last run's lines of editing.jsonl, summarized again from their recorded turns."""
+    lines = [json.loads(line) for line in
+             (results_dir / "editing.jsonl").read_text().splitlines() if line.strip()]
+    last = [r for r in lines if r["time"] == lines[-1]["time"]]
+    return [{**r, **summarize(r["turns_detail"])} for r in last]
 
 
 def write_results(records: list[dict], results_dir: Path, meta: dict) -> None:
@@ -121,6 +137,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--gen-tokens", type=int, default=8)
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--results-dir", type=Path, default=RESULTS)
+    p.add_argument("--report", action="store_true",
+                   help="no replay: print the last recorded run's table (recomputed)")
     return p.parse_args(argv)
 
 
@@ -134,6 +152,10 @@ def replay(url: str, args: argparse.Namespace) -> list[dict]:
 
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parse_args(argv)
+    if args.report:
+        records = latest_records(args.results_dir)
+        print(render_table(records))
+        return records
     if args.url:
         records = replay(args.url, args)
     else:

@@ -1,0 +1,44 @@
+"""benchmark/editing: turn kinds and the per-system summary, on hand-made turns (no server)."""
+from benchmark.editing.history import history_at
+from benchmark.editing.replay import summarize
+from benchmark.editing.turns import classify
+from benchmark.agent_replay.workload import AgentTrace, Step
+
+EDIT_A = [{"type": "clear_tool_uses_20250919", "cleared_tool_uses": 2,
+           "cleared_input_tokens": 90}]
+EDIT_B = [{"type": "clear_tool_uses_20250919", "cleared_tool_uses": 3,
+           "cleared_input_tokens": 140}]
+
+
+def turn(ttft, prompt, cached, edits=()):
+    return {"ttft_ms": ttft, "prompt": prompt, "cached": cached, "applied_edits": list(edits)}
+
+
+def test_kinds_cold_then_edit_only_when_the_report_changes():
+    turns = classify([turn(50, 100, 0), turn(10, 150, 100), turn(40, 120, 30, EDIT_A),
+                      turn(12, 170, 120, EDIT_A), turn(45, 160, 40, EDIT_B),
+                      turn(11, 200, 160, EDIT_B)])
+    assert [t["kind"] for t in turns] == ["cold", "ordinary", "edit", "ordinary", "edit",
+                                          "ordinary"]
+
+
+def test_summary_medians_and_ratios():
+    turns = classify([turn(50, 100, 0), turn(10, 150, 100), turn(40, 120, 30, EDIT_A),
+                      turn(12, 170, 120, EDIT_A), turn(44, 160, 40, EDIT_B),
+                      turn(14, 200, 160, EDIT_B)])
+    got = summarize(turns)
+    assert got == {"turns": 6, "edit_turns": 2, "ordinary_ttft_p50_ms": 12,
+                   "edit_ttft_p50_ms": 40, "edit_over_ordinary": 3.33,
+                   "ordinary_uncached_p50": 50, "edit_uncached_p50": 90,
+                   "hit_rate": round(450 / 900, 3), "prompt_tokens": 900}
+
+
+def test_history_is_the_full_unedited_openai_history():
+    trace = AgentTrace("a", "sys", "task", (Step("look", "out 1", 0.1), Step("more", "out 2", 0.1)))
+    assert history_at(trace, 0) == [{"role": "system", "content": "sys"},
+                                    {"role": "user", "content": "task"}]
+    two = history_at(trace, 2)
+    assert [m["role"] for m in two] == ["system", "user", "assistant", "tool", "assistant", "tool"]
+    assert two[4]["tool_calls"][0]["id"] == two[5]["tool_call_id"] == "call_1"
+    assert (two[4]["content"], two[5]["content"]) == ("more", "out 2")
+    assert history_at(trace, 1) == two[:4]
