@@ -6,7 +6,7 @@
 | expand.py | `expand`: best-first growth of a draft tree from any source's continuation counts |
 | automaton.py | `SuffixAutomaton`: per-request suffix automaton, incremental, proposes drafts |
 | store.py | `SequenceStore`: finished sequences across sessions, LRU in a byte budget, drafts |
-| policy.py | `WidthPolicy`, `decide`: verify width from match length, frequencies, step costs |
+| policy.py | `WidthPolicy`, `decide`, `choose_batch_width`: verify width from match length, frequencies, step costs |
 | drafter.py | `RequestDrafter` (automaton + store + policy), `DrafterPool` (the worker's API) |
 | layout.py | `pack_batch`: drafts in SGLang's n-gram verify layout (root slot, flat masks) |
 | corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes |
@@ -14,9 +14,9 @@
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
 | worker.py | `AgentSamWorker(NGRAMWorker)`: SGLang's verify step drafting from `DrafterCorpus` |
 | register.py | `register_algorithm()`: `--speculative-algorithm AGENTSAM` in SGLang's registry |
-| launch.py | interim launcher registering AGENTSAM in every SGLang process |
+| serve_default.py | `--agentrt-speculative auto\|off\|agentsam`: where `agentrt serve` speculates |
 
-Only worker.py, register.py and launch.py import SGLang; this package face does not import them.
+Only worker.py and register.py import SGLang; this package face does not import them.
 """
 from agentrt.speculative.automaton import SuffixAutomaton
 from agentrt.speculative.calibration import AcceptanceTracker
