@@ -218,7 +218,7 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     class Adder:                     # what the override needs of SGLang's PrefillAdder
         def __init__(self):
             self.tree_cache, self.running_batch, self.can_run_list = tree, None, []
-            self.rem_chunk_tokens, self.seen = None, []
+            self.rem_chunk_tokens, self.seen, self.new_chunked_req = None, [], None
 
         def add_one_req(self, req, has_chunked_req=False):
             self.seen.append((req.rid, self.rem_chunk_tokens))

@@ -79,13 +79,13 @@ class LookaheadRadixCache(RadixCache):
         super().checkpoint(req, up_to=up_to)
         if self.disable:
             return
-        branch_id = parse_prepare_rid(getattr(req, "rid", None))
+        branch_id = parse_prepare_rid(req.rid)
         if req.finished():
             self.ledger.request_done(req.rid)
         if branch_id is not None:
             self.on_prefill_landed(branch_id)
             return
-        session_id = getattr(req, "session_id", None)
+        session_id = req.session_id
         if session_id in self.book.sessions:
             tokens = list(req.full_untruncated_fill_ids[:up_to])
             self.on_session_turn(session_id, tokens)
@@ -99,7 +99,7 @@ class LookaheadRadixCache(RadixCache):
         if branch_id is not None:
             self.ledger.branch_prefill(self.book, branch_id, count)
         else:
-            self.ledger.foreground_prefill(self.book, req.rid, getattr(req, "session_id", None),
+            self.ledger.foreground_prefill(self.book, req.rid, req.session_id,
                                            list(req.origin_input_ids), start, count)
 
     def evict(self, params: EvictParams) -> EvictResult:

@@ -24,7 +24,7 @@ def _nodes(cache):
 
 
 def _free_slots(allocator) -> torch.Tensor:
-    parts = [getattr(allocator, "free_pages", None), getattr(allocator, "release_pages", None)]
+    parts = [allocator.free_pages, allocator.release_pages]   # both allocator classes
     parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return torch.empty(0, dtype=torch.int64)

@@ -13,6 +13,7 @@ import zmq
 
 from agentrt.radix.cache import LookaheadRadixCache
 from agentrt.server import control_ops, scheduler_hooks
+from agentrt.server.sglang_objects import check_scheduler
 
 logger = logging.getLogger("agentrt.control")
 ENDPOINT_FILE = "control.ipc"
@@ -28,13 +29,13 @@ class ControlEndpoint:
         self.socket = zmq.Context.instance().socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.bind(endpoint_for(state_dir))
-        sleeper = getattr(scheduler, "idle_sleeper", None)
-        if sleeper is not None and hasattr(sleeper, "poller"):
+        sleeper = scheduler.idle_sleeper    # None without --sleep-on-idle
+        if sleeper is not None and hasattr(sleeper, "poller"):   # the Python sleeper polls
             sleeper.poller.register(self.socket, zmq.POLLIN)
 
     @property
     def cache(self):
-        tree = getattr(self.scheduler, "tree_cache", None)
+        tree = self.scheduler.tree_cache
         return tree if isinstance(tree, LookaheadRadixCache) else None
 
     def drain(self, limit: int = 64) -> int:
@@ -63,6 +64,7 @@ def after_scheduler_init(result, scheduler, *args, **kwargs):
     """AFTER hook on Scheduler.__init__."""
     from agentrt.config import AgentrtConfig
 
+    check_scheduler(scheduler)       # every SGLang attribute agentrt uses, loudly
     config = AgentrtConfig.current()
     if config is not None and config.state_dir:
         scheduler._agentrt_control = ControlEndpoint(scheduler, config.state_dir)
@@ -72,7 +74,7 @@ def after_scheduler_init(result, scheduler, *args, **kwargs):
 
 def after_ingest_requests(result, scheduler, *args, **kwargs):
     """AFTER hook on Scheduler.ingest_requests (once per scheduler loop iteration)."""
-    endpoint = getattr(scheduler, "_agentrt_control", None)
+    endpoint = scheduler.__dict__.get("_agentrt_control")   # agentrt's own attribute
     if endpoint is not None:
         endpoint.drain()
         scheduler_hooks.boost_promoted(scheduler)

@@ -223,7 +223,7 @@ def install_scheduler_seams(config) -> None:
         from agentrt.radix.cache import LookaheadRadixCache
         from agentrt.radix.settings import LookaheadSettings
 
-        vocab = getattr(ctx.model_config, "vocab_size", None)
+        vocab = ctx.model_config.vocab_size
         cache = LookaheadRadixCache(ctx.params, LookaheadSettings.from_config(config, vocab))
         if ctx.params.enable_metrics:
             from agentrt.server.ledger_metrics import export_ledger

@@ -58,7 +58,7 @@ def install(app, config: AgentrtConfig) -> None:
     sessions = SessionApi(control, _tokenizer_manager, config.max_session_tokens)
     app.include_router(_agentrt_router(config, control))
     app.include_router(radix_view_routes.build_router(
-        control, lambda: getattr(_tokenizer_manager(), "tokenizer", None), add_previews))
+        control, lambda: _tokenizer_manager().tokenizer, add_previews))
     app.include_router(build_router(sessions))
     errors.install(app)
     rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
@@ -82,7 +82,7 @@ def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
     @router.get("/radix")
     async def radix_snapshot(format: str = "json"):
         snap = add_previews(await control.call("snapshot"),
-                            getattr(_tokenizer_manager(), "tokenizer", None))
+                            _tokenizer_manager().tokenizer)
         return PlainTextResponse(to_text(snap)) if format == "text" else snap
 
     @router.post("/tokenize", openapi_extra=schemas.body(schemas.TOKENIZE))

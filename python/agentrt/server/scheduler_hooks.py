@@ -25,12 +25,14 @@ import functools
 import time
 from functools import lru_cache
 
+from agentrt.radix.cache import LookaheadRadixCache
 from agentrt.radix.rids import parse_prepare_rid
 from agentrt.server.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
                                       continue_background, order_waiting,
                                       pause_background_chunk, promoted_chunk, should_preempt)
 from agentrt.server.scheduler_stats import STATS
+from agentrt.server.sglang_objects import check
 
 
 class _State:
@@ -43,23 +45,27 @@ def configure(policy: BgPolicy) -> None:
     _State.policy = policy
 
 
+def promoted_of(tree) -> set:
+    """The branches in the fast lane (none unless the tree is agentrt's)."""
+    return tree.promoted if isinstance(tree, LookaheadRadixCache) else set()
+
+
 def req_class(req, tree) -> ReqClass:
-    branch = parse_prepare_rid(getattr(req, "rid", None))
-    if branch is not None and branch in getattr(tree, "promoted", ()):
+    branch = parse_prepare_rid(req.rid)
+    if branch is not None and branch in promoted_of(tree):
         return ReqClass.PROMOTED
-    priority = getattr(req, "priority", None)
+    priority = req.priority
     if branch is not None or (priority is not None and priority <= BACKGROUND_PRIORITY):
         return ReqClass.BACKGROUND
     return ReqClass.FOREGROUND
 
 
 def _arrival(req) -> float:
-    stats = getattr(req, "time_stats", None)
-    for name in ("wait_queue_entry_time", "created_time"):
-        value = getattr(stats, name, None) or getattr(req, name, None)
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    return 0.0
+    """When the request entered the waiting queue (else was created); 0: not recorded."""
+    stats = req.time_stats
+    if stats is None:
+        return 0.0
+    return float(stats.wait_queue_entry_time or stats.created_time or 0.0)
 
 
 def aged(req, policy: BgPolicy) -> bool:
@@ -86,16 +92,16 @@ def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
 
 
 def _views(waiting, tree) -> list[ReqView]:
-    pinned = set(getattr(tree, "pins", {}))
+    pinned = set(tree.pins) if isinstance(tree, LookaheadRadixCache) else set()
     first_seen: dict[str, float] = {}
     views = []
     for i, req in enumerate(waiting):
-        program = getattr(req, "session_id", None)
+        program = req.session_id
         arrival = _arrival(req)
         if program is not None:
             first_seen[program] = min(first_seen.get(program, arrival), arrival)
-        cached = len(getattr(req, "prefix_indices", ()) or ())
-        uncached = max(0, len(getattr(req, "origin_input_ids", ()) or ()) - cached)
+        cached = req.prefix_len
+        uncached = max(0, len(req.origin_input_ids) - cached)
         views.append(ReqView(i, req_class(req, tree), arrival, program, 0.0,
                              program in pinned, uncached, cached))
     return [v._replace(program_arrival_s=first_seen.get(v.program, v.arrival_s)) for v in views]
@@ -104,11 +110,11 @@ def _views(waiting, tree) -> list[ReqView]:
 def around_calc_priority(original, policy_self, waiting_queue, *args, **kwargs):
     """AROUND hook on SchedulePolicy.calc_priority (sorts ``waiting_queue`` in place)."""
     result = original(policy_self, waiting_queue, *args, **kwargs)
-    tree = getattr(policy_self, "tree_cache", None)
+    tree = policy_self.tree_cache
     if tree is None or len(waiting_queue) < 2:
         return result
     running = kwargs.get("running_batch", args[0] if args else None)
-    snap = kv_snapshot(tree, waiting_queue, getattr(running, "reqs", None) or [])
+    snap = kv_snapshot(tree, waiting_queue, running.reqs if running is not None else [])
     order = order_waiting(_views(waiting_queue, tree), snap, _State.policy)
     if order != sorted(order):
         STATS.reorders += 1
@@ -127,14 +133,16 @@ class LookaheadAdmission:
     ``lookahead_adder``): background admission control and chunk caps. Each override calls the
     adder's own method through ``super()`` for the request it lets in."""
 
+    _checked = False    # the first adder is checked against sglang_objects.ATTRIBUTES
+
     def _snapshot(self):
-        running = list(getattr(self.running_batch, "reqs", None) or [])
+        running = list(self.running_batch.reqs) if self.running_batch is not None else []
         return kv_snapshot(self.tree_cache, [], running, self.can_run_list)
 
     def _chunking(self, args, kwargs) -> bool:
         """A request is mid-chunk in this batch (SGLang tracks only one at a time)."""
         has = kwargs.get("has_chunked_req", args[0] if args else False)
-        return bool(has) or getattr(self, "new_chunked_req", None) is not None
+        return bool(has) or self.new_chunked_req is not None
 
     @staticmethod
     def _would_chunk(req, limit) -> bool:
@@ -157,6 +165,9 @@ class LookaheadAdmission:
     def add_one_req(self, req, *args, **kwargs):
         """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
         second chunked request in one batch."""
+        if not LookaheadAdmission._checked:
+            check("PrefillAdder", self)
+            LookaheadAdmission._checked = True
         chunking = self._chunking(args, kwargs)
         add = functools.partial(super().add_one_req, req, *args, **kwargs)
         cls = req_class(req, self.tree_cache)
@@ -222,12 +233,11 @@ PROMOTED_PRIORITY = 100   # above every foreground request: a commit is waiting 
 def boost_promoted(scheduler) -> int:
     """Give queued and running requests of promoted branches the top SGLang priority, so SGLang's
     own priority sort and preemption treat them as the fast lane. Returns how many changed."""
-    tree = getattr(scheduler, "tree_cache", None)
-    if tree is None or not getattr(tree, "promoted", None):
+    tree = scheduler.tree_cache
+    if not promoted_of(tree):
         return 0
-    reqs = list(getattr(scheduler, "waiting_queue", []) or [])
-    reqs += list(getattr(getattr(scheduler, "running_batch", None), "reqs", None) or [])
-    chunked = getattr(scheduler, "chunked_req", None)
+    reqs = list(scheduler.waiting_queue) + list(scheduler.running_batch.reqs)
+    chunked = scheduler.chunked_req
     reqs += [chunked] if chunked is not None else []
     changed = 0
     for req in reqs:
@@ -242,12 +252,11 @@ def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
     when a foreground request of this batch found no room or could not be chunked beside it."""
     _State.fg_blocked = False
     result = original(scheduler, *args, **kwargs)
-    chunked = getattr(scheduler, "chunked_req", None)
-    tree = getattr(scheduler, "tree_cache", None)
+    chunked, tree = scheduler.chunked_req, scheduler.tree_cache
     if chunked is not None and tree is not None and should_preempt(
             _State.fg_blocked, req_class(chunked, tree) is not ReqClass.FOREGROUND,
             req_class(chunked, tree) is ReqClass.PROMOTED, aged(chunked, _State.policy)) \
-            and getattr(scheduler, "_pending_chunked_abort_req", None) is not chunked:
+            and scheduler._pending_chunked_abort_req is not chunked:
         # SGLang aborts a chunked prefill at the top of its next step (a chunk already
         # launched is drained first); the branch is then abandoned by its prefill task
         from sglang.srt.managers.io_struct import AbortReq
@@ -262,15 +271,14 @@ def around_should_defer_prefill(original, scheduler, running_batch, *args, **kwa
     of a background prefill while foreground requests decode."""
     if original(scheduler, running_batch, *args, **kwargs):
         return True
-    chunked = getattr(scheduler, "chunked_req", None)
-    tree = getattr(scheduler, "tree_cache", None)
+    chunked, tree = scheduler.chunked_req, scheduler.tree_cache
     if chunked is None or tree is None:
         return False
     cls = req_class(chunked, tree)
     if cls is ReqClass.FOREGROUND:
         return False
-    snap = kv_snapshot(tree, getattr(scheduler, "waiting_queue", None) or [],
-                       getattr(running_batch, "reqs", None) or [])
+    snap = kv_snapshot(tree, scheduler.waiting_queue,
+                       running_batch.reqs if running_batch is not None else [])
     if pause_background_chunk(snap, _State.policy, cls is ReqClass.PROMOTED,
                               aged(chunked, _State.policy)):
         STATS.bg_paused += 1
@@ -298,9 +306,8 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
     time the chunk-size decision observes."""
     prefills = _prefill_lens(batch)
     tree = scheduler.tree_cache
-    account = getattr(tree, "account_prefill", None)   # absent: not agentrt's tree
-    for req, start, count in prefills if account is not None else ():
-        account(req, int(start), int(count))
+    for req, start, count in prefills if isinstance(tree, LookaheadRadixCache) else ():
+        tree.account_prefill(req, int(start), int(count))
     start_s = time.perf_counter()
     try:
         return original(scheduler, batch, *args, **kwargs)

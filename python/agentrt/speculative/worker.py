@@ -125,7 +125,7 @@ class AgentSamWorker(NGRAMWorker):
         for req in batch.reqs:
             if req.rid not in corpus.pool:
                 tokens = list(req.origin_input_ids_unpadded) + list(req.output_ids)
-                session = getattr(req, "session_id", None)
+                session = req.session_id
                 corpus.start(req.rid, tokens, group=session, session=session)
 
     def _tails(self, batch) -> tuple[list[list[int]], list[int]]:
