@@ -34,13 +34,13 @@ import uuid
 from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.capacity import AgentPace, StartDecision, decide_start
-from agentrt.radix.branch import common_prefix_len
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
 from agentrt.lookahead.records import CommitLog, CommitRecord, Outcome
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
                                         Transform, TransformError, signature)
+from agentrt.radix.branch import common_prefix_len
 
 __all__ = ["CommitRecord", "JobState", "LookaheadRuntime", "Outcome"]
 
