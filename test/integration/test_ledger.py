@@ -81,3 +81,26 @@ def test_ledger_is_on_sglangs_own_metrics_endpoint(url):
     for purpose, tokens in now["prefilled"].items():
         assert found.get(("agentrt:prefill_tokens_total", purpose), 0) == tokens
     assert now["prefilled"]["fg_new"] > 0
+
+
+def test_a_commit_aborts_the_catch_up_it_overtakes(url):
+    """The commit request carries the catch-up's tokens: a catch-up still prefilling is
+    aborted, its landed part stays for the commit request, the tree stays whole."""
+    ctx = [1] + list(range(40, 140))
+    post(url, "/agentrt/sessions", {"session_id": "led-2", "tokens": ctx})
+    try:
+        generate(url, ctx, "led-2")
+        branch = post(url, "/agentrt/sessions/led-2/prepare", {
+            "tokens": ctx[:20] + [300, 301], "strategy": "window", "version": 1, "wait": True})
+        tail = [(i * 7) % 400 + 50 for i in range(3000)]      # a long catch-up, not waited on
+        post(url, f"/agentrt/sessions/led-2/branches/{branch['id']}/append",
+             {"tokens": tail, "wait": False})
+        committed = post(url, f"/agentrt/sessions/led-2/branches/{branch['id']}/commit")
+        assert committed["catch_up_aborted"] is True
+        assert committed["branch"]["tokens"] == 22     # the catch-up had not landed
+        out = generate(url, ctx[:20] + [300, 301] + tail + [5], "led-2")
+        assert out > 0
+    finally:
+        requests.delete(url + "/agentrt/sessions/led-2", timeout=30)
+    check = requests.get(url + "/agentrt/radix/integrity", timeout=60)
+    assert check.status_code == 200 and check.json() == {"ok": True}, check.text

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from agentrt.client.managed_server import ManagedServer, ServerStartError
-from agentrt.demo.agent import RepoReviewAgent
+from agentrt.demo.agent import POLICIES, RepoReviewAgent
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -24,6 +24,7 @@ def run_agent(url: str, args) -> list:
     agent = RepoReviewAgent(url, args.repo, reads=args.reads, max_tokens=args.max_tokens,
                             budget_tokens=args.budget_tokens, lookahead=args.lookahead_run,
                             tool_latency_s=args.tool_latency_ms / 1000,
+                            policy_name=args.policy,
                             session_id=f"demo-{'lookahead' if args.lookahead_run else 'sync'}")
     return list(agent.run())
 
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-tokens", type=int, default=7500,
                         help="context budget: lookahead starts at 60%%, commits at 80%% "
                              "(6,000 of the model's 8,192 tokens)")
+    parser.add_argument("--policy", choices=POLICIES, default="offload",
+                        help="context policy: offload tool outputs over 1,000 tokens (the "
+                             "listing), or clear all but the last file's contents")
     parser.add_argument("--tool-latency-ms", type=float, default=3000,
                         help="stand-in for a real tool's run time after each (instant) local "
                              "tool call")

@@ -3,10 +3,13 @@
 A 135M model cannot plan tool use, so the *sequence* of tool calls is fixed (list the files, then
 read the most informative ones); each tool call and its real output go into the conversation as
 they would for a tool-using agent, and the model answers after each observation. The context
-grows turn by turn; the agent's context policy (clear old file contents once the context passes
-its budget) runs through agentrt's LookaheadRuntime: with ``lookahead`` on it is prepared in the
-background and committed by pointer, with it off it runs synchronously at the commit turn.
+grows turn by turn; the agent's context policy runs through agentrt's LookaheadRuntime: with
+``lookahead`` on it is prepared in the background and committed by pointer, with it off it runs
+synchronously at the commit turn. Policies (``POLICIES``): ``offload`` moves tool outputs over
+1,000 tokens (the repository listing) to files, leaving a reference; ``clear`` replaces all but
+the last ``keep_files`` file contents by a stub.
 """
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +19,9 @@ from agentrt.client.chat import ChatResult
 from agentrt.demo import tools
 from agentrt.lookahead.runtime import CommitRecord
 from agentrt.lookahead.sync_runtime import SyncLookaheadRuntime
-from agentrt.lookahead.strategies import ClearToolResults
-from agentrt.lookahead.strategy import ContextBudget
+from agentrt.lookahead.strategies import ClearToolResults, Offload
+from agentrt.lookahead.strategies.offload import OffloadStore
+from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy
 
 SYSTEM = ("You are a helpful assistant that reviews software repositories. "
           "Answer briefly, in plain English.")
@@ -27,6 +31,21 @@ PREFERRED = ("README.md", "Makefile", "python/agentrt/server/launch_server.py",
              "python/agentrt/lookahead/runtime.py", "docs/structures.md")
 # Light penalties keep a 135M model from looping; decoding stays deterministic (temperature 0).
 SAMPLING = {"temperature": 0.0, "repetition_penalty": 1.15, "frequency_penalty": 0.3}
+
+
+OFFLOAD_OVER_TOKENS = 1000
+
+
+def policy(name: str, budget: ContextBudget, keep_files: int) -> LookaheadStrategy:
+    if name == "offload":
+        store = OffloadStore(tempfile.mkdtemp(prefix="agentrt-demo-offload-"))
+        return Offload(budget, store, limit_tokens=OFFLOAD_OVER_TOKENS)
+    if name == "clear":
+        return ClearToolResults(budget, keep_last=keep_files)
+    raise ValueError(f"unknown policy {name!r} (offload, clear)")
+
+
+POLICIES = ("offload", "clear")
 
 
 @dataclass(frozen=True)
@@ -52,13 +71,13 @@ class RepoReviewAgent:
     def __init__(self, base_url: str, repo: str | Path, reads: int = 6, max_tokens: int = 64,
                  budget_tokens: int = 3000, lookahead: bool = True, keep_files: int = 1,
                  session_id: Optional[str] = None, tool_latency_s: float = 0.0,
-                 capacity_aware: bool = True):
+                 capacity_aware: bool = True, policy_name: str = "clear"):
         self.repo, self.reads, self.max_tokens = Path(repo), reads, max_tokens
         # Local file tools answer in microseconds; real agents' tools take seconds (Continuum
         # measured 0.9 s mean on SWE-bench). The demo waits this long after each tool call, the
         # time in which a real agent's tool would run and the lookahead prepares in background.
         self.tool_latency_s = tool_latency_s
-        strategy = ClearToolResults(ContextBudget(budget_tokens), keep_last=keep_files)
+        strategy = policy(policy_name, ContextBudget(budget_tokens), keep_files)
         self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
                                             enabled=lookahead, capacity_aware=capacity_aware)
         self.messages: list[dict] = [{"role": "system", "content": SYSTEM}]

@@ -41,6 +41,7 @@ class SessionApi:
         self._tm = tokenizer_manager_getter  # SGLang sets its global state after plugins load
         self.max_session_tokens = max_session_tokens
         self.tasks: set[asyncio.Task] = set()
+        self.in_flight: dict[str, str] = {}    # branch id -> rid of its prefill request
 
     @property
     def tm(self):
@@ -83,10 +84,11 @@ class SessionApi:
         Returns the branch's status after it (None when the session or branch is gone)."""
         from sglang.srt.managers.io_struct import GenerateReqInput
 
+        rid = prepare_rid(session_id, branch_id, uuid.uuid4().hex[:8])
+        self.in_flight[branch_id] = rid
         try:
             obj = GenerateReqInput(
-                input_ids=tokens, rid=prepare_rid(session_id, branch_id,
-                                                          uuid.uuid4().hex[:8]),
+                input_ids=tokens, rid=rid,
                 sampling_params={"max_new_tokens": 1, "temperature": 0.0},
                 priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
             async for _ in self.tm.generate_request(obj, None):
@@ -104,10 +106,22 @@ class SessionApi:
         except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
             logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
             await self._give_up(session_id, branch_id, catch_up, f"prefill failed: {exc}")
+        finally:
+            if self.in_flight.get(branch_id) == rid:
+                del self.in_flight[branch_id]
         try:
             return await self._branch_status(session_id, branch_id)
         except ControlError:
             return None
+
+    def overtaken(self, branch_id: str) -> bool:
+        """The branch was committed: its catch-up still prefilling is aborted (the commit
+        request carries those tokens and prefills what did not land; what landed stays in the
+        tree for it). Returns whether one was aborted."""
+        rid = self.in_flight.pop(branch_id, None)
+        if rid is not None:
+            self.tm.abort_request(rid)
+        return rid is not None
 
     async def _branch_status(self, session_id: str, branch_id: str) -> dict | None:
         status = await self.control.call("status", session_id=session_id)
@@ -226,8 +240,10 @@ def _branch_routes(router: APIRouter, api: SessionApi) -> None:
 
     @router.post("/{sid}/branches/{bid}/commit")
     async def commit(sid: str, bid: str):
-        return await api.control.call("commit", session_id=ids("session_id", sid),
-                                      branch_id=ids("branch_id", bid))
+        sid, bid = ids("session_id", sid), ids("branch_id", bid)
+        committed = await api.control.call("commit", session_id=sid, branch_id=bid)
+        committed["catch_up_aborted"] = api.overtaken(bid)
+        return committed
 
     @router.post("/{sid}/branches/{bid}/abandon", openapi_extra=schemas.body(schemas.ABANDON))
     async def abandon(sid: str, bid: str, request: Request):
