@@ -1,12 +1,16 @@
 """The report of one regime run: systems side by side with their work, then the target table.
 
     write_regime_report(records, "idle", "miniagent")  ->  results/miniagent_idle.md (+ .png)
+    python -m benchmark.agent_replay.regime_report --regime idle [--workload miniagent] [--full]
+        # rebuilds the report of that regime's latest run from results/agent_replay.jsonl
 
 Rows: commit TTFT p50, ordinary TTFT p50 / p99, TBT p99 (ms), JCT (s), prefilled / background /
 wasted tokens (``work.work_of``: the server's ledger, or per-turn prompt - cached where the
 server keeps none: marked ``*``), the server's busy share, commit outcomes.
 """
+import argparse
 import json
+import sys
 from pathlib import Path
 
 from benchmark.agent_replay.report import plot_ttft
@@ -72,3 +76,40 @@ def write_regime_report(records: list[dict], regime: str, workload: str, command
     md = Path(results_dir) / f"{stem}.md"
     md.write_text(regime_markdown(records, regime, workload, png.name, command))
     return png, md
+
+
+def latest_run(records: list[dict], regime: str, workload: str, quick: bool) -> list[dict]:
+    """The records of the latest run of ``regime`` on ``workload`` (a run starts at vanilla or at
+    its first system; its records are consecutive)."""
+    runs: list[list[dict]] = []
+    for r in records:
+        if (r.get("regime"), r.get("workload"), bool(r.get("quick"))) != (regime, workload, quick):
+            continue
+        if not runs or r["system"] in {x["system"] for x in runs[-1]}:
+            runs.append([])
+        runs[-1].append(r)
+    return runs[-1] if runs else []
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--regime", required=True)
+    ap.add_argument("--workload", default="miniagent")
+    ap.add_argument("--full", action="store_true", help="the latest full run (default: quick)")
+    ap.add_argument("--results", default=str(RESULTS / "agent_replay.jsonl"))
+    args = ap.parse_args(argv)
+    records = [json.loads(line) for line in Path(args.results).read_text().splitlines() if line]
+    run = latest_run(records, args.regime, args.workload, not args.full)
+    if not run:
+        print(f"no {args.regime} run of {args.workload} in {args.results}", file=sys.stderr)
+        return 1
+    cmd = "python -m benchmark.agent_replay.run --regime " + args.regime + \
+        ("" if args.full else " --quick")
+    for path in write_regime_report(run, args.regime, args.workload, cmd,
+                                    Path(args.results).parent):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

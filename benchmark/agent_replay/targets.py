@@ -152,11 +152,15 @@ def waste_verdict(by: dict) -> Verdict:
     a = by.get("agentrt")
     if a is None:
         return Verdict("agentrt wasted / background tokens", f"<= {TARGET_WASTE}", "—", "no data")
-    w = work_of(a)
+    w, t = work_of(a), by.get("ttl_only")
     share = round(w.wasted / w.background, 3) if w.background else 0.0
+    bound = f"{w.wasted} of {w.background} ({w.source})"
+    wt = work_of(t) if t is not None else None
+    if wt is not None and wt.prefilled is not None and w.prefilled is not None:
+        # the same agents synchronously: every token agentrt prefilled beyond that is waste
+        bound += f"; prefilled beyond ttl_only: {w.prefilled - wt.prefilled}"
     return _check("agentrt wasted / background tokens", f"<= {TARGET_WASTE}", share,
-                  lambda x: x <= TARGET_WASTE, f"{w.wasted} of {w.background} ({w.source})",
-                  unit="")
+                  lambda x: x <= TARGET_WASTE, bound, unit="")
 
 
 REGIME_VERDICTS = {"idle": idle_verdicts, "saturated": saturated_verdicts,

@@ -50,7 +50,9 @@ def test_idle_verdicts_meet_and_miss():
     assert v["ordinary TTFT p99 agentrt / ttl_only"].verdict == "missed"    # 1.22x
     assert v["TBT p99 agentrt / ttl_only"].verdict == "no data"
     assert v["agentrt wasted / background tokens"].verdict == "missed"      # 10 %
-    assert v["agentrt wasted / background tokens"].bound == "100 of 1000 (ledger)"
+    # ttl_only's turns: 1,300 prefilled; agentrt's ledger: 6,000
+    assert v["agentrt wasted / background tokens"].bound == \
+        "100 of 1000 (ledger); prefilled beyond ttl_only: 4700"
     text = target_table(list(v.values()))
     assert "| missed " in text and "| met " in text
 
@@ -86,3 +88,16 @@ def test_regime_rows_and_markdown():
     md = regime_markdown(records, "saturated", "miniagent", "x.png", command="make bench")
     assert "regime saturated" in md and "make bench" in md and "deferred 2" in md
     assert "prefilled tokens agentrt / ttl_only" in md and "no data" in md
+
+
+def test_latest_run_groups_one_runs_records():
+    from benchmark.agent_replay.regime_report import latest_run
+
+    def r(system, regime="idle", quick=True, jct=1.0):
+        return {"system": system, "regime": regime, "workload": "miniagent", "quick": quick,
+                "jct_mean_s": jct}
+    records = [r("vanilla"), r("agentrt"), r("vanilla", jct=2.0), r("agentrt", regime="memory"),
+               r("agentrt", jct=3.0), r("agentrt", quick=False), {"system": "vanilla"}]
+    run = latest_run(records, "idle", "miniagent", quick=True)
+    assert [(x["system"], x["jct_mean_s"]) for x in run] == [("vanilla", 2.0), ("agentrt", 3.0)]
+    assert latest_run(records, "saturated", "miniagent", quick=True) == []
