@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-tokens", type=int, default=7500,
                         help="context budget: lookahead starts at 60%%, commits at 80%% "
                              "(6,000 of the model's 8,192 tokens)")
-    parser.add_argument("--policy", choices=POLICIES, default="offload",
-                        help="context policy: offload tool outputs over 1,000 tokens (the "
-                             "listing), or clear all but the last file's contents")
+    parser.add_argument("--policy", choices=POLICIES, default="clear",
+                        help="context policy: clear all but the last file's contents, or "
+                             "offload tool outputs over 1,000 tokens (the listing) to files")
     parser.add_argument("--tool-latency-ms", type=float, default=3000,
                         help="stand-in for a real tool's run time after each (instant) local "
                              "tool call")
