@@ -66,7 +66,9 @@ class Preparer:
             if job.wants_catch_up():
                 job.catch_up = asyncio.create_task(self.catch_up(job))
         except (ServerError, ServerUnavailable) as exc:
-            job.failed(f"prepare failed: {exc}")
+            if isinstance(exc, ServerError) and exc.status == 413:   # over the lookahead budget:
+                job.deferred(f"no room for the branch: {exc}")      # refused, nothing spent
+            job.failed(f"prepare failed: {exc}")   # (a deferred job stays deferred)
             if isinstance(exc, ServerError) and exc.status == 404:
                 self.session_lost()
 

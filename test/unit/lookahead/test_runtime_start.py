@@ -127,6 +127,27 @@ def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
     assert rt.records[0].reason.startswith("deferred: needs ") and len(out) == 4
 
 
+def test_a_branch_over_the_servers_budget_is_deferred_not_failed():
+    from agentrt.lookahead.client import ServerError
+
+    class NoRoom(FakeClient):
+        async def prepare(self, *args, **kwargs):
+            raise ServerError(413, "branch needs 60 tokens; the lookahead budget is 50")
+
+    async def go():
+        rt = LookaheadRuntime(NoRoom(), ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)}] + \
+            [{"role": "tool", "content": words(25)} for _ in range(2)]       # 60: past soft
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+        return rt, await rt.on_commit(msgs + [{"role": "tool", "content": words(25)}])
+
+    rt, out = asyncio.run(go())
+    assert [r.outcome for r in rt.records] == ["deferred"] and len(out) == 4
+    assert "no room for the branch" in rt.records[0].reason
+
+
 def test_noop_transform_prepares_nothing_and_commits_nothing():
     async def go():
         client = FakeClient()
