@@ -254,9 +254,12 @@ async def vanish_scenario(cluster):
         for s in range(SESSIONS):
             resp = turn(cluster.url, f"v-{s}", SYSTEM + [s])
             homes.observe(f"v-{s}", routed_worker(resp.headers))
-        kept = [f"m-{i}" for i in range(4)]                  # sessions of agentrt's client
-        for sid in kept:
-            await client.open_session(sid)
+        kept = []                       # sessions of agentrt's client, until one is on worker 1
+        for i in range(16):             # (the router places new keys by load: not alternately)
+            kept.append(f"m-{i}")
+            await client.open_session(kept[-1])
+            if client.homes.home(kept[-1]) == cluster.workers[1].url and len(kept) >= 4:
+                break
         on_gone = [sid for sid in kept if client.homes.home(sid) == cluster.workers[1].url]
         gone, survivor = cluster.kill_worker(1), cluster.workers[0].url
         moved = homes.sessions_on(gone)
