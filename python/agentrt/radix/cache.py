@@ -100,7 +100,7 @@ class LookaheadRadixCache(RadixCache):
             self.ledger.branch_prefill(self.book, branch_id, count)
         else:
             self.ledger.foreground_prefill(self.book, req.rid, req.session_id,
-                                           list(req.origin_input_ids), start, count)
+                                           req.origin_input_ids, start, count)
 
     def evict(self, params: EvictParams) -> EvictResult:
         """Overrides RadixCache.evict: expired pins first; if the unlocked tree cannot give the

@@ -123,8 +123,9 @@ class WorkLedger:
         return purpose
 
     def foreground_prefill(self, book: BranchBook, rid: str, session_id: Optional[str],
-                           tokens: list[int], start: int, count: int) -> None:
-        """``count`` tokens of foreground request ``rid`` prefilled from position ``start``."""
+                           tokens, start: int, count: int) -> None:
+        """``count`` tokens of foreground request ``rid`` prefilled from position ``start``;
+        ``tokens`` (its prompt ids, any sequence) are read only at its first chunk."""
         plan = self._plans.get(rid)
         if plan is None:
             plan = self._plan(book, session_id, tokens)
