@@ -19,6 +19,10 @@ class ServerStartError(RuntimeError):
     """The server exited or did not become healthy in time; the message ends with its log."""
 
 
+class PortInUse(ServerStartError):
+    """The server exited because its port was taken before it could listen."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -29,9 +33,15 @@ class ManagedServer:
     def __init__(self, args: list[str] | None = None, *, port: int | None = None,
                  log_path: str | os.PathLike | None = None, ready_timeout_s: float = 300.0,
                  env: dict | None = None, module: str = "agentrt.launch_server"):
-        """``module`` = "sglang.launch_server" runs plain SGLang (a baseline), same flags."""
+        """``module`` = "sglang.launch_server" runs plain SGLang (a baseline), same flags.
+
+        Without ``port`` the server takes a free loopback port; a free port can be taken by
+        another process before the server binds it (another server's internal ports, on a busy
+        machine), so a start that fails only because the port is in use retries on a new one.
+        """
         self.args = list(args or [])
         self.module = module
+        self.port_chosen = port is None
         self.port = port or free_port()
         self.log_path = Path(log_path) if log_path else Path(f"/tmp/agentrt-server-{self.port}.log")
         self.ready_timeout_s = ready_timeout_s
@@ -48,7 +58,17 @@ class ManagedServer:
         except OSError:
             return "(no log)"
 
-    def start(self) -> "ManagedServer":
+    def start(self, port_attempts: int = 3) -> "ManagedServer":
+        for attempt in range(port_attempts):
+            try:
+                return self._start_once()
+            except PortInUse:
+                if not self.port_chosen or attempt == port_attempts - 1:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> "ManagedServer":
         cmd = [sys.executable, "-m", self.module, "--host", "127.0.0.1",
                "--port", str(self.port), *self.args]
         env = dict(os.environ, **(self.env or {}))
@@ -58,8 +78,9 @@ class ManagedServer:
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ServerStartError(f"server exited with code {self.proc.returncode}:\n"
-                                       f"{self.log_tail()}")
+                error = PortInUse if "Address already in use" in self.log_tail() else \
+                    ServerStartError
+                raise error(f"server exited with code {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return self

@@ -32,7 +32,7 @@ class Cluster:
         self.worker_args, self.policy, self.health_interval_s = worker_args, policy, \
             health_interval_s
         self.log_dir = Path(log_dir)
-        self.port = port or free_port()
+        self.port = port  # None: the router takes a free port at its first start
         env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")
                or str(max(1, (os.cpu_count() or 1) // workers))}
         self.workers = [ManagedServer(worker_args, log_path=self.log_dir / f"worker-{i}.log",
@@ -70,6 +70,7 @@ class Cluster:
             args += ["--assignment-mode", "min_group"]
         self.router = ManagedServer(args, port=self.port, module="smg.launch_router",
                                     log_path=self.log_dir / "router.log").start()
+        self.port = self.router.port
 
     def _wait_ready(self, timeout_s: float) -> None:
         """Until the router lists a model and routes a request to a worker."""
