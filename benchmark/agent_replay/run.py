@@ -83,6 +83,7 @@ class Replay:
         self.gen_tokens, self.offload_dir, self.bar = gen_tokens, offload_dir, bar
         self.turns: list[dict] = []
         self.preparations = 0
+        self.deferred_starts = 0         # preparations the capacity check deferred
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
 
     async def agent(self, trace, index: int) -> float:
@@ -126,6 +127,7 @@ class Replay:
             self.turns[-1]["hooks_s"] = hooks_s + time.perf_counter() - hooks_start
             self.bar.update(1)
         self.preparations += rt.preparations_started
+        self.deferred_starts += rt.deferred_starts
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
                           "ttft_ms": round((r.ttft_s or 0) * 1e3),
                           "prepared_tokens": r.prepared_tokens, "cached_tokens": r.cached_tokens,
@@ -239,7 +241,7 @@ def replay(system: System, model, traces, args, counter, label: str,
         jcts = asyncio.run(rep.run(traces, offsets))
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
     return {**summarize(rep.turns, jcts, rep.preparations), **stats,
-            "commit_records": rep.commits, "turns": turn_records(rep.turns)}
+            "deferred_starts": rep.deferred_starts, "commit_records": rep.commits, "turns": turn_records(rep.turns)}
 
 
 def message_counter(model):

@@ -28,3 +28,14 @@ def test_per_token_estimate_ignores_small_steps():
     stats.step_finished(200.0, prefill_tokens=100)
     stats.step_finished(100.0, prefill_tokens=100)
     assert stats.prefill_ms_per_token == pytest.approx(0.8 * 2.0 + 0.2 * 1.0)
+
+
+def test_foreground_share_leaves_out_branch_prefills_in_the_recent_window():
+    stats = SchedulerStats()
+    stats.started_at -= 30.0                                    # a full window of wall time
+    stats.step_finished(3000.0, prefill_tokens=100)             # foreground prefill
+    stats.step_finished(6000.0, prefill_tokens=100, lookahead_tokens=100)   # a branch's
+    now = stats._recent[-1][0]
+    assert stats.busy_share(now) == pytest.approx(0.3)
+    assert stats.foreground_busy_share(now) == pytest.approx(0.1)
+    assert stats.foreground_busy_share(now + 31.0) == 0.0       # both steps left the window

@@ -115,10 +115,13 @@ class AgentrtClient:
         return out["tokens"]
 
     async def server_load(self, session_id: str) -> ServerLoad:
-        """The session's (home) server: its measured prefill rate and recent busy share."""
-        stats = (await self._call("GET", "/agentrt/scheduler", None, session_id))["stats"]
+        """The session's (home) server: its measured prefill rate, the share of recent wall time
+        its foreground needed, and the background prefill queued."""
+        status = await self._call("GET", "/agentrt/scheduler", None, session_id)
+        stats = status["stats"]
         return ServerLoad(float(stats.get("prefill_ms_per_token") or 0.0),
-                          float(stats.get("busy_share") or 0.0))
+                          float(stats.get("foreground_busy_share") or 0.0),
+                          int(status.get("backlog_tokens") or 0))
 
     # --- lookahead API ------------------------------------------------------------------------
     async def open_session(self, session_id: str, tokens: Optional[list[int]] = None) -> dict:

@@ -83,6 +83,14 @@ class Branch:
         """What the branch's prefill request carries: the catch-up, else the branch itself."""
         return self.pending_tokens if self.pending_tokens is not None else self.tokens
 
+    @property
+    def unfinished_tokens(self) -> int:
+        """Tokens its prefill still asks for: the branch past its fork while preparing, the
+        catch-up while catching up (an upper bound: a prefill half done counts whole)."""
+        if self.pending_tokens is not None:
+            return len(self.pending_tokens) - len(self.tokens)
+        return len(self.tokens) - self.fork_len if self.state is BranchState.PREPARING else 0
+
     def to_json(self) -> dict:
         return {
             "id": self.id, "session_id": self.session_id, "strategy": self.strategy,
@@ -259,3 +267,8 @@ class BranchBook:
         found = [b for b in self.branches.values() if b.state.live
                  and (session_id is None or b.session_id == session_id)]
         return sorted(found, key=lambda b: (b.created_at, int(b.id[1:])))
+
+    def backlog_tokens(self) -> int:
+        """Tokens every unfinished branch prefill still asks for: background work queued ahead
+        of a new preparation (capacity.py)."""
+        return sum(b.unfinished_tokens for b in self.live_branches())

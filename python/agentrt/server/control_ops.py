@@ -126,6 +126,7 @@ def scheduler_status(cache, a):
     return {"policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__},
             "stats": STATS.to_json(), "pinned_tokens": sum(p.tokens for p in cache.pins.values()),
             "held_by_lookahead": cache.held_tokens(), "promoted_branches": sorted(cache.promoted),
+            "backlog_tokens": cache.book.backlog_tokens(),
             "ledger": cache.ledger.to_json(),
             "kv": {"total": cache.token_to_kv_pool_allocator.size,
                    "available": cache.token_to_kv_pool_allocator.available_size(),

@@ -34,8 +34,9 @@ class SchedulerStats:
         self.busy_ms = 0.0               # model steps, all classes: wall time minus this is idle
         self.lookahead_busy_ms = 0.0     # the branch-prefill share of prefill steps (by tokens)
         self.started_at = time.monotonic()
-        self._recent = collections.deque()   # (step end, step ms) within BUSY_WINDOW_S
-        self._recent_ms = 0.0
+        self._recent = collections.deque()   # (step end, step ms, branch-prefill ms) within
+        self._recent_ms = 0.0                # BUSY_WINDOW_S, and their sums
+        self._recent_lookahead_ms = 0.0
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -55,13 +56,16 @@ class SchedulerStats:
         self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
         self.busy_ms += step_ms
+        lookahead_ms = step_ms * min(1.0, lookahead_tokens / prefill_tokens) \
+            if prefill_tokens and lookahead_tokens else 0.0
         now = time.monotonic()
-        self._recent.append((now, step_ms))
+        self._recent.append((now, step_ms, lookahead_ms))
         self._recent_ms += step_ms
+        self._recent_lookahead_ms += lookahead_ms
         self._trim(now)
-        if prefill_tokens and lookahead_tokens:
+        if lookahead_ms:
             self.lookahead_tokens += lookahead_tokens
-            self.lookahead_busy_ms += step_ms * min(1.0, lookahead_tokens / prefill_tokens)
+            self.lookahead_busy_ms += lookahead_ms
         if prefill_tokens >= PER_TOKEN_MIN_TOKENS:
             per_token = step_ms / prefill_tokens
             self.prefill_ms_per_token = per_token if not self.prefill_ms_per_token else \
@@ -71,14 +75,25 @@ class SchedulerStats:
 
     def _trim(self, now: float) -> None:
         while self._recent and self._recent[0][0] < now - BUSY_WINDOW_S:
-            self._recent_ms -= self._recent.popleft()[1]
+            _, step_ms, lookahead_ms = self._recent.popleft()
+            self._recent_ms -= step_ms
+            self._recent_lookahead_ms -= lookahead_ms
 
     def busy_share(self, now: float | None = None) -> float:
         """Model steps over the last BUSY_WINDOW_S of wall time (less, right after start)."""
+        return self._share(lambda: self._recent_ms, now)
+
+    def foreground_busy_share(self, now: float | None = None) -> float:
+        """As ``busy_share``, without the branch prefills: the share of the server the agents'
+        own turns need (what a preparation cannot have)."""
+        return self._share(lambda: self._recent_ms - self._recent_lookahead_ms, now)
+
+    def _share(self, recent_ms, now: float | None) -> float:
+        """``recent_ms()`` (read after the window is trimmed to ``now``) over the window."""
         now = time.monotonic() if now is None else now
         self._trim(now)
         window = min(BUSY_WINDOW_S, max(1e-3, now - self.started_at))
-        return min(1.0, self._recent_ms / 1e3 / window)
+        return min(1.0, max(0.0, recent_ms()) / 1e3 / window)
 
     def to_json(self) -> dict:
         return {"bg_admitted": self.bg_admitted, "bg_tokens_prefilled": self.bg_tokens,
@@ -93,7 +108,8 @@ class SchedulerStats:
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
                 "prefill_ms_per_token": round(self.prefill_ms_per_token, 4),
-                "busy_share": round(self.busy_share(), 4)}
+                "busy_share": round(self.busy_share(), 4),
+                "foreground_busy_share": round(self.foreground_busy_share(), 4)}
 
 
 STATS = SchedulerStats()

@@ -27,3 +27,10 @@ def test_unknowns_let_the_preparation_start():
     assert decide_start(ServerLoad(0.0, 0.9), BRANCH, PACE).start
     assert decide_start(ServerLoad(2.0, 0.9), BRANCH, PACE._replace(growth=None)).reason == \
         "agent pace unknown"
+
+
+def test_other_preparations_queued_ahead_take_the_idle_time_first():
+    alone = decide_start(ServerLoad(2.0, 0.5), BRANCH, PACE)
+    queued = decide_start(ServerLoad(2.0, 0.5, backlog_tokens=1000), BRANCH, PACE)
+    assert alone.start and not queued.start                 # (1000 + 4400) x 2 ms = 10.8 > 10 s
+    assert round(queued.need_s, 1) == 10.8

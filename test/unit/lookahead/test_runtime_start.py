@@ -96,7 +96,7 @@ def test_runtime_tracks_growth_and_starts_near_the_deadline():
 
 
 def test_saturated_server_defers_every_preparation_and_commits_synchronously():
-    busy = FakeClient(ServerLoad(prefill_ms_per_token=50.0, busy_share=1.0))
+    busy = FakeClient(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), busy))
     # nothing is prefilled in the background; a preparation the commit is due on goes in the
     # fast lane (the synchronous path would prefill the same tokens at the commit)
@@ -109,7 +109,7 @@ def test_saturated_server_defers_every_preparation_and_commits_synchronously():
 
 def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
     async def go():
-        client = FakeClient(ServerLoad(prefill_ms_per_token=50.0, busy_share=1.0))
+        client = FakeClient(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
         rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
                               session_id="s")
         msgs = [{"role": "system", "content": words(10)},
