@@ -11,6 +11,7 @@
 | layout.py | `pack_batch`: drafts in SGLang's n-gram verify layout (root slot, flat masks) |
 | corpus.py | `DrafterCorpus`: the pool behind the calls SGLang's n-gram worker makes |
 | calibration.py | `AcceptanceTracker`: acceptance rate by matched length, learned per request |
+| step_costs.py | `StepCostMeter`: plain and verify step costs measured online, for the width policy |
 | reference.py | naive brute-force reference of the automaton's rules (tests only) |
 | worker.py | `AgentSamWorker(NGRAMWorker)`: SGLang's verify step drafting from `DrafterCorpus` |
 | register.py | `register_algorithm()`: `--speculative-algorithm AGENTSAM` in SGLang's registry |
@@ -24,8 +25,9 @@ from agentrt.speculative.corpus import DrafterCorpus
 from agentrt.speculative.draft import EMPTY, Draft
 from agentrt.speculative.drafter import DrafterConfig, DrafterPool, Proposal, RequestDrafter
 from agentrt.speculative.policy import StepCost, Width, WidthPolicy, decide
+from agentrt.speculative.step_costs import StepCostMeter
 from agentrt.speculative.store import SequenceStore, StoreConfig
 
 __all__ = ["AcceptanceTracker", "Draft", "DrafterConfig", "DrafterCorpus", "DrafterPool", "EMPTY",
-           "Proposal", "RequestDrafter", "SequenceStore", "StepCost", "StoreConfig",
+           "Proposal", "RequestDrafter", "SequenceStore", "StepCost", "StepCostMeter", "StoreConfig",
            "SuffixAutomaton", "Width", "WidthPolicy", "decide"]

@@ -20,6 +20,8 @@ Rules of ``batch_get``:
 ``batch_get_adaptive`` is the same with the batch's slots cut to what its widest draft needs
 (the worker then verifies fewer tokens per request when drafts are short or absent).
 ``batch_put`` and ``synchronize`` do nothing: the pool learns from ``batch_get``.
+Step costs: the worker reports each decode step's batch, width and time (``observe_step``);
+the widths of the next steps are chosen with the costs measured so far (``step_costs``).
 """
 from typing import Hashable, Sequence
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from agentrt.speculative.drafter import DrafterConfig, DrafterPool
 from agentrt.speculative.layout import batch_slots, pack_batch
+from agentrt.speculative.step_costs import StepCostMeter
 from agentrt.speculative.store import SequenceStore
 
 
@@ -39,6 +42,7 @@ class DrafterCorpus:
             raise ValueError("num_slots must be >= 1")
         self.num_slots = num_slots
         self.pool = DrafterPool(config, store)
+        self.step_costs = StepCostMeter(config.policy.cost)
         self.last_widths: list[int] = []
         self.rebuilds = 0
 
@@ -75,7 +79,7 @@ class DrafterCorpus:
 
     def _drafts(self, req_ids, batch_tokens, total_lens) -> list:
         self.follow(req_ids, batch_tokens, total_lens)
-        proposals = self.pool.propose_batch(req_ids)
+        proposals = self.pool.propose_batch(req_ids, self.step_costs.cost())
         self.last_widths = [p.width.width for p in proposals]
         return [p.draft for p in proposals]
 
@@ -95,6 +99,10 @@ class DrafterCorpus:
         slots = batch_slots(drafts, self.num_slots)
         tokens, mask = pack_batch(drafts, [t[-1] for t in batch_tokens], slots)
         return tokens, mask, slots
+
+    def observe_step(self, batch: int, width: int, ms: float) -> None:
+        """A decode step of ``batch`` requests verifying ``width`` drafts each took ``ms``."""
+        self.step_costs.observe(batch, width, ms)
 
     def batch_put(self, batch_tokens: Sequence[Sequence[int]]) -> None:
         """Nothing to do: ``batch_get`` appends what each request committed."""

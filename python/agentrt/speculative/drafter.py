@@ -26,8 +26,8 @@ from typing import Hashable, Iterable, NamedTuple, Sequence
 from agentrt.speculative.automaton import DEFAULT_COUNT_CAP, SuffixAutomaton
 from agentrt.speculative.calibration import AcceptanceTracker
 from agentrt.speculative.draft import Draft
-from agentrt.speculative.policy import (Width, WidthPolicy, choose_batch_width, choose_width,
-                                        estimates)
+from agentrt.speculative.policy import (StepCost, Width, WidthPolicy, choose_batch_width,
+                                        choose_width, estimates)
 from agentrt.speculative.store import SequenceStore
 
 
@@ -142,12 +142,14 @@ class DrafterPool:
     def update(self, rid: Hashable, committed: Sequence[int]) -> None:
         self._active[rid][0].extend(committed)
 
-    def propose_batch(self, rids: Sequence[Hashable]) -> list[Proposal]:
-        """One decode step's drafts: a common width for the batch (``choose_batch_width``),
-        each request's draft cut to it; its ``Width`` holds its own expected tokens and the
-        batch's predicted speed-up. A batch of one gets what ``propose`` gives."""
+    def propose_batch(self, rids: Sequence[Hashable],
+                      cost: StepCost | None = None) -> list[Proposal]:
+        """One decode step's drafts: a common width for the batch (``choose_batch_width``,
+        with the measured ``cost`` when given), each request's draft cut to it; its ``Width``
+        holds its own expected tokens and the batch's predicted speed-up. A batch of one gets
+        what ``propose`` gives (with the same costs)."""
         drafts = [self._active[rid][0].estimate() for rid in rids]
-        common = choose_batch_width([a for _, a in drafts], self.config.policy)
+        common = choose_batch_width([a for _, a in drafts], self.config.policy, cost)
         out = []
         for full, accept in drafts:
             w = min(common.width, len(full))

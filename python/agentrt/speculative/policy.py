@@ -1,9 +1,12 @@
 """Verify-width policy: how many draft tokens one decode step verifies (0 = plain decoding).
 
-Cost model (``StepCost``; measured on the project's 2-core CPU, default model, batch 1): a step
-verifying w draft tokens costs ``base_ms + per_token_ms * w`` (40 ms + 4 ms per extra token:
-verifying 8 costs 1.8x a plain step). A step always yields one token from the model itself plus
-the accepted draft tokens.
+Cost model (``StepCost``): a plain decode step of B requests costs ``base_ms + per_token_ms *
+(B - 1)``; verifying w draft tokens per request adds ``verify_fixed_ms + per_draft_ms * B * w``
+(the verify path's own work, then each draft token in the forward). The defaults are the prior
+measured on the project's 2-core CPU, default model, batch 1 (40 ms + 4 ms per token, no fixed
+part: verifying 8 costs 1.8x a plain step); a server replaces them with the costs it measures
+(``step_costs.StepCostMeter``), passed as ``cost`` to the rules below. A step always yields one
+token from the model itself plus the accepted draft tokens.
 
 Acceptance estimate (``acceptance``): node i of a draft, at depth d below an m-token match,
 is accepted with probability ``p_parent * min(1, cond_i * rate(m + d - 1))``: ``cond_i`` the
@@ -13,7 +16,7 @@ source's continuation frequency given its parent, ``rate`` a calibration by matc
 
 Width rule (``choose_width``, a pure function): with ``E_w`` the sum of the first w acceptance
 estimates (the expected accepted tokens when verifying the draft's first w nodes), the
-predicted speed-up of width w is ``(1 + E_w) * base_ms / (base_ms + per_token_ms * w)``.
+predicted speed-up of width w is ``(1 + E_w) * verify_ms(0) / verify_ms(w)``.
 Take the w in 1..max_width with the highest predicted speed-up, the smallest w on ties; verify
 nothing (width 0, plain decoding) unless that speed-up exceeds ``min_speedup`` (at 1.0: the
 expected accepted tokens must exceed the extra cost ``per_token_ms * w / base_ms`` in steps;
@@ -22,9 +25,9 @@ the default 1.05 asks for a 5% predicted gain, a margin for estimates near break
 
 Batch rule (``choose_batch_width``): SGLang verifies the same ``1 + w`` slots for every request
 of a batch of B, so each request pays for w draft slots whether its draft fills them or not. A
-step's cost grows with the tokens in its forward: ``StepCost.batch_ms(B, w) = base_ms +
-per_token_ms * (B * (1 + w) - 1)`` (a plain step of B costs ``base_ms + per_token_ms * (B - 1)``;
-B = 1 is ``verify_ms(w)``). With ``E_i,w`` request i's expected accepted tokens among its first
+step's cost grows with the tokens in its forward: ``StepCost.batch_ms(B, w)`` (the cost model
+above; with the defaults ``base_ms + per_token_ms * (B * (1 + w) - 1)``; B = 1 is
+``verify_ms(w)``). With ``E_i,w`` request i's expected accepted tokens among its first
 w nodes, the predicted speed-up of w is ``sum_i (1 + E_i,w) / B * batch_ms(B, 0) /
 batch_ms(B, w)``; take the best w in 1..max_width (smallest on ties), 0 unless it exceeds
 ``min_speedup``. At B = 1 this is the width rule. Per-request widths chosen alone would be
@@ -40,14 +43,19 @@ from agentrt.speculative.draft import Draft
 @dataclass(frozen=True)
 class StepCost:
     base_ms: float = 40.0
-    per_token_ms: float = 4.0
+    per_token_ms: float = 4.0        # each request beyond the first in a plain step
+    verify_fixed_ms: float = 0.0     # a verify step's own work, whatever its width
+    per_draft_ms: float = 4.0        # each verified draft token (B * w of them)
 
     def verify_ms(self, width: int) -> float:
-        return self.base_ms + self.per_token_ms * width
+        return self.batch_ms(1, width)
 
     def batch_ms(self, batch: int, width: int) -> float:
-        """A step of ``batch`` requests verifying ``width`` drafts each (the batch rule)."""
-        return self.base_ms + self.per_token_ms * (batch * (1 + width) - 1)
+        """A step of ``batch`` requests verifying ``width`` drafts each (the cost model)."""
+        plain = self.base_ms + self.per_token_ms * (batch - 1)
+        if width <= 0:
+            return plain
+        return plain + self.verify_fixed_ms + self.per_draft_ms * batch * width
 
 
 @dataclass(frozen=True)
@@ -77,32 +85,38 @@ def acceptance(draft: Draft, rate: Callable[[int], float]) -> tuple[float, ...]:
     return tuple(out)
 
 
-def choose_width(accept: Sequence[float], policy: WidthPolicy) -> Width:
-    """Best width for acceptance estimates listed in draft order (see the module rule)."""
-    base = policy.cost.base_ms
+def choose_width(accept: Sequence[float], policy: WidthPolicy,
+                 cost: StepCost | None = None) -> Width:
+    """Best width for acceptance estimates listed in draft order (see the module rule);
+    ``cost``: measured step costs (default ``policy.cost``)."""
+    cost = policy.cost if cost is None else cost
+    base = cost.verify_ms(0)
     best, expected = PLAIN, 0.0
     for w, p in enumerate(accept[:policy.max_width], start=1):
         expected += p
-        speedup = (1.0 + expected) * base / policy.cost.verify_ms(w)
+        speedup = (1.0 + expected) * base / cost.verify_ms(w)
         if speedup > best.predicted_speedup and speedup > policy.min_speedup:
             best = Width(w, expected, speedup)
     return best
 
 
-def choose_batch_width(accepts: Sequence[Sequence[float]], policy: WidthPolicy) -> Width:
+def choose_batch_width(accepts: Sequence[Sequence[float]], policy: WidthPolicy,
+                       cost: StepCost | None = None) -> Width:
     """Common width for a batch (the batch rule); ``expected_accepted`` sums over requests.
 
-    ``accepts[i]``: request i's acceptance estimates in draft order (empty: no draft).
+    ``accepts[i]``: request i's acceptance estimates in draft order (empty: no draft);
+    ``cost``: measured step costs (default ``policy.cost``).
     """
     batch = len(accepts)
     if batch == 0:
         return PLAIN
-    plain_ms = policy.cost.batch_ms(batch, 0)
+    cost = policy.cost if cost is None else cost
+    plain_ms = cost.batch_ms(batch, 0)
     longest = min(policy.max_width, max(len(a) for a in accepts))
     best, expected = PLAIN, 0.0
     for w in range(1, longest + 1):
         expected += sum(a[w - 1] for a in accepts if len(a) >= w)
-        speedup = (batch + expected) / batch * plain_ms / policy.cost.batch_ms(batch, w)
+        speedup = (batch + expected) / batch * plain_ms / cost.batch_ms(batch, w)
         if speedup > best.predicted_speedup and speedup > policy.min_speedup:
             best = Width(w, expected, speedup)
     return best

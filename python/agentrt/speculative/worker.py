@@ -25,6 +25,11 @@ draft to what is worth verifying (0 when the match is weak), and the step verifi
 | ``next_draft_input``          | k columns                    | padded back to n columns    |
 | next token ids                | ``speculative_output_stride`` = k | -                      |
 
+Step costs: every decode step is timed from the call to the result (drafting, forward and verify
+bookkeeping) and reported to ``DrafterCorpus.observe_step`` with its width (``k - 1``; 0 for a
+plain step), so the widths of later steps follow the costs measured on this machine
+(``step_costs.py``); the fitted costs are logged every ``COST_LOG_EVERY`` steps.
+
 Unused reserved slots stay the request's, as when drafts are rejected; SGLang frees them at
 the request's release. ``self.draft_token_num`` is k only inside the decode step.
 
@@ -46,6 +51,7 @@ also sample. On GPUs the verify mask is SGLang's full one (``_full_mask``; untes
 | result            | accept_lens 1, new_seq_lens ``seq_len + 1``, tokens in column 0 of n |
 """
 import logging
+import time
 
 import torch
 from sglang.kernels.ops.speculative.cache_locs import assign_extend_cache_locs_func
@@ -65,6 +71,7 @@ from agentrt.speculative.policy import WidthPolicy
 
 logger = logging.getLogger("agentrt.speculative")
 _is_cpu = is_cpu()
+COST_LOG_EVERY = 500
 
 
 def drafter_config(num_slots: int) -> DrafterConfig:
@@ -200,22 +207,24 @@ class AgentSamWorker(NGRAMWorker):
     def forward_batch_generation(self, batch, on_publish=None, pp_proxy_tensors=None):
         """Overrides NGRAMWorker.forward_batch_generation: runs it at the step's width k, then
         hands the scheduler a result in the n-column layout it keeps between steps."""
-        n = self.max_draft_token_num
-        if (batch.forward_mode.is_decode() and not batch.return_logprob
-                and pp_proxy_tensors is None):
+        n, t0 = self.max_draft_token_num, time.perf_counter()
+        timed = batch.forward_mode.is_decode()
+        if timed and not batch.return_logprob and pp_proxy_tensors is None:
             if not batch.sampling_info.is_all_greedy:
-                return self._forward_plain_decode(batch, on_publish)
+                return self._timed(batch, 1, t0, self._forward_plain_decode(batch, on_publish))
             self._start_new_requests(batch)
             self._drafted = self._draft(batch)
             if self._drafted[2] == 1:       # no request has a draft worth verifying
                 self._drafted = None
-                return self._forward_plain_decode(batch, on_publish)
+                return self._timed(batch, 1, t0, self._forward_plain_decode(batch, on_publish))
         try:
             result = super().forward_batch_generation(batch, on_publish, pp_proxy_tensors)
             k = self.draft_token_num
         finally:
             self.draft_token_num = n
             self._drafted = None
+        if timed:
+            self._timed(batch, k, t0, result)
         if k != n and result.accept_lens is not None:
             result.speculative_output_stride = k
             nxt = result.next_draft_input
@@ -227,6 +236,15 @@ class AgentSamWorker(NGRAMWorker):
                 accept_tokens=padded.flatten(), accept_lens=nxt.accept_lens)
         return result
 
+
+    def _timed(self, batch, slots: int, t0: float, result):
+        """Report the decode step that started at ``t0`` to the corpus's step costs (width
+        ``slots - 1``, drafting included); log the fitted costs every ``COST_LOG_EVERY``."""
+        corpus = self.ngram_corpus
+        corpus.observe_step(len(batch.reqs), slots - 1, 1000 * (time.perf_counter() - t0))
+        if sum(corpus.step_costs.steps) % COST_LOG_EVERY == 0:
+            logger.info("AGENTSAM step costs: %s", corpus.step_costs.summary())
+        return result
 
     def _forward_plain_decode(self, batch, on_publish):
         """One ordinary sampled DECODE step in the spec result layout (module table)."""
