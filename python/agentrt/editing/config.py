@@ -1,10 +1,16 @@
 """``context_management`` parsed and validated: ``parse_context_management(value)``.
 
-Rules: an object with only ``edits``, a list of objects each with a known ``type``; each type
+Rules: an object with only ``edits`` and ``lookahead``; ``edits`` a list of objects each with a
+known ``type``; each type
 appears at most once; ``clear_thinking_20251015`` must be the first edit when present
 (Anthropic's rule when combining it with tool clearing). Any violation raises
 ``EditValidationError`` (HTTP 400) naming the field; a valid object is returned whole, so a
 request is never half-applied. Edits run in the listed order, each on the previous one's output.
+
+``lookahead`` (agentrt): ``false`` (the edit is applied at its trigger turn only), ``true`` or
+``{"fraction": F}`` with 0 < F < 1 (default 0.8): from F times an edit's trigger the server
+prepares the edited context ahead (server/edit_lookahead.py). It is not part of the signature:
+turning it on or off keeps the conversation's sticky edits.
 """
 import hashlib
 from dataclasses import dataclass
@@ -15,10 +21,13 @@ from agentrt.editing.edits import EDIT_KINDS
 from agentrt.editing.edits.clear_thinking import TYPE as CLEAR_THINKING
 from agentrt.editing.errors import EditValidationError
 
+DEFAULT_LOOKAHEAD = 0.8
+
 
 @dataclass(frozen=True)
 class ContextManagement:
     edits: tuple = ()                    # specs (frozen dataclasses), in application order
+    lookahead: float = DEFAULT_LOOKAHEAD  # soft-trigger fraction; 0.0: no preparation ahead
 
     @property
     def signature(self) -> str:
@@ -42,7 +51,7 @@ def _edit(raw: Any, field: str, seen: dict) -> Any:
 
 def parse_context_management(value: Any, field: str = "context_management") -> ContextManagement:
     value = f.obj(value, field)
-    f.known_keys(value, field, ("edits",))
+    f.known_keys(value, field, ("edits", "lookahead"))
     edits = value.get("edits", [])
     if not isinstance(edits, list):
         raise EditValidationError(f"{field}.edits", "must be a list")
@@ -51,4 +60,21 @@ def parse_context_management(value: Any, field: str = "context_management") -> C
     for i, raw in enumerate(edits):
         specs.append(_edit(raw, f"{field}.edits[{i}]", seen))
         seen[specs[-1].type] = i
-    return ContextManagement(tuple(specs))
+    return ContextManagement(tuple(specs), _lookahead(value.get("lookahead"),
+                                                      f"{field}.lookahead"))
+
+
+def _lookahead(raw: Any, field: str) -> float:
+    """``null`` / absent / ``true``: the default fraction; ``false``: 0.0 (off); an object
+    ``{"fraction": F}`` with 0 < F < 1."""
+    if raw is None or raw is True:
+        return DEFAULT_LOOKAHEAD
+    if raw is False:
+        return 0.0
+    raw = f.obj(raw, field)
+    f.known_keys(raw, field, ("fraction",))
+    fraction = raw.get("fraction", DEFAULT_LOOKAHEAD)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
+            or not 0 < fraction < 1:
+        raise EditValidationError(f"{field}.fraction", "must be a number in (0, 1)")
+    return float(fraction)

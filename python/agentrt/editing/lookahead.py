@@ -1,7 +1,10 @@
-"""Hook points for the server's lookahead (pure; the wiring comes later).
+"""Hook points for the server's lookahead (pure; wired by server/edit_lookahead.py).
 
 ``soft_triggers``: which edits' triggers are reached at ``fraction`` of their value but not yet
-at the value itself: the server starts preparing the edited context then. ``next_trigger``:
+at the value itself: the server starts preparing the edited context then. ``hard_triggers``:
+which edits the synchronous edit would fire on this request (trigger reached *and* a new
+decision: a ``clear_at_least`` that holds an edit back is no trigger turn): the commit turn.
+``next_trigger``:
 the result the next trigger would produce now (every trigger treated as reached): its
 ``messages`` are what to prefill into the prepared branch, and adopting its ``state`` at the
 commit turn (pass it as the conversation's state) makes the commit request's prompt that branch
@@ -19,9 +22,10 @@ never "soft".
 from typing import Any, Mapping, Optional, Sequence
 
 from agentrt.editing.config import ContextManagement
+from agentrt.editing.edits import EDIT_KINDS
 from agentrt.editing.engine import EditResult, Summarizer, apply_context_management, \
     edit_messages
-from agentrt.editing.state import ConversationState
+from agentrt.editing.state import ConversationState, usable
 from agentrt.editing.work import CountTokens, EditContext, OffloadSink
 from agentrt.lookahead.strategy import Message
 
@@ -65,6 +69,20 @@ def soft_triggers(messages: Sequence[Message], config: ContextManagement,
     soft = _fired(messages, config, state, fmt, count_tokens, fraction, system)
     hard = _fired(messages, config, state, fmt, count_tokens, 1.0, system)
     return tuple(sorted(soft - hard))
+
+
+def hard_triggers(messages: Sequence[Message], config: ContextManagement,
+                  state: Optional[ConversationState], *, fmt: str, count_tokens: CountTokens,
+                  system: Any = None) -> tuple[int, ...]:
+    """Indices of the edits whose trigger is reached on this request and whose sticky decision
+    grows (what the synchronous edit would rewrite now); a probe, nothing is stored."""
+    fresh = usable(state, messages, config, system)
+    before = fresh.decisions if fresh else tuple(EDIT_KINDS[s.type].empty
+                                                 for s in config.edits)
+    ctx = EditContext(count_tokens, _AnySummary(), _NoStore())
+    result = edit_messages(messages, config, state, fmt=fmt, ctx=ctx, system=system)
+    return tuple(i for i, spec in enumerate(config.edits)
+                 if spec.type in result.triggered and result.state.decisions[i] != before[i])
 
 
 async def next_trigger(messages: Sequence[Message], config: ContextManagement,

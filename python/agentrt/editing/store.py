@@ -48,7 +48,9 @@ def conversation_key(*, session_id: Optional[str] = None, routing_key: Optional[
 class ConversationStore:
     """States by conversation key: at most ``max_conversations`` (least recently used evicted
     first), each dropped ``ttl_s`` seconds after its last use (``clock``, injectable). Every
-    method holds one lock for its whole body (safe from threads and the event loop)."""
+    method holds one lock for its whole body (safe from threads and the event loop).
+    ``on_evict(key)`` listeners hear of every state dropped by the LRU bound, the TTL or
+    ``discard`` (not of one replaced by ``put``); they run after the lock is released."""
 
     def __init__(self, max_conversations: int = 4096, ttl_s: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic):
@@ -57,6 +59,8 @@ class ConversationStore:
         self.max_conversations, self.ttl_s, self.clock = max_conversations, ttl_s, clock
         self._states: OrderedDict[str, tuple[float, ConversationState]] = OrderedDict()
         self._lock = threading.Lock()
+        self.on_evict: list[Callable[[str], None]] = []
+        self._dropped: list[str] = []     # keys dropped under the lock, told after it
 
     def _expire(self, now: float) -> None:
         while self._states:
@@ -64,17 +68,26 @@ class ConversationStore:
             if now - used < self.ttl_s:
                 break
             del self._states[key]
+            self._dropped.append(key)
+
+    def _tell(self) -> None:
+        """Tell the listeners of the keys dropped (called with the lock released)."""
+        with self._lock:
+            dropped, self._dropped = self._dropped, []
+        for key in dropped:
+            for listener in self.on_evict:
+                listener(key)
 
     def get(self, key: str) -> Optional[ConversationState]:
         """The live state under ``key`` (refreshes its LRU position and TTL), or None."""
         with self._lock:
             now = self.clock()
             self._expire(now)
-            if key not in self._states:
-                return None
-            state = self._states.pop(key)[1]
-            self._states[key] = (now, state)
-            return state
+            entry = self._states.pop(key, None)
+            if entry is not None:
+                self._states[key] = (now, entry[1])
+        self._tell()
+        return entry[1] if entry is not None else None
 
     def put(self, key: str, state: ConversationState) -> None:
         """Store (replace) ``key``'s state; evicts the least recently used beyond the bound."""
@@ -84,7 +97,8 @@ class ConversationStore:
             self._states.pop(key, None)
             self._states[key] = (now, state)
             while len(self._states) > self.max_conversations:
-                self._states.popitem(last=False)
+                self._dropped.append(self._states.popitem(last=False)[0])
+        self._tell()
 
     def lookup(self, key: str, messages: Sequence[Message], config: ContextManagement,
                system: Any = None) -> Optional[ConversationState]:
@@ -93,9 +107,13 @@ class ConversationStore:
 
     def discard(self, key: str) -> None:
         with self._lock:
-            self._states.pop(key, None)
+            if self._states.pop(key, None) is not None:
+                self._dropped.append(key)
+        self._tell()
 
     def __len__(self) -> int:
         with self._lock:
             self._expire(self.clock())
-            return len(self._states)
+            size = len(self._states)
+        self._tell()
+        return size

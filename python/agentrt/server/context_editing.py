@@ -14,6 +14,12 @@ API sends it). The request guard calls ``ServerEditor.edit`` before SGLang sees 
 The response carries ``context_management: {"applied_edits": [...]}`` (Anthropic's shape) in a
 JSON body, and the same object in the ``x-agentrt-context-management`` header (streams too).
 
+Lookahead (edit_lookahead.py; ``context_management.lookahead``, on by default): from an edit's
+soft trigger the server prepares the edited context in the background; at the trigger turn the
+request is served from the prepared branch and the report adds ``prepared: true`` and
+``prepared_tokens``, or ``prepared: false`` and ``fallback`` (why the edit was applied
+synchronously). The boundary work runs after the response (``Edited.after``).
+
 On ``/generate`` (SGLang's native route: a ``text`` or ``input_ids`` prompt, no chat template)
 ``context_management`` needs chat messages to edit: the body carries ``messages`` (OpenAI chat
 format, as on /v1/chat/completions) *instead of* ``text`` / ``input_ids`` / ``input_embeds``
@@ -22,6 +28,7 @@ rendered with the served chat template plus the generation prompt into ``input_i
 ``/agentrt/tokenize`` gives for them) and ``messages`` is removed: SGLang then serves an
 ordinary ``/generate``. ``messages`` without ``context_management`` is not read.
 """
+import functools
 import json
 import os
 from typing import Callable, NamedTuple, Optional
@@ -29,8 +36,10 @@ from typing import Callable, NamedTuple, Optional
 import httpx
 
 from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
-                             conversation_key, edit_conversation, parse_context_management)
+                             apply_context_management, conversation_key,
+                             parse_context_management)
 from agentrt.lookahead.strategies.offload import OffloadStore
+from agentrt.server.edit_lookahead import EditLookahead
 from agentrt.server.request_fields import FieldError
 
 EDIT_FORMATS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic",
@@ -41,8 +50,10 @@ ROUTING_KEY_HEADER = b"x-smg-routing-key"
 
 
 class Edited(NamedTuple):
-    """What the response reports: Anthropic's object, plus why nothing was applied if so."""
+    """What the response reports: Anthropic's object, plus why nothing was applied if so;
+    ``after``: work to run once the response is sent (the lookahead's segment boundary)."""
     report: dict
+    after: Optional[Callable[[], None]] = None
 
     def header(self) -> tuple[bytes, bytes]:
         return HEADER.encode(), json.dumps(self.report, separators=(",", ":")).encode()
@@ -50,12 +61,14 @@ class Edited(NamedTuple):
 
 class ServerEditor:
     def __init__(self, tokenizer: Callable, self_url: Callable[[], str], state_dir: str,
-                 store: Optional[ConversationStore] = None):
-        """``tokenizer()`` the served tokenizer; ``self_url()`` this server's URL (summaries)."""
+                 store: Optional[ConversationStore] = None, ops=None):
+        """``tokenizer()`` the served tokenizer; ``self_url()`` this server's URL (summaries);
+        ``ops`` (LocalOps): the lookahead API in-process (None: edits are synchronous)."""
         self._tokenizer, self._self_url = tokenizer, self_url
         self.store = store or ConversationStore()
         self.offload = OffloadStore(os.path.join(state_dir, "offload"))
         self._counts: dict[str, int] = {}
+        self.lookahead = EditLookahead(ops, self.store, self) if ops is not None else None
 
     def count_tokens(self, messages) -> int:
         """Tokens of the messages' text (content, tool inputs and results, role), each message
@@ -120,15 +133,32 @@ class ServerEditor:
                                routing_key=_header(headers, ROUTING_KEY_HEADER),
                                user_id=metadata.get("user_id"), messages=messages,
                                system=body.get("system"))
+        fmt, system = EDIT_FORMATS[path], body.get("system")
+        ahead = self.lookahead if self.lookahead is not None \
+            and self.lookahead.applies(fmt, body, config) else None
+        state = self.store.lookup(key, messages, config, system)
+        adopted = None
+        if ahead is not None and ahead.is_trigger_turn(messages, config, state, fmt, system):
+            adopted = await ahead.commit(key, messages, config, state, system)
+        extra = adopted.report if adopted is not None else {}
         try:
-            result = await edit_conversation(
-                self.store, key, messages, config, fmt=EDIT_FORMATS[path],
-                count_tokens=self.count_tokens, summarizer=self.summarize,
-                offload_store=self.offload, system=body.get("system"))
+            result = adopted.result if adopted is not None and adopted.result is not None \
+                else await apply_context_management(
+                    messages, config, state, fmt=fmt, count_tokens=self.count_tokens,
+                    summarizer=self.summarize, offload_store=self.offload, system=system)
         except EditFailed as exc:
-            return Edited({"applied_edits": [], "error": f"served unedited: {exc}"})
+            return Edited({"applied_edits": [], "error": f"served unedited: {exc}", **extra})
+        self.store.put(key, result.state)
         body["messages"] = list(result.messages)
-        return Edited(result.context_management)
+        if ahead is None:
+            return Edited(result.context_management)
+        session = ahead.session_of(key)
+        hint = body.get("session_id")
+        if session is not None:
+            body["session_id"] = session     # the tree follows the conversation's context
+        return Edited({**result.context_management, **extra}, functools.partial(
+            ahead.boundary, key, list(messages), config, result.state, fmt, system,
+            list(result.messages), hint))
 
 
 _NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})

@@ -13,7 +13,7 @@ For a request with a body (POST / PUT / PATCH), before any route runs:
      field. The route then sees the cleaned body; the parsed object is kept for agentrt's routes
      (``json_object``), so nothing is parsed twice.
 Then, when the body asks for it, server-side context editing rewrites the messages
-(``context_editing.py``). After a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
+(``context_editing.py``); its lookahead's boundary work starts once the response is sent. After a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
 Response times go to the latency histograms per request class.
 """
 import json
@@ -128,6 +128,8 @@ class RequestGuard:
         if edited is not None:
             send = reporting_send(send, edited)
         await self.app(scope, _replay(raw, receive), send)
+        if edited is not None and edited.after is not None:
+            edited.after()      # the lookahead's segment boundary, once the response is sent
         if fields.tool_name and self.control is not None:
             await self._pin_for_tool(scope["path"], fields, body)
 

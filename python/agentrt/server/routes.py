@@ -22,6 +22,7 @@ from agentrt.server import errors, latency_metrics, process_registry, radix_view
 from agentrt.server import request_fields as rf
 from agentrt.server.context_editing import ServerEditor
 from agentrt.server.control_client import ControlClient, ControlError
+from agentrt.server.local_ops import LocalOps
 from agentrt.server.request_guard import BodyRules, RequestGuard, json_object
 from agentrt.server.session_routes import SessionApi, build_router, encode
 
@@ -62,7 +63,8 @@ def install(app, config: AgentrtConfig) -> None:
     app.include_router(build_router(sessions))
     errors.install(app)
     rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
-    editor = ServerEditor(lambda: _tokenizer_manager().tokenizer, _self_url, config.state_dir)
+    editor = ServerEditor(lambda: _tokenizer_manager().tokenizer, _self_url, config.state_dir,
+                          ops=LocalOps(sessions))
     app.add_middleware(RequestGuard, rules=rules, control=control, editor=editor)
 
 
