@@ -165,6 +165,9 @@ def summarize(turns: list[dict], jcts: list[float], preparations: int) -> dict:
             "ordinary_ttft_p50_ms": pct(ordinary, 0.5),
             "ordinary_ttft_p99_ms": pct(ordinary, 0.99),
             "tbt_p50_ms": pct(gaps, 0.5), "tbt_p99_ms": pct(gaps, 0.99),
+            # streamed content chunks (one per decode step: speculation sends a step's tokens
+            # together), for tokens per step
+            "stream_chunks": sum(len(t.get("gaps_s", ())) + 1 for t in turns),
             "jct_mean_s": round(statistics.mean(jcts), 2), "commits": len(commit),
             "commit_outcomes": outcomes,
             # ready: prepared before the commit came; used: ready or promoted (the commit waited

@@ -9,7 +9,10 @@
                       pinned-first / program FCFS; no lookahead (transforms synchronous)
     kernel_only       agentrt serve with its CPU attention, lookahead off (transforms synchronous)
     agentrt           agentrt serve, full: lookahead runtime, branches, scheduling, TTL pins,
-                      the continuum program policy
+                      the continuum program policy; speculation off (``--agentrt-speculative
+                      auto`` is off when ``--model-path`` is given, as here)
+    agentrt_spec      agentrt, plus AGENTSAM speculative decoding (``--agentrt-speculative
+                      agentsam``, step 12): agentrt vs agentrt_spec is speculation off vs on
 
 The interference benchmark adds ``agentrt_bg_off``: the agentrt server with the lookahead runtime
 off on the client side (no background work at all), the same-run baseline for ``agentrt``.
@@ -44,6 +47,8 @@ SYSTEMS = {s.name: s for s in (
     System("kernel_only", "agentrt.launch_server",
            tuple(["--no-agentrt-lookahead"] + COMMON), False),
     System("agentrt", "agentrt.launch_server", tuple(AGENTRT + COMMON), True, tool_hints=True),
+    System("agentrt_spec", "agentrt.launch_server",
+           tuple(AGENTRT + ["--agentrt-speculative", "agentsam"] + COMMON), True, tool_hints=True),
 )}
 
 BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
