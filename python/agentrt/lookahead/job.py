@@ -76,7 +76,8 @@ class Job:
     transform: Optional[Transform] = None
     branch_id: Optional[str] = None
     branch_tokens: list[int] = field(default_factory=list)
-    covered: int = 0              # messages[:covered] are in the branch (transformed + caught up)
+    covered: int = 0              # messages[:covered] were seen by the branch: what of them is
+                                  # final is in it (transformed + caught up)
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
 
     def _on(self, event: str) -> bool:

@@ -22,7 +22,8 @@ class Preparer:
         """``before_prepare`` is awaited right before a prepare request is sent (the last
         commit's swap must land first); ``session_lost`` is called when the server no longer
         knows the session (it restarted); ``tail_of`` gives the segments after the job's
-        snapshot as the commit will append them (the runtime's one rule for it); ``admit``
+        snapshot as a catch-up appends them: the part whose committed form is final (the
+        runtime's one rule for it); ``admit``
         decides whether a background preparation of these tokens fits the server's idle time
         (capacity.py)."""
         self.client, self.session_id = client, session_id

@@ -78,7 +78,7 @@ class LookaheadRuntime:
                                                                 # swap, its record's index
         self._context_tokens: list[int] = []   # the context's token ids at the last boundary
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
-                                  self._session_lost, self._tail, self._admit)
+                                  self._session_lost, self._final_tail, self._admit)
 
     @property
     def records(self) -> list[CommitRecord]:
@@ -314,12 +314,29 @@ class LookaheadRuntime:
                                     job.reason or "branch not prepared", segment_end=end)
 
     async def _tail(self, job: Job, messages: list[Message]) -> Transform:
-        """The segments after the job's snapshot as its catch-ups and its commit append them:
-        transformed when the strategy is segment-local, else as they are."""
-        tail = list(messages[job.segment_end:])
-        if not tail or not self.strategy.segment_local:
-            return Transform(tail, job.transform.strategy_data)
-        return await self.strategy.transform(tail, job.transform.strategy_data, self.llm)
+        """The segments after the job's snapshot as the commit appends them: the final part
+        (``_final_tail``) and the rest as it is, so a prepared commit of a segment-local
+        strategy is exactly the synchronous transform."""
+        final = await self._final_tail(job, messages)
+        return Transform(final.messages + list(messages[self._final_end(job, messages):]),
+                         final.strategy_data)
+
+    async def _final_tail(self, job: Job, messages: list[Message]) -> Transform:
+        """The segments after the job's snapshot up to ``_final_end``, as every later commit
+        holds them: transformed when the strategy is segment-local, else as they are. This is
+        what catch-ups append, so the branch stays a prefix of the commit's context."""
+        done = list(messages[job.segment_end:self._final_end(job, messages)])
+        if not done or not self.strategy.segment_local:
+            return Transform(done, job.transform.strategy_data)
+        return await self.strategy.transform(done, job.transform.strategy_data, self.llm)
+
+    def _final_end(self, job: Job, messages: list[Message]) -> int:
+        """Where the messages whose committed form can no longer change end: the strategy's
+        segment end for a segment-local strategy (e.g. clearing all but the last N tool
+        outputs: the N-th most recent one may still be kept), every message otherwise."""
+        if not self.strategy.segment_local:
+            return len(messages)
+        return max(job.segment_end, self.strategy.segment_end(messages))
 
     async def _commit_synchronously(self, messages: list[Message], outcome: Outcome,
                                     reason: str):

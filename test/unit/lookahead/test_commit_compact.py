@@ -12,7 +12,26 @@ from agentrt.lookahead.strategy import ContextBudget
 
 from .test_runtime_start import FakeClient, words
 
-BUDGET = ContextBudget(1000)           # soft 600, hard 800 tokens (words)
+BUDGET = ContextBudget(1000)
+
+
+class WordClient(FakeClient):
+    """A token per word, its id the word's: a catch-up that does not extend the branch fails."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch_tokens = {}
+
+    async def tokenize(self, messages, session_id=None):
+        return [sum(map(ord, w)) for m in messages for w in (m.get("content") or "").split()]
+
+    async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
+        self.branch_tokens[f"b{version}"] = list(tokens)
+        return await super().prepare(sid, tokens, strategy, version, sig, wait, promote)
+
+    async def append(self, sid, branch, tokens):
+        self.branch_tokens[branch] += tokens
+        return await super().append(sid, branch, tokens)           # soft 600, hard 800 tokens (words)
 
 
 def count_words(text: str) -> int:
@@ -26,6 +45,7 @@ async def summary_llm(messages, max_tokens):
 def strategies(tmp_path):
     return {
         "clear_keep_1": ClearToolResults(BUDGET, keep_last=1),
+        "clear_keep_2": ClearToolResults(BUDGET, keep_last=2),
         "clear_keep_0": ClearToolResults(BUDGET, keep_last=0),
         "offload": Offload(BUDGET, OffloadStore(tmp_path), limit_tokens=20,
                            count_tokens=count_words, digest_chars=20),
@@ -55,8 +75,8 @@ async def _run(strategy, steps=14):
     return after_commits
 
 
-@pytest.mark.parametrize("name", ["clear_keep_1", "clear_keep_0", "offload", "window",
-                                  "summarize"])
+@pytest.mark.parametrize("name", ["clear_keep_1", "clear_keep_2", "clear_keep_0", "offload",
+                                  "window", "summarize"])
 def test_every_commit_leaves_the_context_below_soft(name, tmp_path):
     after = asyncio.run(_run(strategies(tmp_path)[name]))
     assert after, "the loop reaches the hard threshold"
@@ -64,12 +84,12 @@ def test_every_commit_leaves_the_context_below_soft(name, tmp_path):
     assert all(tokens < BUDGET.soft_tokens for _, tokens in after), after
 
 
-@pytest.mark.parametrize("name", ["clear_keep_0", "offload"])
+@pytest.mark.parametrize("name", ["clear_keep_0", "clear_keep_1", "clear_keep_2", "offload"])
 def test_segment_local_commit_equals_the_synchronous_transform(name, tmp_path):
     async def go():
         strategy = strategies(tmp_path)[name]
         assert strategy.segment_local
-        client = FakeClient()
+        client = WordClient()
         rt = LookaheadRuntime(client, strategy, session_id="s")
         msgs = [{"role": "system", "content": words(30)}]
         while not strategy.should_commit(rt.state):
@@ -78,13 +98,33 @@ def test_segment_local_commit_equals_the_synchronous_transform(name, tmp_path):
             await rt.on_segment_boundary(msgs)
             await rt.wait_prepared()
         committed = await rt.on_commit(msgs)
-        sync = (await strategy.transform(msgs, {}, None)).messages
+        end = strategy.segment_end(msgs)
+        sync = (await strategy.transform(msgs[:end], {}, None)).messages + msgs[end:]
         assert rt.records[-1].outcome == "ready" and committed == sync
+        # the branch (snapshot + catch-ups) is a prefix of the committed context
+        await rt.settle()
+        branch = client.branch_tokens[client.committed[-1]]
+        assert len(branch) > client.prepared[-1]                 # caught up at least once
+        assert (await client.tokenize(committed))[:len(branch)] == branch
         await rt.close()
 
     asyncio.run(go())
 
 
 def test_a_strategy_that_is_not_segment_local_keeps_later_segments_as_they_are():
-    assert not ClearToolResults(BUDGET, keep_last=2).segment_local
     assert not SlidingWindow(BUDGET, keep_turns=3).segment_local
+    assert not Summarize(BUDGET, keep_tail_tokens=200).segment_local
+
+
+def test_clearing_keeps_the_last_n_tool_outputs_past_the_segment_end():
+    msgs = [{"role": "system", "content": "s"}]
+    for i in range(4):
+        msgs += [{"role": "assistant", "content": f"call {i}"},
+                 {"role": "tool", "content": f"out {i}"}]
+    strategy = ClearToolResults(BUDGET, keep_last=2)
+    end = strategy.segment_end(msgs)
+    assert end == 6 and msgs[end]["content"] == "out 2"
+    prefix = asyncio.run(strategy.transform(msgs[:end], {}, None))
+    assert [m["content"] for m in prefix.messages if m["role"] == "tool"] == \
+        ["[old tool result cleared]"] * 2
+    assert ClearToolResults(BUDGET, keep_last=5).segment_end(msgs) == 2    # nothing to clear

@@ -5,7 +5,7 @@ import asyncio
 from agentrt.lookahead.capacity import ServerLoad
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
-from agentrt.lookahead.strategy import ContextBudget, MainState
+from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy, MainState
 
 
 class FakeClient:
@@ -182,7 +182,7 @@ def test_deadline_start_sends_the_preparation_promoted():
     assert client.promoted and client.promoted[0] == "b1"
 
 
-class DropOldestTool(ClearToolResults):
+class DropOldestTool(LookaheadStrategy):
     """Drops only the oldest tool output: the context stays past the soft threshold."""
     name = "drop_oldest_tool"
 

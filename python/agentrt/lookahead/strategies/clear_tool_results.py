@@ -1,9 +1,10 @@
 """Clearing old tool results: keep the last N tool outputs, replace older ones by a stub.
 
-With ``keep_last=0`` the transform is segment-local (every tool output is cleared), so a commit
-is exactly the synchronous transform. With N > 0 which outputs are "the last N" depends on later
-segments: a prepared commit keeps the last N outputs of its snapshot plus every segment that
-arrived after the snapshot, as they are."""
+The transformed prefix ends at the N-th most recent tool output (``segment_end``) and the
+transform clears every tool output in it, so the transform is segment-local: an output, once
+older than the last N, stays cleared whatever comes later. A prepared commit is then exactly
+the synchronous one, and catch-ups append only the messages before the N-th most recent
+output (what comes after may still be kept when the commit comes)."""
 from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy, Transform, clone, \
     is_tool_output
 
@@ -21,13 +22,22 @@ class ClearToolResults(LookaheadStrategy):
 
     @property
     def segment_local(self) -> bool:
-        return self.keep_last == 0
+        return True     # each tool output of the prefix is cleared on its own
+
+    def segment_end(self, messages) -> int:
+        """The N-th most recent tool output (the first one kept); with fewer than N outputs
+        the first output (nothing to clear); without any, the end."""
+        tool_idx = [i for i, m in enumerate(messages) if is_tool_output(m)]
+        kept = tool_idx[max(0, len(tool_idx) - self.keep_last):] if self.keep_last else []
+        return kept[0] if kept else len(messages)
 
     async def transform(self, messages, strategy_data, llm=None) -> Transform:
+        """Every tool output of ``messages`` (a prefix that ends at ``segment_end``) cleared."""
         out = clone(messages)
-        tool_idx = [i for i, m in enumerate(out) if is_tool_output(m)]
-        clear = tool_idx[:max(0, len(tool_idx) - self.keep_last)]
-        for i in clear:
-            out[i]["content"] = CLEARED
+        cleared = 0
+        for m in out:
+            if is_tool_output(m) and m.get("content") != CLEARED:
+                m["content"] = CLEARED
+                cleared += 1
         return Transform(out, {**strategy_data,
-                               "cleared": strategy_data.get("cleared", 0) + len(clear)})
+                               "cleared": strategy_data.get("cleared", 0) + cleared})
