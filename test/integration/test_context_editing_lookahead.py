@@ -1,0 +1,142 @@
+"""Server-side lookahead of ``context_management`` edits, through the official ``openai`` SDK
+(``extra_body`` only): a conversation crosses the soft then the hard trigger of
+``clear_tool_uses_20250919``; the server prepares the edit as a branch after the soft turn,
+catches it up, and serves the trigger turn from it (``prepared: true``, the branch cached), with
+the logits a cold prefill of the same edited prompt gives. A failing preparation and a forked
+history fall back to the synchronous edit and say so; the tree stays intact."""
+import asyncio
+import time
+
+import httpx
+import openai
+import pytest
+
+from agentrt.editing import next_trigger, parse_context_management
+
+from .test_context_editing import openai_history
+
+# tool uses of ~235 counted tokens each: 3 -> 729, 4 -> 964, 5 -> 1199, 6 -> 1434 tokens;
+# soft trigger 0.7 x 1300 = 910 (crossed at 4 tool uses), hard 1300 (crossed at 6)
+EDIT = {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 1300},
+        "keep": {"type": "tool_uses", "value": 1}}
+AHEAD = {"edits": [EDIT], "lookahead": {"fraction": 0.7}}
+SYNC = {"edits": [EDIT], "lookahead": False}
+TOL = 2e-3
+
+
+@pytest.fixture(scope="module")
+def oai(url):
+    return openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+
+
+def ask(oai, msgs, session, cm, **kw):
+    extra = {"session_id": session, "ignore_eos": True}
+    if cm is not None:
+        extra["context_management"] = cm
+    return oai.chat.completions.create(model="default", messages=msgs, max_tokens=4,
+                                       temperature=0, logprobs=True, extra_body=extra, **kw)
+
+
+def report(reply) -> dict:
+    return reply.model_extra["context_management"]
+
+
+def wait_ready(url, session, more_than=0, timeout_s=30.0) -> dict:
+    """The session's live branch once it is ready, caught up and over ``more_than`` tokens."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        resp = httpx.get(f"{url}/agentrt/sessions/{session}", timeout=30)
+        if resp.status_code == 200:
+            ready = [b for b in resp.json()["branches"] if b["state"] == "ready"
+                     and not b["catching_up"] and b["tokens"] > more_than]
+            if ready:
+                return ready[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no ready branch in session {session}")
+
+
+def branches(url, session) -> list[dict]:
+    return httpx.get(f"{url}/agentrt/sessions/{session}", timeout=30).json()["branches"]
+
+
+def integrity(url) -> None:
+    assert httpx.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
+
+
+def conversation(oai, url, session, cm, fork=None):
+    """Turns with 3, 4, 5, 6 tool uses (the last is the trigger turn); ``fork`` rewrites the
+    history sent at the trigger turn. Returns the replies."""
+    ahead = cm.get("lookahead") is not False
+    replies = [ask(oai, openai_history(3), session, cm), ask(oai, openai_history(4), session, cm)]
+    branch = wait_ready(url, session) if ahead else None     # as tool time would let it
+    replies.append(ask(oai, openai_history(5), session, cm))
+    if ahead:                                                # caught up with the 5th tool use
+        wait_ready(url, session, more_than=branch["tokens"])
+    last = openai_history(6)
+    replies.append(ask(oai, fork(last) if fork else last, session, cm))
+    return replies
+
+
+def cold_edited_prompt() -> list[dict]:
+    """The edit the preparation made at 4 tool uses, plus what came after, as the client could
+    compute it: the prompt the trigger turn must carry."""
+    config = parse_context_management(AHEAD)
+    prepared = asyncio.run(next_trigger(openai_history(4), config, None, fmt="openai",
+                                        count_tokens=lambda m: 0))
+    return prepared.messages + openai_history(6)[len(openai_history(4)):]
+
+
+def test_trigger_turn_is_served_from_the_prepared_branch(oai, url):
+    ahead = conversation(oai, url, "la-ahead", AHEAD)
+    sync = conversation(oai, url, "la-sync", SYNC)
+    for reply in ahead[:3] + sync[:3]:                 # below the hard trigger: not edited
+        assert report(reply)["applied_edits"] == [] and "prepared" not in report(reply)
+    got, base = report(ahead[-1]), report(sync[-1])
+    assert got["prepared"] is True and got["prepared_tokens"] > 500, got
+    assert got["applied_edits"][0]["cleared_tool_uses"] == 3      # the snapshot's decision
+    assert "prepared" not in base and base["applied_edits"][0]["cleared_tool_uses"] == 5
+    cached = ahead[-1].usage.prompt_tokens_details.cached_tokens
+    assert cached >= got["prepared_tokens"]
+    assert cached > sync[-1].usage.prompt_tokens_details.cached_tokens + 400
+    # sticky after the commit: the next turn extends the adopted prompt and hits the cache
+    after = ask(oai, openai_history(7), "la-ahead", AHEAD)
+    assert report(after)["applied_edits"][0]["cleared_tool_uses"] == 3
+    assert after.usage.prompt_tokens_details.cached_tokens >= ahead[-1].usage.prompt_tokens - 1
+    # exactness: the same edited prompt, prefilled cold (another cache namespace), gives the
+    # same greedy tokens with the same log-probabilities
+    cold = oai.chat.completions.create(
+        model="default", messages=cold_edited_prompt(), max_tokens=4, temperature=0,
+        logprobs=True, extra_body={"ignore_eos": True, "cache_salt": "la-cold"})
+    assert cold.usage.prompt_tokens_details.cached_tokens == 0
+    assert cold.usage.prompt_tokens == ahead[-1].usage.prompt_tokens
+    served, fresh = ahead[-1].choices[0].logprobs.content, cold.choices[0].logprobs.content
+    assert [t.token for t in served] == [t.token for t in fresh]
+    assert max(abs(a.logprob - b.logprob) for a, b in zip(served, fresh)) < TOL
+    integrity(url)
+
+
+def test_failing_preparation_falls_back_and_says_so(oai, url):
+    """A summary the server cannot produce (summary_max_tokens over the context): the
+    preparation fails, the trigger turn falls back to the synchronous edit, which fails too,
+    and is served unedited; never an error."""
+    summarize = {"type": "summarize", "trigger": {"tokens": 1300}, "keep": {"messages": 2},
+                 "summary_max_tokens": 10_000_000}
+    cm = {"edits": [summarize], "lookahead": {"fraction": 0.7}}
+    replies = [ask(oai, openai_history(n), "la-fail", cm) for n in (3, 4, 5, 6)]
+    got = report(replies[-1])
+    assert got["prepared"] is False and "summary" in got["fallback"], got
+    assert got["applied_edits"] == [] and got["error"].startswith("served unedited")
+    assert replies[-1].choices[0].message is not None
+    integrity(url)
+
+
+def test_forked_history_does_not_use_the_preparation(oai, url):
+    def fork(messages):
+        messages[3] = dict(messages[3], content="a forked " + messages[3]["content"])
+        return messages
+    replies = conversation(oai, url, "la-fork", AHEAD, fork=fork)
+    got = report(replies[-1])
+    assert got["prepared"] is False and got["fallback"].startswith("stale"), got
+    assert got["applied_edits"][0]["cleared_tool_uses"] == 5     # the synchronous edit
+    assert [b["state"] for b in branches(url, "la-fork")] == ["stale"]
+    integrity(url)
