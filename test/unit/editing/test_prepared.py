@@ -1,0 +1,119 @@
+"""The server lookahead's pure rules: the ``lookahead`` field, hard triggers, adopting a prepared
+edit (tail, prefix rewritten), staleness, and the store's eviction listeners."""
+import asyncio
+
+import pytest
+
+from agentrt.editing import (ConversationStore, EditValidationError, edit_messages,
+                             parse_context_management)
+from agentrt.editing.lookahead import hard_triggers
+from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
+from agentrt.editing.work import EditContext
+from agentrt.lookahead.strategy import TransformError
+
+from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
+
+RAW = {"edits": [{"type": "clear_tool_uses_20250919",
+                  "trigger": {"type": "input_tokens", "value": 100},
+                  "keep": {"type": "tool_uses", "value": 1}}]}
+CONFIG = parse_context_management(RAW)
+
+
+def history(uses, size=20):
+    out = [o_sys(), o_user("fix the bug")]         # 6 tokens, then 22 per use
+    for k in range(1, uses + 1):
+        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
+    return out
+
+
+def edit(config=CONFIG, base=None):
+    return EditTransform(config, base, fmt="openai", count_tokens=words, summarizer=None,
+                         offload_store=None)
+
+
+def prepared(uses=4):
+    return asyncio.run(edit().transform(history(uses), {})).strategy_data[RESULT]
+
+
+def test_lookahead_field():
+    assert CONFIG.lookahead == 0.8
+    assert parse_context_management({**RAW, "lookahead": False}).lookahead == 0.0
+    assert parse_context_management({**RAW, "lookahead": True}).lookahead == 0.8
+    assert parse_context_management({**RAW, "lookahead": {"fraction": 0.5}}).lookahead == 0.5
+    off = parse_context_management({**RAW, "lookahead": False})
+    assert off.signature == CONFIG.signature       # turning it off keeps the sticky state
+    for bad in ({"fraction": 1}, {"fraction": 0}, {"fraction": True}, {"frac": 0.5}, 3):
+        with pytest.raises(EditValidationError, match=r"context_management\.lookahead"):
+            parse_context_management({**RAW, "lookahead": bad})
+
+
+def test_hard_triggers_need_a_new_decision():
+    probe = dict(fmt="openai", count_tokens=words)
+    assert hard_triggers(history(4), CONFIG, None, **probe) == ()      # 94 tokens
+    assert hard_triggers(history(5), CONFIG, None, **probe) == (0,)    # 116: clears 4
+    held = parse_context_management({"edits": [dict(RAW["edits"][0], clear_at_least={
+        "type": "input_tokens", "value": 1000})]})
+    assert hard_triggers(history(5), held, None, **probe) == ()  # reached, nothing cleared
+    state = edit_messages(history(5), CONFIG, None, fmt="openai", ctx=EditContext(words)).state
+    assert hard_triggers(history(5) + [o_reply("ok")], CONFIG, state, **probe) == ()
+
+
+def test_adopting_the_prepared_state_appends_the_tail():
+    done = prepared(4)
+    later = history(5) + [o_reply("done")]
+    assert edit().tail_after(done, later) == later[len(history(4)):]
+    assert edit().adopt(done, later).applied_edits[0]["cleared_tool_uses"] == 3
+
+
+def test_an_adopted_edit_that_fires_again_rewrites_the_prefix():
+    done = prepared(4)
+    long = history(9)                              # still over the trigger after adoption
+    with pytest.raises(TransformError, match="rewrites the prepared prefix"):
+        edit().tail_after(done, long)
+    with pytest.raises(TransformError):
+        tail_after([o_user("a")], [o_user("b"), o_user("c")])
+
+
+def test_stale_reasons():
+    done = prepared(4).state
+    later = history(5)
+    current = edit_messages(later, CONFIG, None, fmt="openai", ctx=EditContext(words)).state
+    assert stale_reason(done, current, later, CONFIG) is None
+    forked = [dict(m) for m in later]
+    forked[3] = o_result("t1", "forked")
+    assert "forked" in stale_reason(done, current, forked, CONFIG)
+    other = parse_context_management({"edits": [dict(RAW["edits"][0], keep={
+        "type": "tool_uses", "value": 2})]})
+    assert "configuration" in stale_reason(done, current, later, other)
+    assert "reset" in stale_reason(done, None, later, CONFIG)
+
+
+def test_failed_transform_is_a_transform_error():
+    summarize = parse_context_management({"edits": [{"type": "summarize",
+                                                     "trigger": {"tokens": 50},
+                                                     "keep": {"messages": 2}}]})
+
+    async def failing(request):
+        raise RuntimeError("no model")
+    t = EditTransform(summarize, None, fmt="openai", count_tokens=words, summarizer=failing,
+                      offload_store=None)
+    with pytest.raises(TransformError, match="summary request failed"):
+        asyncio.run(t.transform(history(4), {}))
+
+
+def test_store_tells_listeners_of_evictions():
+    now = [0.0]
+    store = ConversationStore(max_conversations=2, ttl_s=10, clock=lambda: now[0])
+    dropped = []
+    store.on_evict.append(dropped.append)
+    state = prepared(4).state
+    store.put("a", state)
+    store.put("b", state)
+    store.put("a", state)                          # replaced: not an eviction
+    store.put("c", state)                          # LRU bound: b goes
+    assert dropped == ["b"]
+    now[0] = 11.0
+    assert store.get("a") is None and sorted(dropped) == ["a", "b", "c"]
+    store.put("d", state)
+    store.discard("d")
+    assert dropped[-1] == "d"

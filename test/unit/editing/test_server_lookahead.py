@@ -1,0 +1,153 @@
+"""EditLookahead (the server's lookahead of its context edits) on fake in-process ops: a soft turn
+prepares one branch, later turns catch it up, the trigger turn commits it; a forked history
+releases it as stale; the store's eviction closes the tree session; a session another client
+opened gets no lookahead."""
+import asyncio
+import json
+
+from agentrt.editing import ConversationStore, parse_context_management
+from agentrt.lookahead.client import ServerError
+from agentrt.server.edit_lookahead import EditLookahead
+
+from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
+
+CONFIG = parse_context_management({"edits": [{
+    "type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 100},
+    "keep": {"type": "tool_uses", "value": 1}}]})
+
+
+def history(uses, size=20):
+    out = [o_sys(), o_user("fix the bug")]         # 6 tokens, then 22 per use
+    for k in range(1, uses + 1):
+        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
+    return out
+
+
+class FakeOps:
+    """Token ids: one per message (prefix-stable, like a chat template); every branch is ready
+    as soon as it is prepared or appended."""
+
+    def __init__(self, refuse_open=False):
+        self.calls, self.refuse_open, self.branch_tokens = [], refuse_open, 0
+
+    async def tokenize(self, messages, add_generation_prompt=False, session_id=None):
+        return [hash(json.dumps(m, sort_keys=True)) % 1000 for m in messages]
+
+    async def open_session(self, sid, tokens=None):
+        self.calls.append(("open", sid))
+        if self.refuse_open:
+            raise ServerError(409, "already open")
+        return {}
+
+    async def prepare(self, sid, tokens, strategy, version, source_signature, wait=True,
+                      promote=False):
+        self.calls.append(("prepare", sid, len(tokens)))
+        self.branch_tokens = len(tokens)
+        return {"id": f"b{version}", "state": "ready", "catching_up": False,
+                "tokens": len(tokens)}
+
+    async def append(self, sid, bid, tokens, wait=True):
+        self.calls.append(("append", bid, len(tokens)))
+        self.branch_tokens += len(tokens)
+        return {"id": bid, "state": "ready", "catching_up": False, "tokens": self.branch_tokens}
+
+    async def _record(self, *call):
+        self.calls.append(call)
+        return {}
+
+    def commit(self, sid, bid):
+        return self._record("commit", bid)
+
+    def abandon(self, sid, bid, reason):
+        return self._record("abandon", bid)
+
+    def mark_stale(self, sid, bid, reason):
+        return self._record("stale", bid)
+
+    def close_session(self, sid):
+        return self._record("close", sid)
+
+    def promote(self, sid):
+        return self._record("promote", sid)
+
+
+class Editor:
+    count_tokens, summarize, offload = staticmethod(words), None, None
+
+
+async def settle(driver):
+    for _ in range(50):
+        jobs = [s.job for s in driver.slots.values() if s.job is not None]
+        pending = [t for t in list(driver._tasks) + [t for j in jobs for t in (j.task, j.catch_up)]
+                   if t is not None and not t.done()]
+        if not pending:
+            return
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def turn(driver, key, messages, state=None):
+    driver.boundary(key, messages, CONFIG, state, "openai", None, messages, "s1")
+    await settle(driver)
+
+
+def test_soft_turn_prepares_catches_up_and_commits():
+    async def scenario():
+        ops, store = FakeOps(), ConversationStore()
+        driver = EditLookahead(ops, store, Editor())
+        await turn(driver, "k", history(3))                  # 72 tokens: below the soft 80
+        assert ops.calls == []
+        await turn(driver, "k", history(4))                  # 94: prepare the next trigger
+        assert ops.calls == [("open", "s1"), ("prepare", "s1", 10)]
+        later = history(4) + [o_reply("working")]
+        await turn(driver, "k", later)                       # catch-up: one more message
+        assert ops.calls[-1] == ("append", "b1", 1)
+        final = later + [o_user("go on")]
+        adopted = await driver.commit("k", final, CONFIG, _state(final[:-1]))
+        assert adopted.report == {"prepared": True, "prepared_tokens": 11, "promoted": False}
+        assert adopted.result.messages[len(history(4)):] == final[len(history(4)):]
+        assert ops.calls[-1] == ("commit", "b1")
+        assert driver.slots["k"].job is None                  # consumed
+        store.put("k", adopted.result.state)
+        store.discard("k")                                    # evicted: the session closes
+        await settle(driver)
+        assert ops.calls[-1] == ("close", "s1") and "k" not in driver.slots
+    asyncio.run(scenario())
+
+
+def _state(messages):
+    from agentrt.editing import EditContext, edit_messages
+    return edit_messages(messages, CONFIG, None, fmt="openai", ctx=EditContext(words)).state
+
+
+def test_forked_history_releases_the_branch_as_stale():
+    async def scenario():
+        ops = FakeOps()
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(4))
+        forked = history(5)
+        forked[3] = o_result("t1", "forked result " + text(20))
+        adopted = await driver.commit("k", forked, CONFIG, None)
+        assert adopted.result is None and adopted.report["prepared"] is False
+        assert adopted.report["fallback"].startswith("stale")
+        assert ops.calls[-1] == ("stale", "b1")
+        nothing = await driver.commit("k", history(5), CONFIG, None)
+        assert "nothing was prepared" in nothing.report["fallback"]
+    asyncio.run(scenario())
+
+
+def test_a_session_someone_else_opened_gets_no_lookahead():
+    async def scenario():
+        ops = FakeOps(refuse_open=True)
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(4))
+        await turn(driver, "k", history(4) + [o_reply("x")])
+        assert ops.calls == [("open", "s1")] and driver.session_of("k") is None
+    asyncio.run(scenario())
+
+
+def test_lookahead_applies_to_openai_chat_without_tools():
+    off = parse_context_management({"edits": [], "lookahead": True})
+    assert EditLookahead.applies("openai", {}, CONFIG)
+    assert not EditLookahead.applies("anthropic", {}, CONFIG)
+    assert not EditLookahead.applies("openai", {"tools": [{"type": "function"}]}, CONFIG)
+    assert not EditLookahead.applies("openai", {}, off)
