@@ -135,6 +135,14 @@ class LookaheadStrategy(abc.ABC):
         """Where the transformed prefix ends (default: everything so far)."""
         return len(messages)
 
+    def commit_reserve(self, messages: list[Message], count_tokens: Callable[[str], int]) -> int:
+        """Tokens expected to join ``messages`` before the commit: the room left to the hard
+        threshold (0 at or past it: a synchronous commit). A strategy that keeps the most recent
+        N tokens keeps N minus this, so the context right after a commit holds about N whether
+        the transform was prepared at the soft threshold or run at the hard one."""
+        used = sum(count_tokens(m.get("content") or "") for m in messages)
+        return max(0, self.budget.hard_tokens - used)
+
     @abc.abstractmethod
     async def transform(self, messages: list[Message], strategy_data: dict,
                         llm: Optional[LLMCall]) -> Transform:

@@ -94,7 +94,8 @@ def test_summarize_calls_llm_on_older_prefix_and_keeps_tail():
         seen.append((len(messages), max_tokens))
         return " facts "
 
-    t = run(Summarize(BUDGET, keep_tail_tokens=12, summary_tokens=32).transform(CONV, {}, llm))
+    past_hard = ContextBudget(100)           # CONV is ~115 tokens: a synchronous commit
+    t = run(Summarize(past_hard, keep_tail_tokens=12, summary_tokens=32).transform(CONV, {}, llm))
     assert t.messages[0] == CONV[0]
     assert t.messages[1] == {"role": "user",
                              "content": "Summary of the earlier conversation: facts"}
@@ -127,3 +128,15 @@ def test_subagent_first_prompt():
     assert t.messages[0] == {"role": "system", "content": "you are a sub-agent"}
     assert t.messages[-1]["content"] == "Your task as a sub-agent: fix the bug"
     assert all(m["role"] != "system" for m in t.messages[1:])
+
+
+def test_a_window_prepared_before_the_hard_threshold_leaves_room_for_what_arrives():
+    """CONV is ~115 tokens (chars / 4); at the hard threshold the window keeps keep_tokens,
+    prepared 30 tokens before it the window keeps 30 fewer."""
+    at_hard = SlidingWindow(ContextBudget(140), keep_tokens=114)     # hard 112: no room left
+    early = SlidingWindow(ContextBudget(181), keep_tokens=114)       # hard 144: ~30 to come
+    assert at_hard.commit_reserve(CONV, at_hard.count_tokens) == 0
+    reserve = early.commit_reserve(CONV, early.count_tokens)
+    assert 25 <= reserve <= 35
+    assert run(at_hard.transform(CONV, {}, None)).messages == CONV[:1] + CONV[2:]
+    assert run(early.transform(CONV, {}, None)).messages == CONV[:1] + CONV[4:]

@@ -1,5 +1,10 @@
 """Sliding window: keep the system prompt and the most recent turns (by tokens or by turns;
-the latest turn always)."""
+the latest turn always).
+
+What a commit keeps: by turns, the last ``keep_turns`` messages of the snapshot plus every
+message that arrived after it; by tokens, about ``keep_tokens`` in all: a window prepared
+before the hard threshold keeps ``keep_tokens`` minus the room left to it (``commit_reserve``),
+which the messages arriving until the commit fill."""
 from typing import Callable, Optional
 
 from agentrt.lookahead.strategy import (ContextBudget, LookaheadStrategy, Transform, clone,
@@ -24,7 +29,8 @@ class SlidingWindow(LookaheadStrategy):
             while start < len(messages) and messages[start].get("role") == "tool":
                 start += 1   # never start on a tool output whose call was cut off
             return start
-        start = recent_start(messages, self.keep_tokens, self.count_tokens, floor=head)
+        keep = self.keep_tokens - self.commit_reserve(messages, self.count_tokens)
+        start = recent_start(messages, max(0, keep), self.count_tokens, floor=head)
         # never drop the latest turn (the last call and its tool outputs), even when it alone is
         # over the window: an agent keeps working on what it just observed
         last = len(messages) - 1

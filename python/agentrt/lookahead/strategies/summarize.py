@@ -2,6 +2,10 @@
 
 The summary is a background request to the same server. ``tool_outputs_only`` compresses only
 tool outputs (reasoning turns are kept verbatim), as AgentInfer's AgentCompress does.
+
+What a commit keeps: the summary and about ``keep_tail_tokens`` of recent messages; a summary
+prepared before the hard threshold keeps ``keep_tail_tokens`` minus the room left to it
+(``commit_reserve``), which the messages arriving until the commit fill.
 """
 from typing import Callable
 
@@ -24,7 +28,8 @@ class Summarize(LookaheadStrategy):
         self.tool_outputs_only, self.count_tokens = tool_outputs_only, count_tokens
 
     def _tail_start(self, messages) -> int:
-        return recent_start(messages, self.keep_tail_tokens, self.count_tokens,
+        keep = self.keep_tail_tokens - self.commit_reserve(messages, self.count_tokens)
+        return recent_start(messages, max(0, keep), self.count_tokens,
                             floor=leading_system(messages))
 
     async def transform(self, messages, strategy_data, llm) -> Transform:
