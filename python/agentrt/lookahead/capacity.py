@@ -8,20 +8,22 @@ synchronous path having spent nothing (outcome ``deferred``).
 The rule, checked for each preparation once its transform is tokenized (a preparation the
 commit already waits on is never deferred: the synchronous path would prefill the same)::
 
-    need_s = (backlog + branch tokens the tree lacks + catch-up tokens) x prefill ms per token
+    need_s = (backlog + branch tokens the tree lacks) x prefill ms per token
     idle_s = boundaries until the hard threshold x seconds per boundary x (1 - foreground share)
     start  iff  need_s <= idle_s
 
 Branch tokens the tree lacks: those past the prefix the branch shares with the session's
-context. Catch-up: the growth until the hard threshold. Boundaries left: tokens to the hard
-threshold over the agent's observed growth per boundary (at least one). Seconds per boundary:
-the agent's observed wall time between boundaries (its tools and its own model calls). Prefill
-rate and foreground share (model steps that were not branch prefills, over recent wall time):
-the server's. Backlog: what the other unfinished preparations on the server still ask for;
-the idle time goes to them first (the background lane is first come, first served), so on a
-server where several agents prepare at once each sees the others' work ahead of its own. Whatever is unknown (a fresh
-server, the agent's first boundaries) lets the preparation start, as the soft threshold alone
-would. A deferred preparation is tried again, with a fresh snapshot, at the next boundary.
+context. Catch-ups are not counted: the commit does not wait for them (its own request prefills
+what they did not append, as the synchronous commit would), so only the branch must be ready.
+Boundaries left: tokens to the hard threshold over the agent's observed growth per boundary
+(at least one). Seconds per boundary: the agent's observed wall time between boundaries (its
+tools and its own model calls). Prefill rate and foreground share (model steps that were not
+branch prefills, over recent wall time): the server's. Backlog: what the other unfinished
+preparations on the server still ask for; the idle time goes to them first (the background
+lane is first come, first served), so on a server where several agents prepare at once each
+sees the others' work ahead of its own. Whatever is unknown (a fresh server, the agent's first
+boundaries) lets the preparation start, as the soft threshold alone would. A deferred
+preparation is tried again, with a fresh snapshot, at the next boundary.
 """
 import math
 from typing import NamedTuple, Optional
@@ -58,7 +60,7 @@ def decide_start(load: Optional[ServerLoad], branch_tokens: int,
         return StartDecision(True, "agent pace unknown")
     left = max(0, pace.hard_tokens - pace.tokens)
     boundaries = max(1, math.ceil(left / pace.growth))
-    need_s = (load.backlog_tokens + branch_tokens + left) * load.prefill_ms_per_token / 1e3
+    need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
     idle_s = boundaries * pace.boundary_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
     if need_s <= idle_s:
         return StartDecision(True, "fits in idle time", need_s, idle_s)

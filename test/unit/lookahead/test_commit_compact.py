@@ -16,14 +16,11 @@ BUDGET = ContextBudget(1000)
 
 
 class WordClient(FakeClient):
-    """A token per word, its id the word's: a catch-up that does not extend the branch fails."""
+    """Keeps each branch's tokens (a catch-up that does not extend the branch fails)."""
 
     def __init__(self):
         super().__init__()
         self.branch_tokens = {}
-
-    async def tokenize(self, messages, session_id=None):
-        return [sum(map(ord, w)) for m in messages for w in (m.get("content") or "").split()]
 
     async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
         self.branch_tokens[f"b{version}"] = list(tokens)
