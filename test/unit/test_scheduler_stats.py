@@ -1,4 +1,6 @@
 """The scheduler's step accounting: busy time, the branch-prefill share, the per-token estimate."""
+import time
+
 import pytest
 
 from agentrt.server.latency_metrics import render
@@ -35,7 +37,7 @@ def test_foreground_share_leaves_out_branch_prefills_in_the_recent_window():
     stats.started_at -= 30.0                                    # a full window of wall time
     stats.step_finished(3000.0, prefill_tokens=100)             # foreground prefill
     stats.step_finished(6000.0, prefill_tokens=100, lookahead_tokens=100)   # a branch's
-    now = stats._recent[-1][0]
+    now = time.monotonic()
     assert stats.busy_share(now) == pytest.approx(0.3)
     assert stats.foreground_busy_share(now) == pytest.approx(0.1)
     assert stats.foreground_busy_share(now + 31.0) == 0.0       # both steps left the window
