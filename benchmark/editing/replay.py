@@ -2,20 +2,29 @@
 
     python -m benchmark.editing.replay [--agents 4] [--steps N] [--seed 0] [--url URL]
         [--model-path DIR] [--trigger 3000] [--keep 2] [--clear-at-least 1000]
-        [--gen-tokens 8] [--no-write] [--results-dir DIR] [--report]
+        [--gen-tokens 8] [--idle-factor 3] [--soft 0.8] [--systems a,b,c] [--no-write]
+        [--results-dir DIR] [--report]
 
 Each agent (``load_workload("nemo_gym", ...)``) sends its full, unedited history every turn
 (history.py) through ``openai.OpenAI(base_url=...)``; the only agentrt-specific thing the client
-does is put ``session_id`` and ``context_management`` in ``extra_body``. Two systems on the same
-server, the cache flushed before each: ``unedited`` (no ``context_management``: the baseline)
-and ``server_edit`` (``clear_tool_uses_20250919`` with the given trigger / keep /
-clear_at_least, applied synchronously by the server at the turn it triggers). Agents run one
-after the other (the idle-capacity regime: a turn's TTFT is its own prefill).
+does is put ``session_id`` and ``context_management`` in ``extra_body``. Three systems on the
+same server, the cache flushed before each: ``unedited`` (no ``context_management``: the
+baseline), ``server_edit`` (``clear_tool_uses_20250919`` with the given trigger / keep /
+clear_at_least and ``lookahead: false``: applied synchronously by the server at the turn it
+triggers) and ``server_lookahead`` (the same edit, ``lookahead: {"fraction": soft}``: the server
+prepares it from the soft trigger and serves the trigger turn from the prepared branch). Agents
+run one after the other (a turn's TTFT is its own prefill). Idle-capacity regime: in
+``server_lookahead`` the client waits ``idle_factor`` x each turn's own wall time after it (the
+tool's time; the server is idle 1 - 1 / (1 + idle_factor) of the agent's time, 75 % at 3):
+the time in which the server prepares. The two other systems have no background work, so their
+TTFTs do not depend on tool time: they run without it.
 
 Per turn: TTFT, prompt and cached tokens, the edit report and the kind (turns.py). Per system:
 TTFT p50 of ordinary and of edit turns (and their ratio: the spike an edit costs), prefilled
 (uncached) tokens p50 of each (what that TTFT pays for, free of CPU noise), prefix hit rate
-(cached / prompt tokens), prompt tokens sent to the model. ``--report`` prints the last run's
+(cached / prompt tokens), prompt tokens sent to the model; edit turns served from a prepared branch. ``targets`` compares
+``server_lookahead``'s edit turns with its ordinary turns and with ``server_edit``'s edit turns
+(issue 17: <= 1.2x and >= 10x). ``--report`` prints the last run's
 table again, recomputed from its recorded turns. One JSON line per system in
 results/editing.jsonl (turns included), the table in results/editing.md. Without ``--url`` a
 server is started (``agentrt serve``; the default model unless ``--model-path``) and stopped.
@@ -24,6 +33,7 @@ import argparse
 import datetime
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -36,22 +46,39 @@ from benchmark.editing.history import history_at
 from benchmark.editing.turns import classify, send_turn
 
 
-def clear_tool_uses(trigger: int, keep: int, clear_at_least: int) -> dict:
+SYSTEMS = ("unedited", "server_edit", "server_lookahead")
+
+
+def clear_tool_uses(trigger: int, keep: int, clear_at_least: int,
+                    lookahead: Optional[float] = None) -> dict:
+    """The edit; ``lookahead``: the soft fraction (None: ``lookahead: false``, synchronous)."""
     edit = {"type": "clear_tool_uses_20250919",
             "trigger": {"type": "input_tokens", "value": trigger},
             "keep": {"type": "tool_uses", "value": keep}}
     if clear_at_least:
         edit["clear_at_least"] = {"type": "input_tokens", "value": clear_at_least}
-    return {"edits": [edit]}
+    return {"edits": [edit],
+            "lookahead": {"fraction": lookahead} if lookahead is not None else False}
+
+
+def system_config(system: str, args: argparse.Namespace) -> Optional[dict]:
+    if system == "unedited":
+        return None
+    return clear_tool_uses(args.trigger, args.keep, args.clear_at_least,
+                           args.soft if system == "server_lookahead" else None)
 
 
 def replay_agent(client: openai.OpenAI, trace, system: str, config: Optional[dict],
-                 gen_tokens: int) -> list[dict]:
+                 gen_tokens: int, idle_factor: float = 0.0) -> list[dict]:
+    """The agent's turns in order; after each, ``idle_factor`` x its wall time of tool time."""
     session = f"{system}-{trace.agent_id}"
     turns = []
     for k in range(len(trace.steps)):
+        start = time.perf_counter()
         turn = send_turn(client, history_at(trace, k), session, config, gen_tokens)
         turns.append({"agent": trace.agent_id, "step": k, **turn})
+        if idle_factor > 0 and k + 1 < len(trace.steps):
+            time.sleep(idle_factor * (time.perf_counter() - start))
     return classify(turns)
 
 
@@ -69,7 +96,9 @@ def summarize(turns: list[dict]) -> dict:
                      for t in turns if t["kind"] == kind])
     o50, e50 = p50("ordinary", "ttft_ms"), p50("edit", "ttft_ms")
     prompt = sum(t["prompt"] for t in turns)
-    return {"turns": len(turns), "edit_turns": sum(t["kind"] == "edit" for t in turns),
+    edits = [t for t in turns if t["kind"] == "edit"]
+    return {"turns": len(turns), "edit_turns": len(edits),
+            "prepared_edit_turns": sum(t.get("prepared") is True for t in edits),
             "ordinary_ttft_p50_ms": o50, "edit_ttft_p50_ms": e50,
             "edit_over_ordinary": round(e50 / o50, 2) if e50 and o50 else None,
             # prefilled (uncached) tokens: what the TTFT of a turn pays for, free of CPU noise
@@ -79,16 +108,48 @@ def summarize(turns: list[dict]) -> dict:
             "prompt_tokens": prompt}
 
 
-def run_system(url: str, traces, system: str, config: Optional[dict], gen_tokens: int) -> dict:
+def run_system(url: str, traces, system: str, config: Optional[dict], gen_tokens: int,
+               idle_factor: float = 0.0) -> dict:
     requests.post(url + "/flush_cache", timeout=60).raise_for_status()
     client = openai.OpenAI(base_url=url + "/v1", api_key="unused", timeout=600, max_retries=0)
     turns = [t for trace in traces for t in replay_agent(client, trace, system, config,
-                                                           gen_tokens)]
-    return {"system": system, "context_management": config, **summarize(turns),
-            "turns_detail": turns}
+                                                           gen_tokens, idle_factor)]
+    return {"system": system, "context_management": config, "idle_factor": idle_factor,
+            **summarize(turns), "turns_detail": turns}
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    return round(a / b, 2) if a and b else None
+
+
+def targets(records: list[dict]) -> Optional[dict]:
+    """Issue 17's targets, from server_lookahead and server_edit of the same run (None without
+    both): lookahead edit-turn TTFT p50 / its ordinary p50 (<= 1.2), server_edit edit-turn TTFT
+    p50 / lookahead edit-turn TTFT p50 (>= 10), and the same ratio in prefilled tokens."""
+    by = {r["system"]: r for r in records}
+    ahead, sync = by.get("server_lookahead"), by.get("server_edit")
+    if ahead is None or sync is None:
+        return None
+    return {"edit_over_ordinary": ahead["edit_over_ordinary"],
+            "sync_over_lookahead_ttft": _ratio(sync["edit_ttft_p50_ms"],
+                                               ahead["edit_ttft_p50_ms"]),
+            "sync_over_lookahead_prefill": _ratio(sync["edit_uncached_p50"],
+                                                  ahead["edit_uncached_p50"]),
+            "prepared_edit_turns": f"{ahead['prepared_edit_turns']} of {ahead['edit_turns']}"}
+
+
+def render_targets(found: Optional[dict]) -> str:
+    if not found:
+        return ""
+    return ("\n\nTargets (server_lookahead): edit TTFT p50 / ordinary p50 = "
+            f"{found['edit_over_ordinary']} (target <= 1.2); server_edit edit TTFT p50 / "
+            f"server_lookahead edit TTFT p50 = {found['sync_over_lookahead_ttft']} (target >= "
+            f"10; in prefilled tokens {found['sync_over_lookahead_prefill']}); edit turns served "
+            f"from a prepared branch: {found['prepared_edit_turns']}.\n")
 
 
 COLUMNS = {"system": "system", "turns": "turns", "edit turns": "edit_turns",
+           "prepared": "prepared_edit_turns",
            "ordinary TTFT p50 ms": "ordinary_ttft_p50_ms", "edit TTFT p50 ms": "edit_ttft_p50_ms",
            "edit / ordinary": "edit_over_ordinary",
            "ordinary prefill tok p50": "ordinary_uncached_p50",
@@ -118,7 +179,8 @@ def write_results(records: list[dict], results_dir: Path, meta: dict) -> None:
             fh.write(json.dumps({**stamp, **record}) + "\n")
     header = ", ".join(f"{k} {v}" for k, v in meta.items() if k != "context_management")
     (results_dir / "editing.md").write_text(f"Run of {stamp['commit']} ({header}):\n\n"
-                                            + render_table(records) + "\n")
+                                            + render_table(records) + "\n"
+                                            + render_targets(targets(records)))
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -135,6 +197,11 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--keep", type=int, default=2, help="most recent tool uses kept")
     p.add_argument("--clear-at-least", type=int, default=1000)
     p.add_argument("--gen-tokens", type=int, default=8)
+    p.add_argument("--idle-factor", type=float, default=3.0,
+                   help="server_lookahead: tool time = this x each turn's wall time")
+    p.add_argument("--soft", type=float, default=0.8, help="server_lookahead's soft fraction")
+    p.add_argument("--systems", default=",".join(SYSTEMS),
+                   help="comma-separated subset of " + ", ".join(SYSTEMS))
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--results-dir", type=Path, default=RESULTS)
     p.add_argument("--report", action="store_true",
@@ -145,16 +212,20 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 def replay(url: str, args: argparse.Namespace) -> list[dict]:
     traces = load_workload("nemo_gym", args.agents, args.seed, steps=args.steps,
                            min_tokens=args.min_tokens)
-    config = clear_tool_uses(args.trigger, args.keep, args.clear_at_least)
-    return [run_system(url, traces, "unedited", None, args.gen_tokens),
-            run_system(url, traces, "server_edit", config, args.gen_tokens)]
+    systems = [s for s in args.systems.split(",") if s]
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown:
+        raise SystemExit(f"unknown systems {sorted(unknown)}; known: {', '.join(SYSTEMS)}")
+    return [run_system(url, traces, system, system_config(system, args), args.gen_tokens,
+                       args.idle_factor if system == "server_lookahead" else 0.0)
+            for system in systems]
 
 
 def main(argv: Optional[list[str]] = None) -> list[dict]:
     args = parse_args(argv)
     if args.report:
         records = latest_records(args.results_dir)
-        print(render_table(records))
+        print(render_table(records) + render_targets(targets(records)))
         return records
     if args.url:
         records = replay(args.url, args)
@@ -164,13 +235,14 @@ def main(argv: Optional[list[str]] = None) -> list[dict]:
         extra = ["--model-path", args.model_path] if args.model_path else []
         with ManagedServer(extra) as server:
             records = replay(server.url, args)
-    print(render_table(records))
+    print(render_table(records) + render_targets(targets(records)))
     if not args.no_write:
         meta = {"model": args.model_path or "default", "workload": "nemo_gym",
                 "agents": args.agents, "steps": args.steps, "seed": args.seed,
-                "gen_tokens": args.gen_tokens,
+                "gen_tokens": args.gen_tokens, "idle_factor": args.idle_factor,
+                "soft": args.soft,
                 "context_management": clear_tool_uses(args.trigger, args.keep,
-                                                      args.clear_at_least)}
+                                                      args.clear_at_least, args.soft)}
         write_results(records, args.results_dir, meta)
     return records
 

@@ -3,7 +3,9 @@
 ``send_turn`` streams a chat completion (so TTFT is the first chunk's arrival, measured from
 just before the call), with ``context_management`` and ``session_id`` in ``extra_body`` only,
 and reads: TTFT, prompt and cached tokens (the final usage chunk), and the edit report from the
-``x-agentrt-context-management`` response header (a stream carries it in the header only).
+``x-agentrt-context-management`` response header (a stream carries it in the header only),
+with the server-side lookahead's ``prepared`` / ``prepared_tokens`` / ``fallback`` on a
+trigger turn.
 
 Kinds (``classify``): the first turn of an agent is ``cold``; a turn whose edit report differs
 from the agent's previous turn and is not empty is an ``edit`` turn (an edit fired anew and
@@ -38,9 +40,13 @@ def send_turn(client: openai.OpenAI, messages: list[dict], session_id: str,
     if usage is None or ttft_s is None:
         raise RuntimeError("the stream ended without a token or without usage")
     details = usage.prompt_tokens_details
-    return {"ttft_ms": round(ttft_s * 1e3, 1), "prompt": usage.prompt_tokens,
+    turn = {"ttft_ms": round(ttft_s * 1e3, 1), "prompt": usage.prompt_tokens,
             "cached": (details.cached_tokens or 0) if details else 0,
             "applied_edits": report.get("applied_edits", []), "error": report.get("error")}
+    for key in ("prepared", "prepared_tokens", "fallback"):   # server-side lookahead
+        if key in report:
+            turn[key] = report[key]
+    return turn
 
 
 def classify(turns: list[dict]) -> list[dict]:

@@ -2,7 +2,8 @@
 model, ``openai`` SDK only, full histories every turn. Checks what the benchmark's numbers rest
 on: the baseline is never edited, an edit turn rewrites the prefix (shorter prompt than the
 baseline's same turn, cache miss), every other turn extends the previous prompt (cached), and
-the results file gets one line per system."""
+the results file gets one line per system. ``server_lookahead``'s trigger turns say whether they
+were served from a prepared branch, and one that was has the branch in its cached tokens."""
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from benchmark.agent_replay.traces import fetch
 from benchmark.editing import replay
 
 ARGS = ["--agents", "2", "--steps", "6", "--min-tokens", "1500", "--trigger", "1500",
-        "--keep", "1", "--clear-at-least", "300", "--gen-tokens", "2"]
+        "--keep", "1", "--clear-at-least", "300", "--gen-tokens", "2", "--idle-factor", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def by_turn(record) -> dict:
 
 
 def test_replay_edits_then_hits_the_cache(records):
-    (unedited, edited), _ = records
+    (unedited, edited, _), _ = records
     assert (unedited["system"], edited["system"]) == ("unedited", "server_edit")
     base, turns = by_turn(unedited), by_turn(edited)
     assert base.keys() == turns.keys() and len(turns) == 12
@@ -52,12 +53,28 @@ def test_replay_edits_then_hits_the_cache(records):
     assert edited["prompt_tokens"] < unedited["prompt_tokens"]
 
 
+def test_lookahead_trigger_turns_report_the_preparation(records):
+    (_, edited, ahead), _ = records
+    assert ahead["edit_turns"] >= 1
+    for turn in ahead["turns_detail"]:
+        if turn["kind"] == "ordinary":
+            assert "prepared" not in turn
+        elif turn["kind"] == "cold":
+            continue
+        elif turn["prepared"]:
+            assert turn["cached"] >= turn["prepared_tokens"] > 0
+        else:
+            assert turn["fallback"]
+    assert all("prepared" not in t for t in edited["turns_detail"])
+
+
 def test_replay_writes_one_line_per_system_and_the_table(records):
     _, out = records
     lines = [json.loads(line) for line in (out / "editing.jsonl").read_text().splitlines()]
-    assert [r["system"] for r in lines] == ["unedited", "server_edit"]
+    assert [r["system"] for r in lines] == ["unedited", "server_edit", "server_lookahead"]
     assert all(r["workload"] == "nemo_gym" and r["agents"] == 2 for r in lines)
     assert lines[1]["context_management"]["edits"][0]["keep"] == {"type": "tool_uses",
                                                                    "value": 1}
     table = (out / "editing.md").read_text()
     assert "| server_edit |" in table and "edit / ordinary" in table
+    assert "| server_lookahead |" in table and "Targets (server_lookahead)" in table

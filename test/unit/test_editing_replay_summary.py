@@ -1,6 +1,6 @@
 """benchmark/editing: turn kinds and the per-system summary, on hand-made turns (no server)."""
 from benchmark.editing.history import history_at
-from benchmark.editing.replay import summarize
+from benchmark.editing.replay import render_targets, summarize, targets
 from benchmark.editing.turns import classify
 from benchmark.agent_replay.workload import AgentTrace, Step
 
@@ -27,7 +27,8 @@ def test_summary_medians_and_ratios():
                       turn(12, 170, 120, EDIT_A), turn(44, 160, 40, EDIT_B),
                       turn(14, 200, 160, EDIT_B)])
     got = summarize(turns)
-    assert got == {"turns": 6, "edit_turns": 2, "ordinary_ttft_p50_ms": 12,
+    assert got == {"turns": 6, "edit_turns": 2, "prepared_edit_turns": 0,
+                   "ordinary_ttft_p50_ms": 12,
                    "edit_ttft_p50_ms": 40, "edit_over_ordinary": 3.33,
                    "ordinary_uncached_p50": 50, "edit_uncached_p50": 90,
                    "hit_rate": round(450 / 900, 3), "prompt_tokens": 900}
@@ -42,3 +43,15 @@ def test_history_is_the_full_unedited_openai_history():
     assert two[4]["tool_calls"][0]["id"] == two[5]["tool_call_id"] == "call_1"
     assert (two[4]["content"], two[5]["content"]) == ("more", "out 2")
     assert history_at(trace, 1) == two[:4]
+
+
+def test_targets_compare_lookahead_with_its_ordinary_turns_and_the_synchronous_edit():
+    sync = summarize(classify([turn(50, 100, 0), turn(10, 150, 100), turn(60, 120, 0, EDIT_A)]))
+    ahead = summarize(classify([turn(50, 100, 0), turn(10, 150, 100),
+                                dict(turn(12, 130, 110, EDIT_A), prepared=True)]))
+    records = [{"system": "server_edit", **sync}, {"system": "server_lookahead", **ahead}]
+    got = targets(records)
+    assert got == {"edit_over_ordinary": 1.2, "sync_over_lookahead_ttft": 5.0,
+                   "sync_over_lookahead_prefill": 6.0, "prepared_edit_turns": "1 of 1"}
+    assert "(target <= 1.2)" in render_targets(got)
+    assert targets(records[:1]) is None and render_targets(None) == ""
