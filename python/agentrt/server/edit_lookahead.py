@@ -76,6 +76,7 @@ class EditLookahead:
         self.ops, self.store, self.editor = ops, store, editor
         self.slots: dict[str, Slot] = {}
         self.foreign: set[str] = set()     # tree sessions that another client opened
+        self.opened: set[str] = set()      # tree sessions this server's lookahead opened
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         store.on_evict.append(self.forget)
@@ -98,14 +99,14 @@ class EditLookahead:
     async def commit(self, key: str, messages: list, config: ContextManagement,
                      state: Optional[ConversationState], system: Any = None) -> Adopted:
         """The trigger turn: adopt the conversation's preparation, or say why not."""
-        async with self._lock:
+        async with self._lock:        # the job is taken under the lock; awaited outside it
             slot = self.slots.get(key)
             job = slot.job if slot is not None else None
             if job is None:
                 return _fallback("nothing was prepared: no soft trigger was seen before this "
                                  "trigger turn")
             slot.job = None
-            return await self._adopt(slot, job, messages, config, state, system)
+        return await self._adopt(slot, job, messages, config, state, system)
 
     async def _adopt(self, slot: Slot, job: Job, messages, config, state, system) -> Adopted:
         promoted = job.preparing
@@ -193,10 +194,13 @@ class EditLookahead:
         try:
             await self.ops.open_session(sid, await self.ops.tokenize(served))
         except (ServerError, ServerUnavailable) as exc:
-            if isinstance(exc, ServerError) and exc.status == 409:
-                self.foreign.add(sid)
-            logger.info("no server-side lookahead for session %s: %s", sid, exc)
-            return None
+            conflict = isinstance(exc, ServerError) and exc.status == 409
+            if not conflict or sid not in self.opened:    # (ours: still open, reused)
+                if conflict:
+                    self.foreign.add(sid)
+                logger.info("no server-side lookahead for session %s: %s", sid, exc)
+                return None
+        self.opened.add(sid)
         slot = Slot(sid)
         slot.preparer = Preparer(self.ops, sid, lambda: self._retired_done(slot),
                                  lambda: self._lost(key), self._tail_of(slot), _admit)
@@ -244,6 +248,7 @@ class EditLookahead:
     async def _close(self, slot: Slot) -> None:
         """A prefill still in flight lands on an ended branch and is freed; a prepare sent
         after the close finds no session (404) and fails its job."""
+        self.opened.discard(slot.session_id)
         try:
             await self.ops.close_session(slot.session_id)
         except (ServerError, ServerUnavailable):
