@@ -76,5 +76,5 @@ def test_replay_writes_one_line_per_system_and_the_table(records):
     assert lines[1]["context_management"]["edits"][0]["keep"] == {"type": "tool_uses",
                                                                    "value": 1}
     table = (out / "editing.md").read_text()
-    assert "| server_edit |" in table and "edit / ordinary" in table
+    assert "| server_edit " in table and "edit / ordinary" in table
     assert "| server_lookahead |" in table and "Targets (server_lookahead)" in table

@@ -4,6 +4,8 @@
 at the value itself: the server starts preparing the edited context then. ``hard_triggers``:
 which edits the synchronous edit would fire on this request (trigger reached *and* a new
 decision: a ``clear_at_least`` that holds an edit back is no trigger turn): the commit turn.
+``soft_reached``: soft triggers including edits past their value but held back (what the server
+prepares after each request: the next trigger turn may be the next request).
 ``next_trigger``:
 the result the next trigger would produce now (every trigger treated as reached): its
 ``messages`` are what to prefill into the prepared branch, and adopting its ``state`` at the
@@ -69,6 +71,17 @@ def soft_triggers(messages: Sequence[Message], config: ContextManagement,
     soft = _fired(messages, config, state, fmt, count_tokens, fraction, system)
     hard = _fired(messages, config, state, fmt, count_tokens, 1.0, system)
     return tuple(sorted(soft - hard))
+
+
+def soft_reached(messages: Sequence[Message], config: ContextManagement,
+                 state: Optional[ConversationState], *, fmt: str, count_tokens: CountTokens,
+                 fraction: float = 0.8, system: Any = None) -> tuple[int, ...]:
+    """Indices of the edits whose trigger is reached at ``fraction`` of its value, the value
+    itself included (an edit reached but held back by ``clear_at_least`` or ``keep`` is still
+    due): what the server prepares after a request (a probe, nothing is stored)."""
+    if not 0 < fraction <= 1:
+        raise ValueError("fraction must be in (0, 1]")
+    return tuple(sorted(_fired(messages, config, state, fmt, count_tokens, fraction, system)))
 
 
 def hard_triggers(messages: Sequence[Message], config: ContextManagement,

@@ -4,7 +4,8 @@ Each request of a conversation that asks for context management (``lookahead`` n
 segment boundary. The walk (ServerEditor calls ``commit`` before the request, ``boundary`` after
 its response):
   1. after the response (``boundary``): when an edit's soft trigger (``lookahead.fraction`` of
-     its value) is reached and the conversation has no preparation, a Job starts on the
+     its value) is reached (``soft_reached``: one past its value but held back by
+     ``clear_at_least`` too) and the conversation has no preparation, a Job starts on the
      client-side Preparer, driven here over LocalOps: ``next_trigger`` of the history (a
      summary is a background request to this server), rendered with the served chat template,
      prepared as a branch of the conversation's tree session in the background lane (the ledger
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from agentrt.editing import ContextManagement, ConversationState, ConversationStore
-from agentrt.editing.lookahead import hard_triggers, soft_triggers
+from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.state import history_digest
 from agentrt.lookahead.capacity import StartDecision
@@ -154,9 +155,9 @@ class EditLookahead:
                 self._follow(slot, slot.job, messages, system)
             if slot is not None and slot.job is not None:
                 return
-            if not soft_triggers(messages, config, state, fmt=fmt,
-                                 count_tokens=self.editor.count_tokens,
-                                 fraction=config.lookahead, system=system):
+            if not soft_reached(messages, config, state, fmt=fmt,
+                                count_tokens=self.editor.count_tokens,
+                                fraction=config.lookahead, system=system):
                 return
             slot = slot or await self._open(key, served, hint)
             if slot is not None:

@@ -6,7 +6,7 @@ import pytest
 
 from agentrt.editing import (ConversationStore, EditValidationError, edit_messages,
                              parse_context_management)
-from agentrt.editing.lookahead import hard_triggers
+from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.work import EditContext
 from agentrt.lookahead.strategy import TransformError
@@ -56,6 +56,10 @@ def test_hard_triggers_need_a_new_decision():
     assert hard_triggers(history(5), held, None, **probe) == ()  # reached, nothing cleared
     state = edit_messages(history(5), CONFIG, None, fmt="openai", ctx=EditContext(words)).state
     assert hard_triggers(history(5) + [o_reply("ok")], CONFIG, state, **probe) == ()
+    # soft_reached: from the soft threshold on, held-back edits included
+    assert soft_reached(history(3), CONFIG, None, **probe) == ()         # 72 < 80
+    assert soft_reached(history(4), CONFIG, None, **probe) == (0,)
+    assert soft_reached(history(5), held, None, **probe) == (0,)
 
 
 def test_adopting_the_prepared_state_appends_the_tail():
