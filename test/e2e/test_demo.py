@@ -8,7 +8,8 @@ import psutil
 
 def test_demo_runs_on_the_default_model():
     out = subprocess.run([sys.executable, "-m", "agentrt.demo", "--reads", "3", "--max-tokens",
-                          "24", "--budget-tokens", "1700"], capture_output=True, text=True,
+                          "24", "--budget-tokens", "1700", "--policy", "clear",
+                          "--tool-latency-ms", "3000"], capture_output=True, text=True,
                          timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     rows = re.findall(r"^(\d+) .* (\d+) +(\d+) +(\d+)ms +(\d+)ms", out.stdout, flags=re.M)

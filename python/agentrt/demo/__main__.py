@@ -91,13 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="repository to review")
     parser.add_argument("--reads", type=int, default=10, help="files the agent reads")
     parser.add_argument("--max-tokens", type=int, default=64, help="tokens per answer")
-    parser.add_argument("--budget-tokens", type=int, default=7500,
-                        help="context budget: lookahead starts at 60%%, commits at 80%% "
-                             "(6,000 of the model's 8,192 tokens)")
-    parser.add_argument("--policy", choices=POLICIES, default="clear",
-                        help="context policy: clear all but the last file's contents, or "
-                             "offload tool outputs over 1,000 tokens (the listing) to files")
-    parser.add_argument("--tool-latency-ms", type=float, default=3000,
+    parser.add_argument("--budget-tokens", type=int, default=8000,
+                        help="context budget: lookahead starts at 55%% (4,400 tokens), commits "
+                             "at 80%% (6,400 of the model's 8,192 tokens)")
+    parser.add_argument("--policy", choices=POLICIES, default="offload",
+                        help="context policy: offload tool outputs over 1,000 tokens (the "
+                             "listing) to files, or clear all but the last file's contents")
+    parser.add_argument("--tool-latency-ms", type=float, default=6000,
                         help="stand-in for a real tool's run time after each (instant) local "
                              "tool call")
     parser.add_argument("server_args", nargs="*", help="extra `agentrt serve` flags (after --)")

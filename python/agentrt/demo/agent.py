@@ -34,6 +34,10 @@ SAMPLING = {"temperature": 0.0, "repetition_penalty": 1.15, "frequency_penalty":
 
 
 OFFLOAD_OVER_TOKENS = 1000
+# Lookahead starts at 55 % of the budget, the commit comes at 80 %: the preparation (the context
+# after the offloaded listing, ~2,100 tokens: ~9 s of background prefill here) gets two tool
+# calls' idle time, and the context after the commit (~4,250 tokens) stays below 55 %.
+SOFT, HARD = 0.55, 0.8
 
 
 def policy(name: str, budget: ContextBudget, keep_files: int) -> LookaheadStrategy:
@@ -77,7 +81,8 @@ class RepoReviewAgent:
         # measured 0.9 s mean on SWE-bench). The demo waits this long after each tool call, the
         # time in which a real agent's tool would run and the lookahead prepares in background.
         self.tool_latency_s = tool_latency_s
-        strategy = policy(policy_name, ContextBudget(budget_tokens), keep_files)
+        strategy = policy(policy_name, ContextBudget(budget_tokens, soft=SOFT, hard=HARD),
+                          keep_files)
         self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
                                             enabled=lookahead, capacity_aware=capacity_aware)
         self.messages: list[dict] = [{"role": "system", "content": SYSTEM}]
