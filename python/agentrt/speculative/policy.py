@@ -8,6 +8,13 @@ part: verifying 8 costs 1.8x a plain step); a server replaces them with the cost
 (``step_costs.StepCostMeter``), passed as ``cost`` to the rules below. A step always yields one
 token from the model itself plus the accepted draft tokens.
 
+Measured-cost rule (``cost_ratio``): the rules below compare a step's cost to a plain step's
+of the same batch; with measured costs that ratio is the larger of the prior's and the measured
+one. Measurements can only make verifying dearer, never cheaper than the prior says: a plain
+step measured slow (long contexts, other load) before any verify step was timed would
+otherwise make verifying look cheap, and a wide verify at batch 4 over 2k-token contexts was
+measured at ~1 s, 5x a plain step (benchmark/README.md, decode).
+
 Acceptance estimate (``acceptance``): node i of a draft, at depth d below an m-token match,
 is accepted with probability ``p_parent * min(1, cond_i * rate(m + d - 1))``: ``cond_i`` the
 source's continuation frequency given its parent, ``rate`` a calibration by matched length
@@ -85,16 +92,23 @@ def acceptance(draft: Draft, rate: Callable[[int], float]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def cost_ratio(policy: WidthPolicy, cost: StepCost | None, batch: int, width: int) -> float:
+    """A step's cost over a plain step's (the measured-cost rule): the prior's ratio, or the
+    measured one when ``cost`` is given and it is larger."""
+    prior = policy.cost.batch_ms(batch, width) / policy.cost.batch_ms(batch, 0)
+    if cost is None:
+        return prior
+    return max(prior, cost.batch_ms(batch, width) / cost.batch_ms(batch, 0))
+
+
 def choose_width(accept: Sequence[float], policy: WidthPolicy,
                  cost: StepCost | None = None) -> Width:
     """Best width for acceptance estimates listed in draft order (see the module rule);
-    ``cost``: measured step costs (default ``policy.cost``)."""
-    cost = policy.cost if cost is None else cost
-    base = cost.verify_ms(0)
+    ``cost``: measured step costs (the measured-cost rule)."""
     best, expected = PLAIN, 0.0
     for w, p in enumerate(accept[:policy.max_width], start=1):
         expected += p
-        speedup = (1.0 + expected) * base / cost.verify_ms(w)
+        speedup = (1.0 + expected) / cost_ratio(policy, cost, 1, w)
         if speedup > best.predicted_speedup and speedup > policy.min_speedup:
             best = Width(w, expected, speedup)
     return best
@@ -105,18 +119,16 @@ def choose_batch_width(accepts: Sequence[Sequence[float]], policy: WidthPolicy,
     """Common width for a batch (the batch rule); ``expected_accepted`` sums over requests.
 
     ``accepts[i]``: request i's acceptance estimates in draft order (empty: no draft);
-    ``cost``: measured step costs (default ``policy.cost``).
+    ``cost``: measured step costs (the measured-cost rule).
     """
     batch = len(accepts)
     if batch == 0:
         return PLAIN
-    cost = policy.cost if cost is None else cost
-    plain_ms = cost.batch_ms(batch, 0)
     longest = min(policy.max_width, max(len(a) for a in accepts))
     best, expected = PLAIN, 0.0
     for w in range(1, longest + 1):
         expected += sum(a[w - 1] for a in accepts if len(a) >= w)
-        speedup = (batch + expected) / batch * plain_ms / cost.batch_ms(batch, w)
+        speedup = (batch + expected) / batch / cost_ratio(policy, cost, batch, w)
         if speedup > best.predicted_speedup and speedup > policy.min_speedup:
             best = Width(w, expected, speedup)
     return best

@@ -71,7 +71,7 @@ from agentrt.speculative.policy import WidthPolicy
 
 logger = logging.getLogger("agentrt.speculative")
 _is_cpu = is_cpu()
-COST_LOG_EVERY = 500
+COST_LOG_EVERY = 200
 
 
 def drafter_config(num_slots: int) -> DrafterConfig:

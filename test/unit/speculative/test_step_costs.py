@@ -80,3 +80,12 @@ def test_corpus_drafts_with_the_measured_costs():
     assert corpus.step_costs.cost().verify_ms(8) > 300.0
     *_, slots = corpus.batch_get_adaptive(["r"], [seq[-18:]], [len(seq)])
     assert slots == 1
+
+
+def test_measured_costs_never_make_verifying_cheaper_than_the_prior():
+    policy = WidthPolicy()
+    marginal = [[0.3] * 8] + [[]] * 3                   # batch of 4, one weak draft
+    assert choose_batch_width(marginal, policy) == PLAIN
+    slow_plain = StepCost(400.0, 4.0, 0.0, 4.0)         # plain measured slow, verify unmeasured
+    assert slow_plain.batch_ms(4, 8) / slow_plain.batch_ms(4, 0) < 1.4
+    assert choose_batch_width(marginal, policy, slow_plain) == PLAIN
