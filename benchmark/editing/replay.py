@@ -122,10 +122,22 @@ def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
     return round(a / b, 2) if a and b else None
 
 
+def same_turn_ratio(records: dict, system: str, over: str) -> Optional[float]:
+    """p50 over ``system``'s edit turns of its TTFT / ``over``'s TTFT at the same (agent,
+    step): the same new segment, so the ratio is what the edit costs, free of segment size."""
+    if system not in records or over not in records:
+        return None
+    base = {(t["agent"], t["step"]): t["ttft_ms"] for t in records[over]["turns_detail"]}
+    return _p50([round(t["ttft_ms"] / base[(t["agent"], t["step"])], 2)
+                 for t in records[system]["turns_detail"]
+                 if t["kind"] == "edit" and base.get((t["agent"], t["step"]))])
+
+
 def targets(records: list[dict]) -> Optional[dict]:
     """Issue 17's targets, from server_lookahead and server_edit of the same run (None without
     both): lookahead edit-turn TTFT p50 / its ordinary p50 (<= 1.2), server_edit edit-turn TTFT
-    p50 / lookahead edit-turn TTFT p50 (>= 10), and the same ratio in prefilled tokens."""
+    p50 / lookahead edit-turn TTFT p50 (>= 10), the same ratio in prefilled tokens, and the
+    same-turn ratios (``same_turn_ratio``; vs ``unedited`` when it ran)."""
     by = {r["system"]: r for r in records}
     ahead, sync = by.get("server_lookahead"), by.get("server_edit")
     if ahead is None or sync is None:
@@ -135,7 +147,12 @@ def targets(records: list[dict]) -> Optional[dict]:
                                                ahead["edit_ttft_p50_ms"]),
             "sync_over_lookahead_prefill": _ratio(sync["edit_uncached_p50"],
                                                   ahead["edit_uncached_p50"]),
-            "prepared_edit_turns": f"{ahead['prepared_edit_turns']} of {ahead['edit_turns']}"}
+            "prepared_edit_turns": f"{ahead['prepared_edit_turns']} of {ahead['edit_turns']}",
+            "lookahead_over_unedited_same_turn": same_turn_ratio(by, "server_lookahead",
+                                                                 "unedited"),
+            "sync_over_unedited_same_turn": same_turn_ratio(by, "server_edit", "unedited"),
+            "sync_over_lookahead_same_turn": same_turn_ratio(by, "server_edit",
+                                                             "server_lookahead")}
 
 
 def render_targets(found: Optional[dict]) -> str:
@@ -145,7 +162,11 @@ def render_targets(found: Optional[dict]) -> str:
             f"{found['edit_over_ordinary']} (target <= 1.2); server_edit edit TTFT p50 / "
             f"server_lookahead edit TTFT p50 = {found['sync_over_lookahead_ttft']} (target >= "
             f"10; in prefilled tokens {found['sync_over_lookahead_prefill']}); edit turns served "
-            f"from a prepared branch: {found['prepared_edit_turns']}.\n")
+            f"from a prepared branch: {found['prepared_edit_turns']}.\n"
+            "Same turn (same new segment), p50 over edit turns: server_lookahead / unedited "
+            f"{found.get('lookahead_over_unedited_same_turn')}, server_edit / unedited "
+            f"{found.get('sync_over_unedited_same_turn')}, server_edit / server_lookahead "
+            f"{found.get('sync_over_lookahead_same_turn')}.\n")
 
 
 COLUMNS = {"system": "system", "turns": "turns", "edit turns": "edit_turns",

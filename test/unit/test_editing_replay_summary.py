@@ -49,9 +49,21 @@ def test_targets_compare_lookahead_with_its_ordinary_turns_and_the_synchronous_e
     sync = summarize(classify([turn(50, 100, 0), turn(10, 150, 100), turn(60, 120, 0, EDIT_A)]))
     ahead = summarize(classify([turn(50, 100, 0), turn(10, 150, 100),
                                 dict(turn(12, 130, 110, EDIT_A), prepared=True)]))
-    records = [{"system": "server_edit", **sync}, {"system": "server_lookahead", **ahead}]
+    plain = classify([turn(50, 100, 0), turn(10, 150, 100), turn(15, 170, 150)])
+    records = [{"system": "unedited", "turns_detail": _detail(plain)},
+               {"system": "server_edit", **sync, "turns_detail": _detail(
+                   classify([turn(50, 100, 0), turn(10, 150, 100), turn(60, 120, 0, EDIT_A)]))},
+               {"system": "server_lookahead", **ahead, "turns_detail": _detail(
+                   classify([turn(50, 100, 0), turn(10, 150, 100),
+                             dict(turn(12, 130, 110, EDIT_A), prepared=True)]))}]
     got = targets(records)
     assert got == {"edit_over_ordinary": 1.2, "sync_over_lookahead_ttft": 5.0,
-                   "sync_over_lookahead_prefill": 6.0, "prepared_edit_turns": "1 of 1"}
+                   "sync_over_lookahead_prefill": 6.0, "prepared_edit_turns": "1 of 1",
+                   "lookahead_over_unedited_same_turn": 0.8,
+                   "sync_over_unedited_same_turn": 4.0, "sync_over_lookahead_same_turn": 5.0}
     assert "(target <= 1.2)" in render_targets(got)
-    assert targets(records[:1]) is None and render_targets(None) == ""
+    assert targets(records[:2]) is None and render_targets(None) == ""
+
+
+def _detail(turns):
+    return [dict(t, agent="a", step=i) for i, t in enumerate(turns)]
