@@ -46,6 +46,11 @@ def show(sync_turns, la_turns) -> None:
         call = la.tool_call.replace('<tool_call>{"name": ', "").replace("</tool_call>", "")
         print(f"{la.index:<5} {call[:58]:<58} {r.prompt_tokens:>7} {r.cached_tokens:>7} "
               f"{latency(s) * 1000:>8.0f}ms {latency(la) * 1000:>13.0f}ms{mark}")
+        for decision in la.starts:
+            detail = (f"{decision.need_s:.1f} s of prefill needed, {decision.idle_s:.1f} s idle "
+                      "expected before the commit") if decision.need_s or decision.idle_s \
+                else decision.reason
+            print(f"      lookahead {'started' if decision.start else 'deferred'}: {detail}")
         print(textwrap.indent(textwrap.fill(r.text.strip() or "(empty answer)", 96), "   > "))
     for s, la in zip(sync_turns, la_turns):
         if la.commit is not None:

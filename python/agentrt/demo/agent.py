@@ -58,6 +58,7 @@ class Turn:
     tool_call: str
     result: ChatResult
     commit: Optional[CommitRecord] = None   # set on the turn where the context was transformed
+    starts: tuple = ()    # the capacity check's decisions since the previous turn (StartDecision)
 
 
 def tool_call_text(name: str, **args) -> str:
@@ -86,8 +87,9 @@ class RepoReviewAgent:
         self.runtime = SyncLookaheadRuntime(base_url, strategy, session_id=session_id,
                                             enabled=lookahead, capacity_aware=capacity_aware)
         self.messages: list[dict] = [{"role": "system", "content": SYSTEM}]
+        self._decided = 0     # start decisions already reported with a turn
 
-    def _ask(self, question: str) -> tuple[ChatResult, Optional[CommitRecord]]:
+    def _ask(self, question: str) -> tuple[ChatResult, Optional[CommitRecord], tuple]:
         self.messages.append({"role": "user", "content": question})
         commits = len(self.runtime.records)
         self.messages = self.runtime.on_commit(self.messages)
@@ -96,7 +98,9 @@ class RepoReviewAgent:
         commit = self.runtime.records[commits] if len(self.runtime.records) > commits else None
         self.messages.append({"role": "assistant", "content": result.text.strip()})
         self.runtime.on_segment_boundary(self.messages)
-        return result, commit
+        decisions = tuple(self.runtime.start_decisions)
+        self._decided, since = len(decisions), decisions[self._decided:]
+        return result, commit, since
 
     def _tool(self, call: str, output: str) -> None:
         self.messages.append({"role": "assistant", "content": call})

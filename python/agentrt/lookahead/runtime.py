@@ -66,6 +66,8 @@ class LookaheadRuntime:
         self.noop_transforms = 0      # commits whose transform left the context as it was
         self.capacity_aware = capacity_aware
         self.deferred_starts = 0      # boundaries where a preparation was deferred (capacity)
+        self.start_decisions: collections.deque = collections.deque(maxlen=64)  # the capacity
+                                      # check's StartDecisions, oldest first
         self._deferred: Optional[str] = None   # why, since the last commit
         self._intervals: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
         self._last_boundary: Optional[float] = None
@@ -202,6 +204,9 @@ class LookaheadRuntime:
             self.state.tokens, self.strategy.budget.hard_tokens, growth, pace))
         self._deferred = None if decision.start else decision.reason
         self.deferred_starts += not decision.start
+        self.start_decisions.append(decision)
+        logger.info("session %s: lookahead %s (%s)", self.session_id,
+                    "starts" if decision.start else "deferred", decision.reason)
         return decision
 
     def _boundary_passed(self) -> None:

@@ -38,6 +38,11 @@ class SyncLookaheadRuntime:
     def records(self):
         return self.runtime.records
 
+    @property
+    def start_decisions(self):
+        """The capacity check's decisions, oldest first (``LookaheadRuntime.start_decisions``)."""
+        return self.runtime.start_decisions
+
     def close(self):
         self.run(self.runtime.close())
         self.run(self.client.close())
