@@ -84,6 +84,7 @@ class Replay:
         self.turns: list[dict] = []
         self.preparations = 0
         self.deferred_starts = 0         # preparations the capacity check deferred
+        self.start_decisions: list[dict] = []   # each capacity decision (need_s vs idle_s)
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
 
     async def agent(self, trace, index: int) -> float:
@@ -128,6 +129,7 @@ class Replay:
             self.bar.update(1)
         self.preparations += rt.preparations_started
         self.deferred_starts += rt.deferred_starts
+        self.start_decisions += [{"agent": sid, **d._asdict()} for d in rt.start_decisions]
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
                           "ttft_ms": round((r.ttft_s or 0) * 1e3),
                           "prepared_tokens": r.prepared_tokens, "cached_tokens": r.cached_tokens,
@@ -244,7 +246,8 @@ def replay(system: System, model, traces, args, counter, label: str,
         jcts = asyncio.run(rep.run(traces, offsets))
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
     return {**summarize(rep.turns, jcts, rep.preparations), **stats,
-            "deferred_starts": rep.deferred_starts, "commit_records": rep.commits, "turns": turn_records(rep.turns)}
+            "deferred_starts": rep.deferred_starts, "start_decisions": rep.start_decisions,
+            "commit_records": rep.commits, "turns": turn_records(rep.turns)}
 
 
 def message_counter(model):
