@@ -84,11 +84,21 @@ class LookaheadRadixCache(RadixCache):
             self.ledger.request_done(req.rid)
         if branch_id is not None:
             self.on_prefill_landed(branch_id)
+            if req.finished():
+                self.prefill_ended(branch_id, "prefill ended before the branch was cached")
             return
         session_id = req.session_id
         if session_id in self.book.sessions:
             tokens = list(req.full_untruncated_fill_ids[:up_to])
             self.on_session_turn(session_id, tokens)
+
+    def release_aborted_request(self, handle) -> None:
+        """Overrides BasePrefixCache.release_aborted_request: SGLang dropped a request that had
+        not run (aborted in the waiting queue, refused at admission)."""
+        super().release_aborted_request(handle)
+        branch_id = parse_prepare_rid(handle.rid)
+        if branch_id is not None and not self.disable:
+            self.prefill_ended(branch_id, "prefill aborted before it ran")
 
     def account_prefill(self, req, start: int, count: int) -> None:
         """The scheduler is about to prefill ``count`` tokens of ``req`` from position
@@ -281,15 +291,6 @@ class LookaheadRadixCache(RadixCache):
         self.promoted.update(waiting)
         return waiting
 
-    def cancel_catch_up(self, session_id: str, branch_id: str, reason: str) -> Branch:
-        """A catch-up's prefill did not land (preempted, aborted, failed): the branch stays
-        ready with the tokens it had, so a commit still swaps to it and the commit request
-        prefills the rest. Whatever part of the catch-up was cached is ordinary evictable
-        cache. A branch that is not catching up is returned unchanged."""
-        branch = self.book.branch(session_id, branch_id)
-        self.book.cancel_catch_up(branch, reason)
-        return branch
-
     def mark_stale(self, session_id: str, branch_id: str, reason: str = "source changed"):
         return self._end(session_id, branch_id, BranchState.STALE, reason)
 
@@ -314,6 +315,21 @@ class LookaheadRadixCache(RadixCache):
             self.dec_lock_ref(previous)
         self.promoted.discard(branch.id)
         self.enforce_budget()
+
+    def prefill_ended(self, branch_id: str, reason: str) -> None:
+        """A branch's prefill request ended (finished or aborted). A branch still waiting for
+        it did not get it: its catch-up is cancelled (the branch stays ready with the tokens it
+        had), a first preparation is abandoned. What landed stays in the tree as ordinary cache
+        either way, for whoever prefills those tokens next. One prefill per branch is in flight
+        at a time (the client chains its catch-ups), so the request that ended is the one the
+        branch waits for."""
+        branch = self.book.branches.get(branch_id)
+        if branch is None or not branch.state.live:
+            return
+        if branch.pending_tokens is not None:
+            self.book.cancel_catch_up(branch, reason)
+        elif branch.state is BranchState.PREPARING:
+            self._release_branch(branch, BranchState.ABANDONED, reason, free=False)
 
     def _release_branch(self, branch: Branch, state: BranchState, reason: str,
                         free: bool = True, keep_path: Optional[list[int]] = None) -> None:

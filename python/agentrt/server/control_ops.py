@@ -78,9 +78,13 @@ def commit(cache, a):
             "background_tokens": cache.ledger.branch_tokens(branch.id)}
 
 
-@op("cancel_catch_up")
-def cancel_catch_up(cache, a):
-    return cache.cancel_catch_up(a["session_id"], a["branch_id"], a["reason"]).to_json()
+@op("prefill_ended")
+def prefill_ended(cache, a):
+    """The HTTP side saw a branch's prefill request end where the scheduler may not have (it
+    failed before reaching it): the tree decides as for any ended prefill."""
+    branch = cache.book.branch(a["session_id"], a["branch_id"])
+    cache.prefill_ended(branch.id, a["reason"])
+    return branch.to_json()
 
 
 @op("abandon")

@@ -45,6 +45,8 @@ SEAMS: tuple[Seam, ...] = (
          "drain agentrt's control channel once per scheduler loop"),
     Seam("sglang.srt.mem_cache.radix_cache:RadixCache.checkpoint",
          "protect branches / move session heads when requests are cached"),
+    Seam("sglang.srt.mem_cache.radix_cache:RadixCache.release_aborted_request",
+         "a branch's prefill aborted before it ran ends what waited for it"),
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
          "the tokenizer manager, to prefill branches from /agentrt routes"),
     Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),

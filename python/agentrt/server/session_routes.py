@@ -66,21 +66,11 @@ class SessionApi:
         tokens = await asyncio.to_thread(encode, self.tm.tokenizer, msgs, text, False)
         return rf.tokens_in_range("messages" if msgs is not None else "text", tokens, limits)
 
-    async def _give_up(self, session_id: str, branch_id: str, catch_up: bool,
-                       reason: str) -> None:
-        """A prefill that did not land: a catch-up is cancelled (the branch stays ready with
-        what it had), a first preparation is abandoned. Either way what landed stays in the
-        tree as ordinary cache: whoever prefills those tokens next reuses it."""
-        op = "cancel_catch_up" if catch_up else "abandon"
-        try:
-            await self.control.call(op, session_id=session_id, branch_id=branch_id,
-                                    reason=reason, keep_cache=True)
-        except ControlError:
-            pass
-
-    async def prefill(self, session_id: str, branch_id: str, tokens: list[int],
-                      catch_up: bool = False) -> dict | None:
-        """Background prefill of the branch's (pending) tokens; give up on it if that fails.
+    async def prefill(self, session_id: str, branch_id: str, tokens: list[int]) -> dict | None:
+        """Background prefill of the branch's (pending) tokens. The scheduler's tree decides
+        what became of the branch when the request ends (landed: ready; ended without
+        landing: a catch-up cancelled, a first preparation abandoned; ``cache.prefill_ended``);
+        a request that failed before reaching the scheduler is reported to it the same way.
         Returns the branch's status after it (None when the session or branch is gone)."""
         from sglang.srt.managers.io_struct import GenerateReqInput
 
@@ -93,19 +83,9 @@ class SessionApi:
                 priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
             async for _ in self.tm.generate_request(obj, None):
                 pass
-            branch = await self._branch_status(session_id, branch_id)
-            if branch is not None and (branch["state"] == "preparing" or branch["catching_up"]):
-                # e.g. preempted for a foreground request (SGLang aborted it)
-                await self._give_up(session_id, branch_id, branch["state"] == "ready",
-                                    "prefill finished but the branch is not cached")
-                return await self._branch_status(session_id, branch_id)
-            return branch
-        except ControlError as exc:
-            if exc.status != 404:
-                logger.warning("prefill of %s/%s: %s", session_id, branch_id, exc)
         except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
             logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
-            await self._give_up(session_id, branch_id, catch_up, f"prefill failed: {exc}")
+            await self._ended(session_id, branch_id, f"prefill failed: {exc}")
         finally:
             if self.in_flight.get(branch_id) == rid:
                 del self.in_flight[branch_id]
@@ -113,6 +93,13 @@ class SessionApi:
             return await self._branch_status(session_id, branch_id)
         except ControlError:
             return None
+
+    async def _ended(self, session_id: str, branch_id: str, reason: str) -> None:
+        try:
+            await self.control.call("prefill_ended", session_id=session_id,
+                                    branch_id=branch_id, reason=reason)
+        except ControlError:
+            pass
 
     def overtaken(self, branch_id: str) -> bool:
         """The branch was committed: its catch-up still prefilling is aborted (the commit
@@ -131,8 +118,7 @@ class SessionApi:
         tokens = branch.pop("target")
         if branch["state"] == "ready" and not branch["catching_up"]:
             return branch
-        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens,
-                                                catch_up=branch["state"] == "ready"))
+        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         if wait:

@@ -59,7 +59,7 @@ def test_cancelled_catch_up_keeps_the_branch_ready_as_it_was(cache):
     prefill(cache, branch)
     cache.append("s", branch.id, [7, 7])
     cache_sequence(cache, SUMMARY + [7])           # preempted after one of the two tokens
-    cache.cancel_catch_up("s", branch.id, "preempted")
+    cache.prefill_ended(branch.id, "preempted")     # its request ended without landing
     assert branch.state is BranchState.READY and branch.pending_tokens is None
     assert branch.tokens == SUMMARY and branch.history[-1].reason == "catch-up cancelled: " \
         "preempted"
@@ -68,6 +68,23 @@ def test_cancelled_catch_up_keeps_the_branch_ready_as_it_was(cache):
     cache.check_integrity(expected_free=True)
     cache.commit("s", branch.id)                   # and it still commits
     assert cache.book.session("s").context == SUMMARY
+
+
+def test_a_first_prefill_that_ended_without_landing_abandons_the_branch_keeping_the_cache(
+        cache):
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    cache_sequence(cache, SUMMARY[:3])               # preempted after three tokens
+    cache.prefill_ended(branch.id, "prefill aborted")
+    assert branch.state is BranchState.ABANDONED and branch.history[-1].reason == \
+        "prefill aborted"
+    assert cache.protected_size() == 0                # what landed is plain evictable cache
+    cache.prefill_ended(branch.id, "again")           # an ended branch: nothing changes
+    assert branch.history[-1].reason == "prefill aborted"
+    landed = cache.prepare("s", SUMMARY, "summary", 2)
+    prefill(cache, landed)
+    cache.prefill_ended(landed.id, "finished")        # its request finished after landing
+    assert landed.state is BranchState.READY
+    cache.check_integrity(expected_free=True)
 
 
 def test_commit_swaps_head_frees_old_context_and_pins_branch(cache):
