@@ -66,14 +66,13 @@ def context(steps: int) -> list[dict]:
     return msgs + [{"role": "user", "content": "please answer"}]
 
 
-def transformed_context(program, steps: int, end: int) -> list[dict]:
-    """The policy applied synchronously to messages[:end], the rest kept verbatim."""
-    msgs = context(steps)
-    return asyncio.run(program._strategy().transform(msgs[:end], {}, None)).messages + msgs[end:]
+def transformed_context(program, steps: int) -> list[dict]:
+    """The policy applied synchronously to the whole context (``strategy.apply``)."""
+    return asyncio.run(program._strategy().apply(context(steps), {}, None)).messages
 
 
-def expected_prompt(backend, program, steps: int, end: int) -> str:
-    return render(transformed_context(program, steps, end), backend.chat_template) + \
+def expected_prompt(backend, program, steps: int) -> str:
+    return render(transformed_context(program, steps), backend.chat_template) + \
         "<|im_start|>assistant\n"
 
 
@@ -113,25 +112,28 @@ def test_commit_sends_the_synchronous_prompt_over_the_prepared_kv(url, backend, 
     (_, sync), (state, la) = runs[False], runs[True]
     assert [r.outcome for r in sync.commits] == ["sync"]
     assert [r.outcome for r in la.commits] == ["ready"], la.commits
-    # the prompt is the policy's transform of the context, computed ahead of time or not:
-    # lookahead transformed the snapshot messages[:segment_end] and kept the rest verbatim
+    # the prompt is the policy's transform of the context, computed ahead of time or not
+    # (clearing is segment-local: a prepared commit equals the synchronous one)
     record = la.commits[0]
     assert 0 < record.segment_end < len(context(steps))
-    assert la.calls[-1].prompt == expected_prompt(backend, program, steps, record.segment_end)
-    assert sync.calls[-1].prompt == expected_prompt(backend, program, steps, len(context(steps)))
+    assert la.calls[-1].prompt == sync.calls[-1].prompt == expected_prompt(backend, program, steps)
     ids = tokenize(url, la.calls[-1].prompt)
     assert la.calls[-1].prompt_tokens == len(ids)
     # ... and with lookahead it reuses the whole prepared branch
     assert la.calls[-1].commit == 0 and record.prepared_tokens > 0
-    assert record.cached_tokens == la.calls[-1].cached_tokens == record.prepared_tokens
-    new = "<|im_start|>user\nplease answer<|im_end|>\n<|im_start|>assistant\n"
+    # (the synchronous run, first, left the same prompt in the tree: the request may hit past
+    # the branch into it)
+    assert record.cached_tokens == la.calls[-1].cached_tokens >= record.prepared_tokens
+    # the branch ends where the kept tool output (the last one) begins: it is not final before
+    # the commit, so the commit request prefills it and the question
+    new = f"<|im_start|>tool\n{read_chunk(steps - 1)}<|im_end|>\n" \
+        "<|im_start|>user\nplease answer<|im_end|>\n<|im_start|>assistant\n"
     assert record.prepared_tokens == len(ids) - len(tokenize(url, new))
     assert sync.calls[-1].cached_tokens < record.prepared_tokens
     # the program continues from the transformed messages
     messages = state.messages()
     assert messages[3]["content"] == "[old tool result cleared]"
-    assert messages[:-1] == as_interpreter_messages(
-        transformed_context(program, steps, record.segment_end))
+    assert messages[:-1] == as_interpreter_messages(transformed_context(program, steps))
     # exactness: the answer's logprobs equal a full HF prefill of the same prompt
     out = state.get_meta_info("answer")["output_token_logprobs"]
     out_ids, out_lp = [t for _, t, _ in out], [lp for lp, _, _ in out]

@@ -69,7 +69,7 @@ def test_every_strategy_commits_with_the_whole_branch_cached(url, tmp_path, inde
             end = record.segment_end       # the snapshot the lookahead transformed
             assert 0 < end < len(msgs)     # later segments were caught up
             if strategy.segment_local:     # ... transformed: the commit is the whole transform
-                sync = (await strategy.transform(msgs, {}, None)).messages
+                sync = (await strategy.apply(msgs, {}, None)).messages
             else:                          # ... as they are
                 sync = (await strategy.transform(msgs[:end], {}, None)).messages + msgs[end:]
             assert result == sync
@@ -119,7 +119,7 @@ def test_session_closed_mid_preparation_and_racing_commits(url, tmp_path):
         await client.close_session("rt-race")                     # the server forgets it
         strategy.budget = ContextBudget(tokens)                     # now hard
         a, b = await asyncio.gather(rt.on_commit(msgs), rt.on_commit(msgs))
-        want = (await strategy.transform(msgs, {}, None)).messages
+        want = (await strategy.apply(msgs, {}, None)).messages
         assert a == want and b == want
         assert [r.outcome for r in rt.records][0] in ("fallback", "promoted", "ready")
         await rt.close()
@@ -138,7 +138,7 @@ def test_unreachable_server_falls_back_to_the_synchronous_transform():
         msgs = conversation(3)
         await rt.on_segment_boundary(msgs)
         result = await rt.on_commit(msgs)
-        assert result == (await strategy.transform(msgs, {}, None)).messages
+        assert result == (await strategy.apply(msgs, {}, None)).messages
         assert rt.records[-1].outcome == "fallback"
         await client.close()
     asyncio.run(scenario())

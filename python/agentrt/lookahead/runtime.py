@@ -346,23 +346,23 @@ class LookaheadRuntime:
     async def _commit_synchronously(self, messages: list[Message], outcome: Outcome,
                                     reason: str):
         end = self.strategy.segment_end(messages)
-        result = await self._synchronous(messages, end)
+        result = await self._synchronous(messages)
         if result == messages and result is not messages:
             return messages, None        # the transform succeeded and changed nothing
         return result, CommitRecord(outcome, self.strategy.name, 0, 0.0, reason,
                                     segment_end=end)
 
-    async def _synchronous(self, messages: list[Message], end: int) -> list[Message]:
-        """The transform on the critical path; if even that fails, the context is kept as is
-        (``messages`` itself is returned; a successful transform returns a new list)."""
+    async def _synchronous(self, messages: list[Message]) -> list[Message]:
+        """The transform on the critical path (``strategy.apply``); if even that fails, the
+        context is kept as is (``messages`` itself is returned; a successful transform returns
+        a new list)."""
         try:
-            t = await self.strategy.transform(messages[:end], dict(self.state.strategy_data),
-                                              self.llm)
+            t = await self.strategy.apply(messages, dict(self.state.strategy_data), self.llm)
         except TransformError as exc:
             logger.warning("synchronous transform failed (%s); keeping the context", exc)
             return messages
         self.state.strategy_data = t.strategy_data
-        return t.messages + list(messages[end:])
+        return t.messages
 
     async def _send_swap(self, job: Job) -> tuple[Optional[str], Optional[int]]:
         """The commit's pointer swap (sent beside the commit request): (the error, if any; the

@@ -135,6 +135,14 @@ class LookaheadStrategy(abc.ABC):
         """Where the transformed prefix ends (default: everything so far)."""
         return len(messages)
 
+    async def apply(self, messages: list[Message], strategy_data: dict,
+                    llm: Optional[LLMCall]) -> Transform:
+        """The synchronous transform of a whole context: ``messages[:segment_end]`` transformed,
+        the rest as it is (what a commit without lookahead sends)."""
+        end = self.segment_end(messages)
+        t = await self.transform(messages[:end], strategy_data, llm)
+        return Transform(t.messages + list(messages[end:]), t.strategy_data)
+
     def commit_reserve(self, messages: list[Message], count_tokens: Callable[[str], int]) -> int:
         """Tokens expected to join ``messages`` before the commit: the room left to the hard
         threshold (0 at or past it: a synchronous commit). A strategy that keeps the most recent

@@ -79,10 +79,8 @@ def test_sliding_window_by_turns_and_tokens():
 
 
 def test_clear_tool_results_keeps_last_n():
-    strategy = ClearToolResults(BUDGET, keep_last=1)
-    end = strategy.segment_end(CONV)
-    t = run(strategy.transform(CONV[:end], {}, None))
-    assert [m["content"] for m in t.messages + CONV[end:] if m["role"] == "tool"] == \
+    t = run(ClearToolResults(BUDGET, keep_last=1).apply(CONV, {}, None))
+    assert [m["content"] for m in t.messages if m["role"] == "tool"] == \
         ["[old tool result cleared]", "[old tool result cleared]", "y" * 40]
     assert t.strategy_data == {"cleared": 2}
 
