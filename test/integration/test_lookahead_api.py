@@ -82,7 +82,15 @@ def test_prepare_sent_promoted_counts_and_lands(url):
     integrity_ok(url)
 
 
+def held(url) -> int:
+    """Tokens only lookahead holds, server-wide. The test server is shared: a test checks that
+    what it held is released (never more than before it), not that other tests' sessions (a pin
+    until its TTL) hold nothing."""
+    return requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"]["held_by_lookahead"]
+
+
 def test_abandon_and_close_release_everything(url):
+    before = held(url)
     post(url, "/agentrt/sessions", {"session_id": "api-3", "tokens": SYSTEM})
     branch = post(url, "/agentrt/sessions/api-3/prepare", {
         "tokens": SYSTEM + [500, 501, 502], "strategy": "window", "version": 1,
@@ -93,7 +101,7 @@ def test_abandon_and_close_release_everything(url):
     assert post(url, "/agentrt/sessions/api-3/pin", {"tool": "bash", "ttl_s": 5}).json()["pinned"]
     requests.delete(url + "/agentrt/sessions/api-3", timeout=30)
     snap = requests.get(url + "/agentrt/radix", timeout=60).json()
-    assert snap["sizes"]["held_by_lookahead"] == 0
+    assert snap["sizes"]["held_by_lookahead"] <= before
     assert all("api-3" not in n.get("pins", []) for n in snap["nodes"])
     integrity_ok(url)
 
@@ -142,6 +150,7 @@ def test_radix_cli_against_the_live_server(url, tmp_path):
 
 
 def test_stale_branch_and_early_unpin(url):
+    before = held(url)
     post(url, "/agentrt/sessions", {"session_id": "api-5", "tokens": SYSTEM + TURNS})
     generate(url, SYSTEM + TURNS, session="api-5")
     branch = post(url, "/agentrt/sessions/api-5/prepare", {
@@ -154,7 +163,6 @@ def test_stale_branch_and_early_unpin(url):
     assert requests.delete(url + "/agentrt/sessions/api-5/pin", timeout=30).json() == \
         {"unpinned": True}
     assert requests.get(url + "/agentrt/sessions/api-5", timeout=30).json()["pin"] is None
-    assert requests.get(url + "/agentrt/radix", timeout=60).json()["sizes"]["held_by_lookahead"] \
-        == 0
+    assert held(url) <= before
     requests.delete(url + "/agentrt/sessions/api-5", timeout=30)
     integrity_ok(url)
