@@ -81,19 +81,24 @@ class SchedulerStats:
 
     def busy_share(self, now: float | None = None) -> float:
         """Model steps over the last BUSY_WINDOW_S of wall time (less, right after start)."""
-        return self._share(lambda: self._recent_ms, now)
+        now = self._trimmed(now)
+        return self._share(self._recent_ms, now)
 
     def foreground_busy_share(self, now: float | None = None) -> float:
         """As ``busy_share``, without the branch prefills: the share of the server the agents'
         own turns need (what a preparation cannot have)."""
-        return self._share(lambda: self._recent_ms - self._recent_lookahead_ms, now)
+        now = self._trimmed(now)
+        return self._share(self._recent_ms - self._recent_lookahead_ms, now)
 
-    def _share(self, recent_ms, now: float | None) -> float:
-        """``recent_ms()`` (read after the window is trimmed to ``now``) over the window."""
+    def _trimmed(self, now: float | None) -> float:
+        """``now`` (default: the clock), the recent steps trimmed to its window."""
         now = time.monotonic() if now is None else now
         self._trim(now)
+        return now
+
+    def _share(self, ms: float, now: float) -> float:
         window = min(BUSY_WINDOW_S, max(1e-3, now - self.started_at))
-        return min(1.0, max(0.0, recent_ms()) / 1e3 / window)
+        return min(1.0, max(0.0, ms) / 1e3 / window)
 
     def to_json(self) -> dict:
         return {"bg_admitted": self.bg_admitted, "bg_tokens_prefilled": self.bg_tokens,

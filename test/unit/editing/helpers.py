@@ -54,6 +54,14 @@ def o_reply(content, reasoning=None):
 
 
 # Anthropic Messages
+def tool_history(uses, size=20):
+    """An OpenAI conversation of ``uses`` tool uses (6 tokens, then 22 per use by ``words``)."""
+    out = [o_sys(), o_user("fix the bug")]
+    for k in range(1, uses + 1):
+        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
+    return out
+
+
 def a_user(content):
     return {"role": "user", "content": content}
 

@@ -4,7 +4,7 @@ import asyncio
 from agentrt.editing import (EditContext, apply_context_management, edit_messages, next_trigger,
                              parse_context_management, soft_triggers)
 
-from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
+from .helpers import o_reply, tool_history, words
 
 CONFIG = parse_context_management({"edits": [
     {"type": "clear_thinking_20251015"},
@@ -12,11 +12,7 @@ CONFIG = parse_context_management({"edits": [
      "keep": {"type": "tool_uses", "value": 1}}]})
 
 
-def history(uses, size=20):
-    out = [o_sys(), o_user("fix the bug")]         # 6 tokens, then 22 per use
-    for k in range(1, uses + 1):
-        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
-    return out
+history = tool_history
 
 
 def soft(messages, state=None, fraction=0.8):

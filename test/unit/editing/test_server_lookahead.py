@@ -9,18 +9,14 @@ from agentrt.editing import ConversationStore, parse_context_management
 from agentrt.lookahead.client import ServerError
 from agentrt.server.edit_lookahead import EditLookahead
 
-from .helpers import o_call, o_reply, o_result, o_sys, o_user, text, words
+from .helpers import o_reply, o_result, o_user, text, tool_history, words
 
 CONFIG = parse_context_management({"edits": [{
     "type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 100},
     "keep": {"type": "tool_uses", "value": 1}}]})
 
 
-def history(uses, size=20):
-    out = [o_sys(), o_user("fix the bug")]         # 6 tokens, then 22 per use
-    for k in range(1, uses + 1):
-        out += [o_call(f"t{k}", "read"), o_result(f"t{k}", text(size, f"r{k}"))]
-    return out
+history = tool_history
 
 
 class FakeOps:
