@@ -55,6 +55,6 @@ else
 fi
 $PIP install -q -r requirements/router.txt -r requirements/test.txt
 $PIP install -q --no-deps --no-build-isolation -e .
-"$VENV/bin/python" -c "import agentrt.server.plugin as p; p.check_or_exit()"
+"$VENV/bin/python" -c "import agentrt.server.launch.plugin as p; p.check_or_exit()"
 echo "$stamp" > "$STAMP"
 echo "setup: done ($flavour)"

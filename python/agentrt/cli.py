@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "serve":
-        from agentrt.server.launch_server import main as serve
+        from agentrt.server.launch.main import main as serve
 
         return serve(rest)
     if command == "model":

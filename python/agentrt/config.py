@@ -13,7 +13,7 @@ from typing import Optional
 from agentrt import env
 
 FLAG_PREFIX = "--agentrt-"
-# Foreground orders across agent programs (server/scheduler.py implements each, by this name).
+# Foreground orders across agent programs (server/scheduling/policy.py implements each by name).
 PROGRAM_POLICY_NAMES = ("fcfs", "continuum", "agentsched")
 
 

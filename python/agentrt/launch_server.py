@@ -1,7 +1,7 @@
-"""`python -m agentrt.launch_server`: same as `agentrt serve` (see agentrt.server.launch_server)."""
+"""`python -m agentrt.launch_server`: same as `agentrt serve` (see agentrt.server.launch.main)."""
 import sys
 
-from agentrt.server.launch_server import main
+from agentrt.server.launch.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

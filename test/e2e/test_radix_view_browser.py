@@ -167,10 +167,10 @@ def test_page_shows_a_failing_control_channel_readably(browser):
     from fastapi import FastAPI
 
     from agentrt.client.managed_server import free_port
-    from agentrt.server import errors
-    from agentrt.server.control_client import ControlError
-    from agentrt.server.radix_view_routes import build_router
-    from agentrt.server.routes import add_previews
+    from agentrt.server.http import errors
+    from agentrt.server.control.client import ControlError
+    from agentrt.server.http.radix_view import build_router
+    from agentrt.server.http.routes import add_previews
 
     class SilentScheduler:
         async def call(self, op, **args):

@@ -1,7 +1,7 @@
 import pytest
 
-from agentrt.server.agent_fields import BACKGROUND_PRIORITY, FOREGROUND_PRIORITY, extract
-from agentrt.server.request_fields import FieldError
+from agentrt.server.http.agent_fields import BACKGROUND_PRIORITY, FOREGROUND_PRIORITY, extract
+from agentrt.server.http.fields import FieldError
 
 
 def test_smoothagent_fields_map_to_priority_and_session():

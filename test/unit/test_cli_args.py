@@ -1,4 +1,4 @@
-from agentrt.server.cli_args import flag_value, has_flag, with_default
+from agentrt.server.launch.cli_args import flag_value, has_flag, with_default
 
 
 def test_has_flag_both_spellings():

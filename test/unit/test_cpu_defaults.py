@@ -3,7 +3,7 @@ import json
 import pytest
 
 from agentrt.config import AgentrtConfig
-from agentrt.server import cpu_defaults
+from agentrt.server.launch import cpu_defaults
 
 
 @pytest.fixture

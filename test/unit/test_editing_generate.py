@@ -7,9 +7,9 @@ import json
 import pytest
 
 from agentrt.editing.edits.clear_tool_uses import PLACEHOLDER
-from agentrt.server.context_editing import ServerEditor
-from agentrt.server.request_fields import Limits
-from agentrt.server.request_guard import BodyRules, RequestGuard
+from agentrt.server.editing.editor import ServerEditor
+from agentrt.server.http.fields import Limits
+from agentrt.server.http.guard import BodyRules, RequestGuard
 
 
 class WordTokenizer:

@@ -1,13 +1,13 @@
 """CI check: no defaulted ``getattr`` on SGLang objects. agentrt reads SGLang's attributes
-directly and lists them in server/sglang_objects.py, checked at start-up; a default would turn an
-SGLang rename into a silent wrong value. The few defaulted reads left are of objects that are
-not SGLang's, each listed here with the reason."""
+directly and lists them in server/scheduling/sglang_objects.py, checked at start-up; a default
+would turn an SGLang rename into a silent wrong value. The few defaulted reads left are of
+objects that are not SGLang's, each listed here with the reason."""
 import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "python" / "agentrt"
 ALLOWED = {  # (file, object expression) -> why a default is right there
-    ("server/request_fields.py", "kind"): "a Python type or a tuple of them",
+    ("server/http/fields.py", "kind"): "a Python type or a tuple of them",
     ("frontend/routed_transport.py", "_local"): "agentrt's own threading.local",
     ("models.py", "tokenizer"): "a Hugging Face tokenizer (chat_template is optional)",
     ("radix/integrity.py", "cache"): "a RadixCache or agentrt's LookaheadRadixCache (holders)",
@@ -30,9 +30,10 @@ def defaulted_getattrs():
 
 def test_no_defaulted_getattr_outside_the_allowed_list():
     found = [(f, obj, line) for f, obj, line in defaulted_getattrs() if (f, obj) not in ALLOWED]
-    assert found == [], "read SGLang attributes directly (server/sglang_objects.py): " + \
-        ", ".join(f"{f}:{line} getattr({obj}, ..., default)" for f, obj, line in found)
+    assert found == [], \
+        "read SGLang attributes directly (server/scheduling/sglang_objects.py): " + ", ".join(
+            f"{f}:{line} getattr({obj}, ..., default)" for f, obj, line in found)
 
 
 def test_the_scanner_finds_defaulted_getattrs():
-    assert ("server/request_fields.py", "kind") in {(f, o) for f, o, _ in defaulted_getattrs()}
+    assert ("server/http/fields.py", "kind") in {(f, o) for f, o, _ in defaulted_getattrs()}

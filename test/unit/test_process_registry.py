@@ -1,6 +1,6 @@
 import os
 
-from agentrt.server import process_registry as pr
+from agentrt.server.launch import process_registry as pr
 
 
 def test_role_from_main_pid_and_caller():

@@ -3,11 +3,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from agentrt.server import errors
-from agentrt.server.control_client import ControlError
-from agentrt.server.request_guard import BodyRules, RequestGuard
-from agentrt.server.radix_view_routes import build_router
-from agentrt.server.routes import add_previews
+from agentrt.server.http import errors
+from agentrt.server.control.client import ControlError
+from agentrt.server.http.guard import BodyRules, RequestGuard
+from agentrt.server.http.radix_view import build_router
+from agentrt.server.http.routes import add_previews
 from agentrt.testing.synthetic_snapshot import synthetic_snapshot
 
 

@@ -2,8 +2,8 @@
 import asyncio
 import json
 
-from agentrt.server.request_fields import Limits
-from agentrt.server.request_guard import STATE_KEY, BodyRules, RequestGuard
+from agentrt.server.http.fields import Limits
+from agentrt.server.http.guard import STATE_KEY, BodyRules, RequestGuard
 
 
 def run(path, chunks, headers=(), method="POST", limits=Limits(100, 50)):

@@ -6,10 +6,9 @@ import math
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from agentrt.server import agent_fields
-from agentrt.server import request_fields as rf
-from agentrt.server.prompt_checks import check_generation_body, prompt_error
-from agentrt.server.request_guard import json_depth, parse_body
+from agentrt.server.http import agent_fields, fields as rf
+from agentrt.server.http.prompt_checks import check_generation_body, prompt_error
+from agentrt.server.http.guard import json_depth, parse_body
 
 LIMITS = rf.Limits(vocab_size=100, max_tokens=10)
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
@@ -196,7 +195,7 @@ def test_token_verdict_matches_the_rule(tokens):
     ("/generate", {"input_ids": [[1], [2]], "rid": ["a", "b"]}, None),
     ("/v1/chat/completions", {"logprobs": True, "top_logprobs": 5}, None)])
 def test_sampling_counts_within_the_vocabulary(path, body, error):
-    from agentrt.server.prompt_checks import check_sampling
+    from agentrt.server.http.prompt_checks import check_sampling
     if error is None:
         check_sampling(path, body, LIMITS)
     else:
@@ -210,7 +209,7 @@ class _Req:
 
 
 def test_scheduler_guard_adds_agentrt_rule_after_sglang():
-    from agentrt.server.scheduler_guard import around_validate_input_length as guard
+    from agentrt.server.scheduling.guard import around_validate_input_length as guard
 
     def sglang(req, max_len, truncate):
         return "too long" if len(req.origin_input_ids) >= max_len else None
@@ -222,7 +221,7 @@ def test_scheduler_guard_adds_agentrt_rule_after_sglang():
 
 
 def test_guard_hook_table_resolves():
-    from agentrt.server import plugin
+    from agentrt.server.launch import plugin
 
     for target, hook, kind in plugin.GUARD_HOOKS:
         module, _, attr = target.rpartition(".")

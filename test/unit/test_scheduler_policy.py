@@ -1,7 +1,7 @@
 """Scheduling decisions are pure functions of a snapshot: exact expected orders and admissions."""
 import pytest
 
-from agentrt.server.scheduler import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
+from agentrt.server.scheduling.policy import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
                                       admit_background, continue_background, order_waiting,
                                       pause_background_chunk,
                                       promoted_chunk, shadow_price, should_preempt)
@@ -183,7 +183,7 @@ def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
 
 def test_policy_from_config_and_the_one_starvation_rule():
     from agentrt.config import PROGRAM_POLICY_NAMES, AgentrtConfig
-    from agentrt.server.scheduler import PROGRAM_POLICIES
+    from agentrt.server.scheduling.policy import PROGRAM_POLICIES
 
     config = AgentrtConfig(bg_deny_usage=0.7, bg_reserve=0.2, bg_max_in_flight=3,
                            bg_chunk_tokens=256, bg_starvation_s=5.0, tbt_slo_ms=40.0,
@@ -202,8 +202,8 @@ def test_policy_from_config_and_the_one_starvation_rule():
 def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     from types import SimpleNamespace
 
-    from agentrt.server import scheduler_hooks
-    from agentrt.server.scheduler_stats import STATS
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.stats import STATS
 
     class Pool:
         size = 10000
@@ -231,9 +231,9 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
                                full_untruncated_fill_ids=[1] * 20, prefix_len=0)
 
     STATS.reset()
-    scheduler_hooks.configure(BgPolicy())
-    cls = scheduler_hooks.lookahead_adder(Adder)
-    assert cls is scheduler_hooks.lookahead_adder(Adder) and issubclass(cls, Adder)
+    hooks.configure(BgPolicy())
+    cls = hooks.lookahead_adder(Adder)
+    assert cls is hooks.lookahead_adder(Adder) and issubclass(cls, Adder)
     adder = cls()
     assert adder.add_one_req(req("fg")) == "added"
     assert adder.add_one_req(req("agentrt-prepare:b1:n:s")) == "added"

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from agentrt.server.latency_metrics import render
-from agentrt.server.scheduler_stats import PER_TOKEN_MIN_TOKENS, SchedulerStats
+from agentrt.server.metrics.latency import render
+from agentrt.server.scheduling.stats import PER_TOKEN_MIN_TOKENS, SchedulerStats
 
 
 def test_busy_time_and_lookahead_share_of_prefill_steps():

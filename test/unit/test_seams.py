@@ -2,7 +2,7 @@
 import pytest
 
 from agentrt.config import AgentrtConfig
-from agentrt.server import plugin
+from agentrt.server.launch import plugin
 
 
 @pytest.fixture(autouse=True)

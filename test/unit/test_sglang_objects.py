@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 from sglang.srt.managers.schedule_batch import ScheduleBatch
 
-from agentrt.server.sglang_objects import (ATTRIBUTES, SglangObjectError, check, missing,
+from agentrt.server.scheduling.sglang_objects import (ATTRIBUTES, SglangObjectError, check, missing,
                                            probe_request)
 
 

@@ -4,7 +4,7 @@ landed on, and where each session lives (pure bookkeeping, no I/O).
 Rules:
   - every request of a session carries ``X-SMG-Routing-Key: <session id>`` (smg's ``manual``
     policy keeps a key on one worker until that worker is unhealthy); session ids are at most 128
-    characters of the id alphabet (``server/request_fields.py``), so a session id is a valid key;
+    characters of the id alphabet (``server/http/fields.py``), so a session id is a valid key;
   - the router stamps each response with ``x-smg-routed-worker-id: <worker URL>``: that worker is
     the session's *home*; control calls (``/agentrt/*``, which the router does not proxy) go to
     the home worker directly;

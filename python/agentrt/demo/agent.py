@@ -26,8 +26,8 @@ from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy
 SYSTEM = ("You are a helpful assistant that reviews software repositories. "
           "Answer briefly, in plain English.")
 # Files read, in this order, when they exist; then the first others until `reads` files are read.
-PREFERRED = ("README.md", "Makefile", "python/agentrt/server/launch_server.py",
-             "python/agentrt/models.py", "python/agentrt/server/plugin.py",
+PREFERRED = ("README.md", "Makefile", "python/agentrt/server/launch/main.py",
+             "python/agentrt/models.py", "python/agentrt/server/launch/plugin.py",
              "python/agentrt/lookahead/runtime.py", "docs/structures.md")
 # Light penalties keep a 135M model from looping; decoding stays deterministic (temperature 0).
 SAMPLING = {"temperature": 0.0, "repetition_penalty": 1.15, "frequency_penalty": 0.3}

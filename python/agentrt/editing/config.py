@@ -9,7 +9,7 @@ request is never half-applied. Edits run in the listed order, each on the previo
 
 ``lookahead`` (agentrt): ``false`` (the edit is applied at its trigger turn only), ``true`` or
 ``{"fraction": F}`` with 0 < F < 1 (default 0.8): from F times an edit's trigger the server
-prepares the edited context ahead (server/edit_lookahead.py). It is not part of the signature:
+prepares the edited context ahead (server/editing/lookahead.py). It is not part of the signature:
 turning it on or off keeps the conversation's sticky edits.
 """
 import hashlib

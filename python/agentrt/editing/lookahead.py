@@ -1,4 +1,4 @@
-"""Hook points for the server's lookahead (pure; wired by server/edit_lookahead.py).
+"""Hook points for the server's lookahead (pure; wired by server/editing/lookahead.py).
 
 ``soft_triggers``: which edits' triggers are reached at ``fraction`` of their value but not yet
 at the value itself: the server starts preparing the edited context then. ``hard_triggers``:

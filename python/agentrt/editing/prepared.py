@@ -1,6 +1,6 @@
 """A prepared edit and the rules for adopting it at the trigger turn (pure but for the summary).
 
-The server's lookahead (server/edit_lookahead.py) prepares ``next_trigger(snapshot)``: the
+The server's lookahead (server/editing/lookahead.py) prepares ``next_trigger(snapshot)``: the
 edited messages ``P.messages`` and the sticky state ``P.state`` the next trigger would produce on
 the snapshot. It is adopted at the trigger turn by editing the request with ``P.state`` as the
 conversation's state (``adopt``): since decisions are sticky, the result is ``P.messages`` plus

@@ -1,1 +1,3 @@
-"""Everything that runs inside SGLang's processes. `plugin.py` is the only module touching SGLang seams."""
+"""Everything that runs inside SGLang's processes, by concern: launch/ (start-up; launch/plugin.py
+is the plugin entry point and the only module touching SGLang seams), scheduling/, control/,
+http/, editing/, metrics/."""

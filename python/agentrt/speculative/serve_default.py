@@ -21,14 +21,14 @@ ALGORITHM_FLAG = "--speculative-algorithm"
 
 
 def _given(argv: list[str]) -> str | None:
-    from agentrt.server.cli_args import flag_value
+    from agentrt.server.launch.cli_args import flag_value
 
     return flag_value(argv, ALGORITHM_FLAG)
 
 
 def wins_here(argv: list[str], on_cpu: bool, default_model: bool) -> bool:
     """``auto``'s condition (module table); ``argv`` as SGLang will get it."""
-    from agentrt.server.cli_args import flag_value
+    from agentrt.server.launch.cli_args import flag_value
 
     return on_cpu and default_model and flag_value(argv, "--attention-backend") == "agentrt_cpu"
 

@@ -7,7 +7,7 @@ import json
 
 from agentrt.editing import ConversationStore, parse_context_management
 from agentrt.lookahead.client import ServerError
-from agentrt.server.edit_lookahead import EditLookahead
+from agentrt.server.editing.lookahead import EditLookahead
 
 from .helpers import o_reply, o_result, o_user, text, tool_history, words
 

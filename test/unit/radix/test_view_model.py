@@ -1,7 +1,7 @@
 """view_model.build_view: snapshot -> the web view's model, with exact expectations."""
 import pytest
 
-from agentrt.radix.view_model import (UnknownSessionError, ViewOptions, build_view, label,
+from agentrt.server.http.view_model import (UnknownSessionError, ViewOptions, build_view, label,
                                       size_class)
 from agentrt.radix.visualize import match_node, snapshot
 from agentrt.testing.synthetic_snapshot import synthetic_snapshot

@@ -6,7 +6,7 @@ off. ``prepare`` is run for real with the model resolution and the CUDA probe re
 """
 import pytest
 
-from agentrt.server import cpu_defaults, launch_server
+from agentrt.server.launch import cpu_defaults, main as launcher
 from agentrt.speculative import serve_default
 
 SPEC = ["--speculative-algorithm", "AGENTSAM"]
@@ -21,29 +21,29 @@ def fake_model(tmp_path, monkeypatch):
     monkeypatch.setattr(cpu_defaults, "has_cuda", lambda: False)
 
     def resolve(argv, config):
-        if launch_server.flag_value(argv, "--model-path") is None:
+        if launcher.flag_value(argv, "--model-path") is None:
             return ["--model-path", str(tmp_path)] + argv
         return argv
-    monkeypatch.setattr(launch_server, "resolve_model", resolve)
+    monkeypatch.setattr(launcher, "resolve_model", resolve)
     return tmp_path
 
 
 def served_argv(argv):
-    config, out, own = launch_server.prepare(argv + ["--port", "0"])
+    config, out, own = launcher.prepare(argv + ["--port", "0"])
     if own:
         __import__("shutil").rmtree(config.state_dir)
     return out
 
 
 def speculates(argv) -> bool:
-    got = launch_server.flag_value(argv, "--speculative-algorithm")
+    got = launcher.flag_value(argv, "--speculative-algorithm")
     return got is not None and got.upper() == "AGENTSAM"
 
 
 def test_default_model_on_cpu_speculates_by_default(fake_model):
     argv = served_argv([])
     assert speculates(argv)
-    assert launch_server.flag_value(argv, "--attention-backend") == "agentrt_cpu"
+    assert launcher.flag_value(argv, "--attention-backend") == "agentrt_cpu"
 
 
 def test_off_flag_turns_it_off(fake_model):
@@ -68,10 +68,10 @@ def test_cuda_is_not_speculated_by_default():
 
 def test_explicit_algorithm_is_left_alone_and_conflicts_refused(fake_model):
     ngram = ["--speculative-algorithm", "NGRAM"]
-    assert launch_server.flag_value(served_argv(ngram), "--speculative-algorithm") == "NGRAM"
-    with pytest.raises(launch_server.LaunchError, match="off conflicts"):
+    assert launcher.flag_value(served_argv(ngram), "--speculative-algorithm") == "NGRAM"
+    with pytest.raises(launcher.LaunchError, match="off conflicts"):
         served_argv(["--agentrt-speculative", "off"] + ngram)
-    with pytest.raises(launch_server.LaunchError, match="agentsam conflicts"):
+    with pytest.raises(launcher.LaunchError, match="agentsam conflicts"):
         served_argv(["--agentrt-speculative", "agentsam"] + ngram)
     argv = served_argv(["--agentrt-speculative", "agentsam"] + SPEC)
     assert argv.count("--speculative-algorithm") == 1
@@ -81,4 +81,4 @@ def test_unknown_mode_refused():
     with pytest.raises(ValueError, match="one of auto, off, agentsam"):
         serve_default.apply([], "maybe", on_cpu=True, default_model=True)
     with pytest.raises(SystemExit):
-        launch_server.prepare(["--agentrt-speculative", "maybe"])
+        launcher.prepare(["--agentrt-speculative", "maybe"])

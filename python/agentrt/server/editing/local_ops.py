@@ -1,6 +1,6 @@
 """LocalOps: the lookahead API of this server, called in-process (no HTTP round trip).
 
-The same operations as the ``/agentrt/sessions`` routes (session_routes.py), through the same
+The same operations as the ``/agentrt/sessions`` routes (http/sessions.py), through the same
 SessionApi (control channel to the scheduler's tree + background prefill requests tagged with the
 branch), with the method names and errors of the client's ``AgentrtClient`` (ServerError with the
 HTTP status the route would answer; ServerUnavailable when the scheduler does not answer), so the
@@ -11,9 +11,9 @@ import asyncio
 from typing import Optional
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
-from agentrt.server import request_fields as rf
-from agentrt.server.control_client import ControlError
-from agentrt.server.session_routes import SessionApi, encode
+from agentrt.server.http import fields as rf
+from agentrt.server.control.client import ControlError
+from agentrt.server.http.sessions import SessionApi, encode
 
 
 class LocalOps:

@@ -1,6 +1,6 @@
 """The scheduler side of agentrt's control channel: a ZMQ ROUTER socket drained every loop.
 
-Installed by two hooks (plugin.py): after ``Scheduler.__init__`` the socket is bound at
+Installed by two hooks (launch/plugin.py): after ``Scheduler.__init__`` the socket is bound at
 ``ipc://<state_dir>/control.ipc`` and added to SGLang's idle-sleeper poller (so a control message
 wakes a sleeping scheduler); after every ``Scheduler.ingest_requests`` the socket is drained and
 each op runs in the scheduler thread, between batches, where mutating the tree is safe.
@@ -12,8 +12,9 @@ import os
 import zmq
 
 from agentrt.radix.cache import LookaheadRadixCache
-from agentrt.server import control_ops, scheduler_hooks
-from agentrt.server.sglang_objects import check_scheduler
+from agentrt.server.control import ops
+from agentrt.server.scheduling import hooks
+from agentrt.server.scheduling.sglang_objects import check_scheduler
 
 logger = logging.getLogger("agentrt.control")
 ENDPOINT_FILE = "control.ipc"
@@ -51,7 +52,7 @@ class ControlEndpoint:
                 break
             try:
                 message = json.loads(payload)
-                reply = control_ops.run(cache, message.get("op"), message.get("args") or {})
+                reply = ops.run(cache, message.get("op"), message.get("args") or {})
                 reply["id"] = message.get("id")
             except ValueError as exc:
                 reply = {"error": f"malformed control message: {exc}", "status": 400}
@@ -77,5 +78,5 @@ def after_ingest_requests(result, scheduler, *args, **kwargs):
     endpoint = scheduler.__dict__.get("_agentrt_control")   # agentrt's own attribute
     if endpoint is not None:
         endpoint.drain()
-        scheduler_hooks.boost_promoted(scheduler)
+        hooks.boost_promoted(scheduler)
     return result

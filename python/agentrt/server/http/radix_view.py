@@ -1,4 +1,4 @@
-"""The radix-tree web view: the page and the view model it draws (radix/view_model.py).
+"""The radix-tree web view: the page and the view model it draws (view_model.py).
 
     GET  /agentrt/radix/view        the page (static/radix_view.html: one file, inline JS/CSS)
     GET  /agentrt/radix/view.json   the live tree's view model
@@ -20,11 +20,12 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from agentrt.radix.view_model import DEFAULT_BUDGET, UnknownSessionError, ViewOptions, build_view
-from agentrt.server import errors, schemas
-from agentrt.server.control_client import ControlError
-from agentrt.server.request_fields import FieldError
-from agentrt.server.request_guard import json_object
+from agentrt.server.http.view_model import (DEFAULT_BUDGET, UnknownSessionError, ViewOptions,
+                                           build_view)
+from agentrt.server.http import errors, schemas
+from agentrt.server.control.client import ControlError
+from agentrt.server.http.fields import FieldError
+from agentrt.server.http.guard import json_object
 
 PAGE = Path(__file__).parent / "static" / "radix_view.html"
 MAX_IDS = 1 << 20

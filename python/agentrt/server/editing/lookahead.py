@@ -12,12 +12,13 @@ its response):
      counts it as ``prepare``; the live branch is locked). A ready preparation is caught up with
      each later history: the adopted edit of it, past the prepared messages (``catch_up``);
   2. at the trigger turn (the synchronous edit would fire: ``hard_triggers``), ``commit``: a
-     preparation still prefilling is promoted and awaited; one that is stale (editing/prepared.py:
-     other configuration, edited or forked history, reset state), failed, or whose adopted edit
-     rewrites the prepared prefix is released and the turn falls back to the synchronous edit
-     (unedited if that fails too); else its state is adopted (the prompt is the branch plus the
-     messages after it, byte for byte), the session's head is swapped to the branch (a catch-up
-     still prefilling is aborted: the request carries it) and the request is sent.
+     preparation still prefilling is promoted and awaited; one that is stale
+     (agentrt/editing/prepared.py: other configuration, edited or forked history, reset state),
+     failed, or whose adopted edit rewrites the prepared prefix is released and the turn falls
+     back to the synchronous edit (unedited if that fails too); else its state is adopted (the
+     prompt is the branch plus the messages after it, byte for byte), the session's head is
+     swapped to the branch (a catch-up still prefilling is aborted: the request carries it) and
+     the request is sent.
 The report (``context_management``) of a trigger turn says ``prepared: true`` and
 ``prepared_tokens`` (the branch's tokens the prompt starts with), or ``prepared: false`` and
 ``fallback`` (why).

@@ -1,7 +1,7 @@
 """The operations the HTTP process may ask of the scheduler's LookaheadRadixCache.
 
 A registry: op name -> function(cache, args) -> JSON-able dict. Each runs in the scheduler's own
-thread (see control_endpoint.py), so it may mutate the tree. A LookaheadError becomes
+thread (see endpoint.py), so it may mutate the tree. A LookaheadError becomes
 ``{"error": message, "status": http_status}`` and, by the cache's contract, changed nothing.
 """
 import math
@@ -114,7 +114,7 @@ def unpin(cache, a):
 
 @op("promote")
 def promote(cache, a):
-    from agentrt.server.scheduler_stats import STATS
+    from agentrt.server.scheduling.stats import STATS
 
     promoted = cache.promote(a["session_id"])
     STATS.promoted += len(promoted)
@@ -123,10 +123,10 @@ def promote(cache, a):
 
 @op("scheduler")
 def scheduler_status(cache, a):
-    from agentrt.server import scheduler_hooks
-    from agentrt.server.scheduler_stats import STATS
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.stats import STATS
 
-    policy = scheduler_hooks._State.policy
+    policy = hooks._State.policy
     return {"policy": {k: getattr(policy, k) for k in policy.__dataclass_fields__},
             "stats": STATS.to_json(), "pinned_tokens": sum(p.tokens for p in cache.pins.values()),
             "held_by_lookahead": cache.held_tokens(), "promoted_branches": sorted(cache.promoted),

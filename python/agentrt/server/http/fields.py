@@ -2,7 +2,7 @@
 
 Rules every route follows (the routes parse a whole body into values first, then act, so a
 refused request has changed nothing):
-  - a body is a JSON object (``request_guard.py`` refuses the rest before any route runs);
+  - a body is a JSON object (``guard.py`` refuses the rest before any route runs);
   - numbers are finite; ints are ints (a bool is not an int); ranges are stated per field;
   - ids (sessions, branches, programs, jobs, reasons) are 1-128 characters of ``ID_ALPHABET``:
     a session id can always be addressed in a URL path and used as a router key;

@@ -7,7 +7,7 @@ the message (as for an over-long prompt) while the server keeps serving. agentrt
 itself, so a failure there still ends the scheduler: hence the guards at the edge and here, before
 a request is ever batched.
 """
-from agentrt.server.prompt_checks import prompt_error
+from agentrt.server.http.prompt_checks import prompt_error
 
 
 def around_validate_input_length(original, req, *args, **kwargs):

@@ -3,11 +3,11 @@
     GET /agentrt/info     versions, config, the SGLang processes that loaded the plugin
     GET /agentrt/radix    snapshot of the lookahead radix tree (JSON; ?format=text for a tree)
     GET /agentrt/radix/integrity   check_integrity() of the live tree
-    GET /agentrt/radix/view[.json] the tree's web view and its model (radix_view_routes.py)
+    GET /agentrt/radix/view[.json] the tree's web view and its model (radix_view.py)
     POST /agentrt/tokenize         token ids with the served chat template
     GET /agentrt/scheduler         lookahead scheduler policy, counters, KV state (JSON)
     GET /agentrt/metrics           Prometheus metrics
-    /agentrt/sessions...  the lookahead API (session_routes.py)
+    /agentrt/sessions...  the lookahead API (sessions.py)
 """
 import asyncio
 import platform
@@ -18,13 +18,14 @@ from fastapi.responses import PlainTextResponse
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
-from agentrt.server import errors, latency_metrics, process_registry, radix_view_routes, schemas
-from agentrt.server import request_fields as rf
-from agentrt.server.context_editing import ServerEditor
-from agentrt.server.control_client import ControlClient, ControlError
-from agentrt.server.local_ops import LocalOps
-from agentrt.server.request_guard import BodyRules, RequestGuard, json_object
-from agentrt.server.session_routes import SessionApi, build_router, encode
+from agentrt.server.http import errors, fields as rf, radix_view, schemas
+from agentrt.server.launch import process_registry
+from agentrt.server.metrics import latency
+from agentrt.server.editing.editor import ServerEditor
+from agentrt.server.control.client import ControlClient, ControlError
+from agentrt.server.editing.local_ops import LocalOps
+from agentrt.server.http.guard import BodyRules, RequestGuard, json_object
+from agentrt.server.http.sessions import SessionApi, build_router, encode
 
 
 def info_payload(config: AgentrtConfig, worker: dict | None = None) -> dict:
@@ -58,7 +59,7 @@ def install(app, config: AgentrtConfig) -> None:
     control = ControlClient(config.state_dir)
     sessions = SessionApi(control, _tokenizer_manager, config.max_session_tokens)
     app.include_router(_agentrt_router(config, control))
-    app.include_router(radix_view_routes.build_router(
+    app.include_router(radix_view.build_router(
         control, lambda: _tokenizer_manager().tokenizer, add_previews))
     app.include_router(build_router(sessions))
     errors.install(app)
@@ -112,7 +113,7 @@ def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
             scheduler = await control.call("scheduler")
         except ControlError:
             scheduler = None
-        return PlainTextResponse(latency_metrics.render(scheduler),
+        return PlainTextResponse(latency.render(scheduler),
                                  media_type="text/plain; version=0.0.4")
 
     @router.get("/radix/integrity")

@@ -1,7 +1,7 @@
 """Lookahead-aware scheduling decisions: pure functions of a snapshot (no SGLang imports).
 
 Two request classes: foreground (latency-critical turns) and background (lookahead prefill,
-catch-up, summaries). The SGLang glue (scheduler_hooks.py) builds a ``Snapshot`` each time the
+catch-up, summaries). The SGLang glue (hooks.py) builds a ``Snapshot`` each time the
 scheduler forms a prefill batch and asks:
 
 - ``order_waiting``: the waiting-queue order. Promoted work (a commit is waiting on it) first,

@@ -1,6 +1,6 @@
-"""SGLang glue for the lookahead-aware scheduler (decisions live in scheduler.py, pure).
+"""SGLang glue for the lookahead-aware scheduler (decisions live in policy.py, pure).
 
-Hooks (installed by plugin.py in the scheduler process):
+Hooks (installed by launch/plugin.py in the scheduler process):
 - AROUND ``SchedulePolicy.calc_priority``: after SGLang's own sort, re-order the waiting queue
   with ``scheduler.order_waiting`` (promoted > foreground by program policy > background).
 - AFTER ``Scheduler.get_prefill_adder_class``: a subclass of SGLang's PrefillAdder whose
@@ -27,12 +27,13 @@ from functools import lru_cache
 
 from agentrt.radix.cache import LookaheadRadixCache
 from agentrt.radix.rids import parse_prepare_rid
-from agentrt.server.agent_fields import BACKGROUND_PRIORITY
-from agentrt.server.scheduler import (BgPolicy, ReqClass, ReqView, Snapshot, admit_background,
-                                      continue_background, order_waiting,
-                                      pause_background_chunk, promoted_chunk, should_preempt)
-from agentrt.server.scheduler_stats import STATS
-from agentrt.server.sglang_objects import check
+from agentrt.server.http.agent_fields import BACKGROUND_PRIORITY
+from agentrt.server.scheduling.policy import (BgPolicy, ReqClass, ReqView, Snapshot,
+                                              admit_background, continue_background,
+                                              order_waiting, pause_background_chunk,
+                                              promoted_chunk, should_preempt)
+from agentrt.server.scheduling.stats import STATS
+from agentrt.server.scheduling.sglang_objects import check
 
 
 class _State:

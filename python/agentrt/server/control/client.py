@@ -10,7 +10,7 @@ import json
 import zmq
 import zmq.asyncio
 
-from agentrt.server.control_endpoint import endpoint_for
+from agentrt.server.control.endpoint import endpoint_for
 
 
 class ControlError(Exception):

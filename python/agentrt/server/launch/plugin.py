@@ -59,7 +59,7 @@ SEAMS: tuple[Seam, ...] = (
          "preempting a chunked background prefill"),
     Seam("sglang.srt.managers.schedule_policy:AddReqResult", "background admission result"),
     Seam("sglang.srt.managers.scheduler:validate_input_length",
-         "a prompt that would crash the model is aborted alone (scheduler_guard.py)"),
+         "a prompt that would crash the model is aborted alone (scheduling/guard.py)"),
     Seam("sglang.srt.speculative.spec_info:SpeculativeAlgorithm.register",
          "--speculative-algorithm AGENTSAM (speculative/register.py)"),
     Seam("sglang.srt.speculative.spec_registry:CustomSpecAlgo", "base of AgentSamAlgo"),
@@ -89,23 +89,23 @@ SEAMS: tuple[Seam, ...] = (
 RADIX_BACKEND = "agentrt_lookahead"
 GUARD_HOOKS = (  # installed in every scheduler process, lookahead or not
     ("sglang.srt.managers.scheduler.validate_input_length",
-     "agentrt.server.scheduler_guard:around_validate_input_length", "AROUND"),
+     "agentrt.server.scheduling.guard:around_validate_input_length", "AROUND"),
 )
 SCHEDULER_HOOKS = (  # (target, hook, hook type name)
     ("sglang.srt.managers.scheduler.Scheduler.__init__",
-     "agentrt.server.control_endpoint:after_scheduler_init", "AFTER"),
+     "agentrt.server.control.endpoint:after_scheduler_init", "AFTER"),
     ("sglang.srt.managers.scheduler.Scheduler.ingest_requests",
-     "agentrt.server.control_endpoint:after_ingest_requests", "AFTER"),
+     "agentrt.server.control.endpoint:after_ingest_requests", "AFTER"),
     ("sglang.srt.managers.schedule_policy.SchedulePolicy.calc_priority",
-     "agentrt.server.scheduler_hooks:around_calc_priority", "AROUND"),
+     "agentrt.server.scheduling.hooks:around_calc_priority", "AROUND"),
     ("sglang.srt.managers.scheduler.Scheduler.get_prefill_adder_class",
-     "agentrt.server.scheduler_hooks:after_get_prefill_adder_class", "AFTER"),
+     "agentrt.server.scheduling.hooks:after_get_prefill_adder_class", "AFTER"),
     ("sglang.srt.managers.scheduler.Scheduler.run_batch",
-     "agentrt.server.scheduler_hooks:around_run_batch", "AROUND"),
+     "agentrt.server.scheduling.hooks:around_run_batch", "AROUND"),
     ("sglang.srt.managers.scheduler.Scheduler.get_new_batch_prefill",
-     "agentrt.server.scheduler_hooks:around_get_new_batch_prefill", "AROUND"),
+     "agentrt.server.scheduling.hooks:around_get_new_batch_prefill", "AROUND"),
     ("sglang.srt.managers.scheduler.Scheduler._should_defer_prefill",
-     "agentrt.server.scheduler_hooks:around_should_defer_prefill", "AROUND"),
+     "agentrt.server.scheduling.hooks:around_should_defer_prefill", "AROUND"),
 )
 
 
@@ -153,7 +153,7 @@ def describe(problems: list[SeamProblem]) -> str:
 
 def check_or_exit() -> None:
     """For `make setup`: exit 2 with the list of problems unless every seam resolves."""
-    from agentrt.server import cpu_defaults
+    from agentrt.server.launch import cpu_defaults
 
     if not cpu_defaults.has_cuda():
         cpu_defaults.enable_cpu_engine()
@@ -166,7 +166,7 @@ def check_or_exit() -> None:
 def register() -> None:
     """Entry point called by SGLang's load_plugins() in each of its processes."""
     from agentrt.config import AgentrtConfig
-    from agentrt.server import process_registry
+    from agentrt.server.launch import process_registry
 
     config = AgentrtConfig.current()
     if config is None:
@@ -190,7 +190,7 @@ def register() -> None:
     if record.role == process_registry.ROLE_SCHEDULER:
         install_hooks(GUARD_HOOKS)
     if record.role == process_registry.ROLE_HTTP:
-        from agentrt.server import routes
+        from agentrt.server.http import routes
 
         routes.install(resolve("sglang.srt.entrypoints.http_server:app"), config)
     elif record.role != process_registry.ROLE_DETOKENIZER and config.lookahead:
@@ -228,17 +228,17 @@ def install_scheduler_seams(config) -> None:
         vocab = ctx.model_config.vocab_size
         cache = LookaheadRadixCache(ctx.params, LookaheadSettings.from_config(config, vocab))
         if ctx.params.enable_metrics:
-            from agentrt.server.ledger_metrics import export_ledger
+            from agentrt.server.metrics.ledger import export_ledger
 
             export_ledger(cache.ledger)   # on SGLang's /metrics beside its own
         return cache
 
     resolve("sglang.srt.mem_cache.registry:register_radix_cache_backend")(
         RADIX_BACKEND, lookahead_cache_factory)
-    from agentrt.server import scheduler_hooks
-    from agentrt.server.scheduler import BgPolicy
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.policy import BgPolicy
 
-    scheduler_hooks.configure(BgPolicy.from_config(config))
+    hooks.configure(BgPolicy.from_config(config))
     install_hooks(SCHEDULER_HOOKS)
 
 

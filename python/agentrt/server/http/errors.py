@@ -1,8 +1,8 @@
 """How agentrt's routes answer errors: one JSON shape, one handler per exception class.
 
 Routes raise; they never build error responses themselves:
-  - ``FieldError`` (request_fields.py): 400, or 413 for ``TooLarge``; nothing was applied;
-  - ``ControlError`` (control_client.py): the status the scheduler's tree answered with (404
+  - ``FieldError`` (fields.py): 400, or 413 for ``TooLarge``; nothing was applied;
+  - ``ControlError`` (control/client.py): the status the scheduler's tree answered with (404
     unknown session or branch, 409 stale, 413 over budget, 504 no answer, ...).
 Every error body is ``{"error": message, "object": "error", "code": status}``.
 """
@@ -10,8 +10,8 @@ import json
 
 from fastapi.responses import JSONResponse
 
-from agentrt.server.control_client import ControlError
-from agentrt.server.request_fields import FieldError
+from agentrt.server.control.client import ControlError
+from agentrt.server.http.fields import FieldError
 
 
 def payload(status: int, message: str) -> dict:

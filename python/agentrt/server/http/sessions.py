@@ -24,10 +24,10 @@ import uuid
 from fastapi import APIRouter, Request
 
 from agentrt.radix.rids import prepare_rid
-from agentrt.server.agent_fields import BACKGROUND_PRIORITY
-from agentrt.server import request_fields as rf, schemas
-from agentrt.server.control_client import ControlClient, ControlError
-from agentrt.server.request_guard import json_object
+from agentrt.server.http.agent_fields import BACKGROUND_PRIORITY
+from agentrt.server.http import fields as rf, schemas
+from agentrt.server.control.client import ControlClient, ControlError
+from agentrt.server.http.guard import json_object
 
 logger = logging.getLogger("agentrt.routes")
 MAX_NAME = 256   # strategy names, signatures, reasons

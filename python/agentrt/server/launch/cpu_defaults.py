@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 from agentrt.config import AgentrtConfig
-from agentrt.server.cli_args import flag_value, with_default
+from agentrt.server.launch.cli_args import flag_value, with_default
 
 FLOAT32_BYTES = 4
 

@@ -13,18 +13,21 @@ For a request with a body (POST / PUT / PATCH), before any route runs:
      field. The route then sees the cleaned body; the parsed object is kept for agentrt's routes
      (``json_object``), so nothing is parsed twice.
 Then, when the body asks for it, server-side context editing rewrites the messages
-(``context_editing.py``); its lookahead's boundary work starts once the response is sent. After a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
+(``editing/editor.py``); its lookahead's boundary work starts once the response is sent. After
+a generation turn that ends in a tool call, the session's KV is pinned for the tool's TTL.
 Response times go to the latency histograms per request class.
 """
 import json
 import logging
 from typing import Awaitable, Callable, Optional
 
-from agentrt.server import agent_fields, errors, latency_metrics
-from agentrt.server.context_editing import reporting_send
-from agentrt.server.control_client import ControlError
-from agentrt.server.prompt_checks import GENERATION_PATHS, check_generation_body, check_sampling
-from agentrt.server.request_fields import FieldError, Limits, TooLarge
+from agentrt.server.http import agent_fields, errors
+from agentrt.server.metrics import latency
+from agentrt.server.editing.editor import reporting_send
+from agentrt.server.control.client import ControlError
+from agentrt.server.http.prompt_checks import (GENERATION_PATHS, check_generation_body,
+                                               check_sampling)
+from agentrt.server.http.fields import FieldError, Limits, TooLarge
 
 logger = logging.getLogger("agentrt.guard")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -108,7 +111,7 @@ def json_object(request) -> dict:
 
 class RequestGuard:
     def __init__(self, app, rules: BodyRules, control=None, editor=None):
-        """``editor``: server-side context editing (context_editing.ServerEditor), or None."""
+        """``editor``: server-side context editing (editing/editor.py's ServerEditor), or None."""
         self.app, self.rules, self.control, self.editor = app, rules, control, editor
 
     async def __call__(self, scope, receive, send):
@@ -124,7 +127,7 @@ class RequestGuard:
             return await errors.send_error(send, exc.status, str(exc))
         if fields or edited is not None:
             raw = json.dumps(body).encode()
-        send = latency_metrics.ResponseTimer(send, "bg" if fields.background else "fg")
+        send = latency.ResponseTimer(send, "bg" if fields.background else "fg")
         if edited is not None:
             send = reporting_send(send, edited)
         await self.app(scope, _replay(raw, receive), send)

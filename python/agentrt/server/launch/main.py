@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from agentrt import env
 from agentrt.config import AgentrtConfig
-from agentrt.server import cpu_defaults, plugin
-from agentrt.server.cli_args import flag_value, has_flag, with_default
+from agentrt.server.launch import cpu_defaults, plugin
+from agentrt.server.launch.cli_args import flag_value, has_flag, with_default
 from agentrt.speculative import serve_default
 
 
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from sglang.srt.server_args import prepare_server_args
     from sglang.srt.utils import kill_process_tree
 
-    load_plugins()  # runs agentrt.server.plugin:register() here, in the HTTP process
+    load_plugins()  # runs agentrt.server.launch.plugin:register() here, in the HTTP process
     try:
         run_server(prepare_server_args(sglang_argv))
     finally:

@@ -7,14 +7,14 @@ API sends it). The request guard calls ``ServerEditor.edit`` before SGLang sees 
   - a malformed ``context_management`` is a 400 naming the field; nothing applied;
   - the conversation's key is its ``session_id``, else the router's ``X-SMG-Routing-Key``, else
     Anthropic's ``metadata.user_id`` (with the leading messages), else the leading messages;
-  - edits are sticky per conversation (editing/README.md): between triggers the edited prefix is
-    byte-identical, so the radix cache keeps hitting;
+  - edits are sticky per conversation (agentrt/editing/README.md): between triggers the edited
+    prefix is byte-identical, so the radix cache keeps hitting;
   - a summary is a background request to this same server; when it (or an offload) fails, the
     request is served unedited and the response says so (``applied_edits`` empty, ``error``).
 The response carries ``context_management: {"applied_edits": [...]}`` (Anthropic's shape) in a
 JSON body, and the same object in the ``x-agentrt-context-management`` header (streams too).
 
-Lookahead (edit_lookahead.py; ``context_management.lookahead``, on by default): from an edit's
+Lookahead (lookahead.py; ``context_management.lookahead``, on by default): from an edit's
 soft trigger the server prepares the edited context in the background; at the trigger turn the
 request is served from the prepared branch and the report adds ``prepared: true`` and
 ``prepared_tokens``, or ``prepared: false`` and ``fallback`` (why the edit was applied
@@ -39,8 +39,8 @@ from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
                              apply_context_management, conversation_key,
                              parse_context_management)
 from agentrt.lookahead.strategies.offload import OffloadStore
-from agentrt.server.edit_lookahead import EditLookahead
-from agentrt.server.request_fields import FieldError
+from agentrt.server.editing.lookahead import EditLookahead
+from agentrt.server.http.fields import FieldError
 
 EDIT_FORMATS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic",
                 "/generate": "openai"}

@@ -3,10 +3,10 @@
 SGLang 0.5.23 hands an empty prompt, or token ids out of vocabulary, to the model, whose
 embedding lookup raises inside the scheduler process: the scheduler dies and the whole server
 with it. Two guards, one rule (a prompt is a non-empty list of ids in ``[0, vocab_size)``):
-  - at the HTTP edge (``request_guard.py``), ``check_generation_body`` answers 400 naming the
+  - at the HTTP edge (``guard.py``), ``check_generation_body`` answers 400 naming the
     field, for ``/generate`` (``text``, ``input_ids``, single or batched) and ``/v1/completions``
     (``prompt`` as text or token ids);
-  - in the scheduler (``scheduler_guard.py``), ``prompt_error`` aborts any request that still
+  - in the scheduler (``scheduling/guard.py``), ``prompt_error`` aborts any request that still
     carries such a prompt (e.g. a text that tokenizes to nothing) with an error, the way SGLang
     aborts an over-long prompt, and the server keeps serving.
 Counts that size a top-k over the vocabulary (``top_k``, ``top_logprobs_num``, the OpenAI APIs'
@@ -16,7 +16,7 @@ per-request hook for them in the scheduler).
 """
 from typing import Any, Optional, Sequence
 
-from agentrt.server.request_fields import FieldError, Limits, tokens_in_range
+from agentrt.server.http.fields import FieldError, Limits, tokens_in_range
 
 GENERATION_PATHS = frozenset({"/generate", "/v1/completions", "/v1/chat/completions",
                               "/v1/messages"})

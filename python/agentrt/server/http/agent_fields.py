@@ -5,7 +5,7 @@ Names as SmoothAgent's framework integrations send them (``request_class``, ``is
 ``slo_ttft_ms``, ``slo_tbt_ms``), Continuum's (``program_id``, ``job_id``, ``this_func_call``,
 ``is_last_step``) and SGLang upstream's ``agent_hints`` object. ``extract`` removes them from a
 request body and validates them (numbers finite, times and counts >= 0, group ids in the id
-alphabet of request_fields.py, since they become the session id); a bad value raises FieldError
+alphabet of fields.py, since they become the session id); a bad value raises FieldError
 naming the field, and the request is refused whole (nothing is half-applied). SGLang then sees an ordinary request plus:
   - ``priority`` from the class (foreground above background) unless the client set one;
   - ``session_id`` from the first group id given, unless the client set one.
@@ -13,7 +13,7 @@ naming the field, and the request is refused whole (nothing is half-applied). SG
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from agentrt.server.request_fields import FieldError, identifier, value_of
+from agentrt.server.http.fields import FieldError, identifier, value_of
 
 # agentrt serve runs SGLang with --enable-priority-scheduling --default-priority-value 0: plain
 # requests are foreground (0); background work sits far below, so SGLang admits foreground

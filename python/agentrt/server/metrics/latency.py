@@ -66,7 +66,7 @@ SCHEDULER_METRICS = (  # (json path, metric name, type, help)
 )
 
 
-LEDGER_METRICS = (  # (ledger key, metric name, label, help): ledger.py's work ledger
+LEDGER_METRICS = (  # (ledger key, metric name, label, help): radix/ledger.py's work ledger
     ("prefilled", "agentrt_prefill_tokens_total", "purpose",
      "Tokens the scheduler prefilled, by purpose (fg_new, fg_recompute, fg_rewrite, prepare, "
      "catch_up)"),

@@ -1,7 +1,7 @@
 """JSON schemas of agentrt's request bodies, published in the server's OpenAPI document.
 
 They document the API and let an API fuzzer (schemathesis, in the integration tests) generate
-valid and invalid bodies. The routes do not rely on them: ``request_fields.py`` validates every
+valid and invalid bodies. The routes do not rely on them: ``fields.py`` validates every
 body itself, with the same rules and messages naming the field.
 """
 ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:@=+-]{1,128}$"}

@@ -3,8 +3,8 @@
 Code that touches an SGLang object (a scheduler, a request, a batch, a prefill adder) uses these
 attributes directly (``req.rid``, never ``getattr(req, "rid", None)``): a rename in SGLang fails
 here, loudly, when the scheduler starts, instead of silently reading a default. The check runs
-on the live Scheduler right after its ``__init__`` (control_endpoint.py), on a probe request,
-and on the first prefill adder (scheduler_hooks.py), which SGLang builds for its warm-up request.
+on the live Scheduler right after its ``__init__`` (control/endpoint.py), on a probe request,
+and on the first prefill adder (hooks.py), which SGLang builds for its warm-up request.
 
 Attributes of classes SGLang declares as dataclasses are checked against their fields.
 """

@@ -1,0 +1,1 @@
+"""The control channel between the HTTP process and the scheduler: client, endpoint, ops."""

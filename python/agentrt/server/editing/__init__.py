@@ -1,0 +1,1 @@
+"""Server-side context editing on the chat routes, and its lookahead over the in-process API."""

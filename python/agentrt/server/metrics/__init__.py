@@ -1,0 +1,1 @@
+"""Prometheus metrics: request latency (HTTP process), the work ledger (scheduler process)."""
