@@ -86,6 +86,17 @@ def test_control_channel_failure_is_a_readable_error():
                                     "scheduler did not answer 'snapshot' in 30 s")
 
 
+def test_match_text_without_a_loaded_tokenizer_is_503():
+    app = FastAPI()
+    app.include_router(build_router(FakeControl(synthetic_snapshot(10)), lambda: None,
+                                    add_previews))
+    errors.install(app)
+    resp = TestClient(app).get("/agentrt/radix/view.json?match_text=ab")
+    assert resp.status_code == 503
+    assert resp.json() == {"error": "match_text needs the served tokenizer, which is not loaded",
+                           "object": "error", "code": 503}
+
+
 def test_saved_snapshot_is_viewed_and_bad_ones_refused():
     c = client(FakeControl())
     snap = synthetic_snapshot(30)

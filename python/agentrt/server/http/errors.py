@@ -1,10 +1,13 @@
 """How agentrt's routes answer errors: one JSON shape, one handler per exception class.
 
-Routes raise; they never build error responses themselves:
+Routes raise; they never build error responses themselves (``STATUS`` maps each class):
   - ``FieldError`` (fields.py): 400, or 413 for ``TooLarge``; nothing was applied;
   - ``ControlError`` (control/client.py): the status the scheduler's tree answered with (404
-    unknown session or branch, 409 stale, 413 over budget, 504 no answer, ...).
-Every error body is ``{"error": message, "object": "error", "code": status}``.
+    unknown session or branch, 409 stale, 413 over budget, 504 no answer, ...);
+  - ``UnknownSessionError`` (view_model.py): 404, the view's session filter names no session;
+  - ``Unavailable``: 503, what the route needs is not loaded in this server.
+Every error body is ``{"error": message, "object": "error", "code": status}``. The request guard
+answers before any route runs, outside these handlers: it sends the same body (``send_error``).
 """
 import json
 
@@ -12,6 +15,12 @@ from fastapi.responses import JSONResponse
 
 from agentrt.server.control.client import ControlError
 from agentrt.server.http.fields import FieldError
+from agentrt.server.http.view_model import UnknownSessionError
+
+
+class Unavailable(Exception):
+    """What a route needs (e.g. the served tokenizer) is not loaded in this server (HTTP 503)."""
+    status = 503
 
 
 def payload(status: int, message: str) -> dict:
@@ -31,14 +40,21 @@ async def send_error(send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-async def _field_error(_request, exc: FieldError) -> JSONResponse:
-    return response(exc.status, str(exc))
+STATUS = {  # exception class -> HTTP status; None: the exception's own ``status``
+    FieldError: None,
+    ControlError: None,
+    Unavailable: None,
+    UnknownSessionError: 404,
+}
 
 
-async def _control_error(_request, exc: ControlError) -> JSONResponse:
-    return response(exc.status, str(exc))
+def _handler(status: int | None):
+    async def handle(_request, exc: Exception) -> JSONResponse:
+        return response(exc.status if status is None else status, str(exc))
+    return handle
 
 
 def install(app) -> None:
-    app.add_exception_handler(FieldError, _field_error)
-    app.add_exception_handler(ControlError, _control_error)
+    """One FastAPI exception handler per class of ``STATUS`` on ``app``."""
+    for cls, status in STATUS.items():
+        app.add_exception_handler(cls, _handler(status))

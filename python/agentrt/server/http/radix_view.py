@@ -12,17 +12,18 @@ Query parameters of view.json (all optional):
     match=1,20,21       token ids: tag the node where their longest cached prefix ends (live only)
     match_text=TEXT     the same for a text, tokenized by the served model (no special tokens)
 
-Errors are JSON ``{"error": message}``: 400 for bad parameters or a malformed snapshot, 404 for an
-unknown session, the control channel's status (e.g. 504) when the scheduler does not answer.
+Errors are JSON ``{"error": message}`` (errors.py): 400 for bad parameters or a malformed
+snapshot, 404 for an unknown session, 503 for ``match_text`` without a loaded tokenizer, the
+control channel's status (e.g. 504) when the scheduler does not answer.
 """
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from agentrt.server.http.view_model import (DEFAULT_BUDGET, UnknownSessionError, ViewOptions,
-                                           build_view)
-from agentrt.server.http import errors, schemas
+from agentrt.server.http.view_model import DEFAULT_BUDGET, ViewOptions, build_view
+from agentrt.server.http import schemas
+from agentrt.server.http.errors import Unavailable
 from agentrt.server.control.client import ControlError
 from agentrt.server.http.fields import FieldError
 from agentrt.server.http.guard import json_object
@@ -64,14 +65,6 @@ def view_options(params) -> ViewOptions:
                        budget=int(budget))
 
 
-def _view(snap: dict, opts: ViewOptions):
-    """The view model; an unknown session is 404. Raises what build_view raises otherwise."""
-    try:
-        return build_view(snap, opts)
-    except UnknownSessionError as exc:
-        return errors.response(404, str(exc))
-
-
 def build_router(control, tokenizer, add_previews) -> APIRouter:
     """``tokenizer()`` gives the served tokenizer (or None); ``add_previews(snap, tokenizer)``
     decodes node previews, as GET /agentrt/radix does."""
@@ -89,8 +82,7 @@ def build_router(control, tokenizer, add_previews) -> APIRouter:
         if params.get("match_text"):
             tok = tokenizer()
             if tok is None:
-                return errors.response(503, "match_text needs the served tokenizer, which is "
-                                            "not loaded")
+                raise Unavailable("match_text needs the served tokenizer, which is not loaded")
             match = list(tok.encode(params["match_text"], add_special_tokens=False))
         check_match(match)
         try:
@@ -100,7 +92,7 @@ def build_router(control, tokenizer, add_previews) -> APIRouter:
             raise ControlError(f"cannot read the radix tree from the scheduler: {exc}",
                                exc.status) from None
         try:
-            return _view(add_previews(snap, tokenizer()), opts)
+            return build_view(add_previews(snap, tokenizer()), opts)
         except ValueError as exc:  # options that do not fit the tree
             raise FieldError(str(exc)) from None
 
@@ -112,7 +104,7 @@ def build_router(control, tokenizer, add_previews) -> APIRouter:
         if request.query_params.get("match") or request.query_params.get("match_text"):
             raise FieldError("match needs the live tree (a saved snapshot keeps only previews)")
         try:
-            return _view(json_object(request), opts)
+            return build_view(json_object(request), opts)
         except MALFORMED as exc:
             raise FieldError(f"not an agentrt radix snapshot: {type(exc).__name__}: "
                              f"{str(exc)[:200]}") from None
