@@ -3,7 +3,8 @@
 ``AgentrtClient.tokenize`` renders messages with the *served* chat template; a frontend program
 renders them with its *frontend* template (``sglang.lang.chat_template``). Prepared branches must
 hold the tokens the program's next call sends, so here tokenization renders with the program's
-template and asks the server to tokenize that text (``/agentrt/tokenize`` with ``text``).
+template and asks the server to tokenize that text (``/agentrt/tokenize`` with ``text``), and
+branches travel as that text (``context_body``).
 
 Behind SGLang's router the program's model calls go out through SGLang's frontend code, not
 through this client: ``arrived`` is how their answers' worker reaches the client's ``HomeBook``
@@ -30,6 +31,11 @@ class ProgramClient(AgentrtClient):
         if add_generation_prompt:
             text += generation_prefix(messages, self.template)
         return await self.tokenize_text(text, session_id)
+
+    def context_body(self, messages: list[dict]) -> dict:
+        """Overrides AgentrtClient.context_body: a branch is the frontend template's rendering
+        (the server tokenizes the text)."""
+        return {"text": render(messages, self.template)}
 
     async def served_tokens(self, messages: list[dict]) -> list[int]:
         """``messages`` rendered with the *served* chat template, tokenized."""

@@ -5,12 +5,15 @@ the server's idle time. Where there is none (a saturated server), a preparation 
 the foreground and then is re-done or wasted, so the runtime defers it and the commit takes the
 synchronous path having spent nothing (outcome ``deferred``).
 
-The rule, checked for each preparation once its transform is tokenized (a preparation the
-commit already waits on is never deferred: the synchronous path would prefill the same)::
+The rule, checked for each preparation by the server that would prefill it, in the prepare op
+itself (a preparation the commit already waits on is never deferred: the synchronous path would
+prefill the same)::
 
-    need_s = (backlog + branch tokens the tree lacks) x prefill ms per token
-    idle_s = boundaries until the hard threshold x seconds per boundary x (1 - foreground share)
-    start  iff  need_s <= idle_s
+    window_s = boundaries until the hard threshold x seconds per boundary   (the agent's side:
+                                                                              ``idle_window_s``)
+    need_s   = (backlog + branch tokens the tree lacks) x prefill ms per token
+    idle_s   = window_s x (1 - foreground share)                             (the server's side:
+    start  iff  need_s <= idle_s                                              ``decide_start``)
 
 Branch tokens the tree lacks: those past the prefix the branch shares with the session's
 context. Catch-ups are not counted: the commit does not wait for them (its own request prefills
@@ -50,18 +53,25 @@ class StartDecision(NamedTuple):
     idle_s: float = 0.0
 
 
+def idle_window_s(pace: AgentPace) -> Optional[float]:
+    """Wall seconds the agent will spend before its context reaches the hard threshold (None:
+    its pace is not observed yet, and the preparation starts unchecked)."""
+    if not pace.growth or pace.growth <= 0 or not pace.boundary_s:
+        return None
+    left = max(0, pace.hard_tokens - pace.tokens)
+    return max(1, math.ceil(left / pace.growth)) * pace.boundary_s
+
+
 def decide_start(load: Optional[ServerLoad], branch_tokens: int,
-                 pace: AgentPace) -> StartDecision:
+                 window_s: Optional[float]) -> StartDecision:
     """Start a preparation whose branch needs ``branch_tokens`` prefilled, or defer it (see the
     module docstring)."""
     if load is None or load.prefill_ms_per_token <= 0:
         return StartDecision(True, "server load unknown")
-    if not pace.growth or pace.growth <= 0 or not pace.boundary_s:
+    if window_s is None:
         return StartDecision(True, "agent pace unknown")
-    left = max(0, pace.hard_tokens - pace.tokens)
-    boundaries = max(1, math.ceil(left / pace.growth))
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
-    idle_s = boundaries * pace.boundary_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
+    idle_s = window_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
     if need_s <= idle_s:
         return StartDecision(True, "fits in idle time", need_s, idle_s)
     return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle before "

@@ -15,7 +15,6 @@ from typing import Any, Optional
 import httpx
 
 from agentrt.client.sse import ChatResult, ChatStream, chat_body
-from agentrt.lookahead.capacity import ServerLoad
 from agentrt.cluster.routing import HomeBook, routed_worker, routing_headers
 
 ANY_SESSION = "agentrt-any"   # the routing key of calls that belong to no session (tokenize)
@@ -114,15 +113,6 @@ class AgentrtClient:
             "messages": messages, "add_generation_prompt": add_generation_prompt}, session_id)
         return out["tokens"]
 
-    async def server_load(self, session_id: str) -> ServerLoad:
-        """The session's (home) server: its measured prefill rate, the share of recent wall time
-        its foreground needed, and the background prefill queued."""
-        status = await self._call("GET", "/agentrt/scheduler", None, session_id)
-        stats = status["stats"]
-        return ServerLoad(float(stats.get("prefill_ms_per_token") or 0.0),
-                          float(stats.get("foreground_busy_share") or 0.0),
-                          int(status.get("backlog_tokens") or 0))
-
     # --- lookahead API ------------------------------------------------------------------------
     async def open_session(self, session_id: str, tokens: Optional[list[int]] = None) -> dict:
         return await self._call("POST", "/agentrt/sessions",
@@ -134,17 +124,31 @@ class AgentrtClient:
     async def session(self, session_id: str) -> dict:
         return await self._call("GET", f"/agentrt/sessions/{session_id}", None, session_id)
 
-    async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
-                      source_signature: str, wait: bool = True, promote: bool = False) -> dict:
-        """``promote``: a commit is due soon: the branch's prefill goes first at once."""
-        return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", {
-            "tokens": tokens, "strategy": strategy, "version": version,
-            "source_signature": source_signature, "wait": wait, "promote": promote}, session_id)
+    def context_body(self, messages: list[dict]) -> dict:
+        """How a branch's context travels: as messages, which the server tokenizes with its
+        served chat template (token ids never cross to the client and back)."""
+        return {"messages": messages}
 
-    async def append(self, session_id: str, branch_id: str, tokens: list[int],
+    async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
+                      source_signature: str, wait: bool = True, promote: bool = False,
+                      window_s: Optional[float] = None) -> dict:
+        """Register and prefill a branch of ``messages``; with ``wait`` the answer says what
+        became of it (``outcome``). ``promote``: a commit is due soon: the branch's prefill goes
+        first at once. ``window_s``: the idle time expected before the commit; the server
+        defers a preparation that would not fit it (``outcome: deferred``, nothing spent)."""
+        body = dict(self.context_body(messages), strategy=strategy, version=version,
+                    source_signature=source_signature, wait=wait, promote=promote)
+        if window_s is not None:
+            body["window_s"] = window_s
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", body,
+                                session_id)
+
+    async def append(self, session_id: str, branch_id: str, messages: list[dict],
                      wait: bool = True) -> dict:
+        """Catch the branch up to ``messages`` (its whole new context: it must extend it)."""
         return await self._call("POST", f"/agentrt/sessions/{session_id}/branches/{branch_id}"
-                                "/append", {"tokens": tokens, "wait": wait}, session_id)
+                                "/append", dict(self.context_body(messages), wait=wait),
+                                session_id)
 
     async def commit(self, session_id: str, branch_id: str) -> dict:
         return await self._call("POST",

@@ -14,7 +14,7 @@
     swapped     COMMITTING                                    COMMITTED
     stale       PREPARING, READY, BEHIND, DEFERRED, FAILED    STALE
 
-The preparation (transform -> tokenize -> prepare) and its catch-ups run as tasks
+The preparation (transform -> prepare) and its catch-ups run as tasks
 (preparation.py); they report what happened through the event methods below and the commit
 reads the state. An event the table does not list for the current state changes nothing: a
 preparation that lands while the commit awaits it records its branch and the job stays
@@ -30,7 +30,7 @@ from agentrt.lookahead.strategy import Transform
 
 class JobState(enum.Enum):
     IDLE = "idle"                # no job (the runtime's view)
-    PREPARING = "preparing"      # transform, tokenize and prepare request in flight
+    PREPARING = "preparing"      # transform and prepare request in flight
     READY = "ready"              # branch prepared on the server; later segments are appended
     BEHIND = "behind"            # the server cancelled a catch-up: the branch is ready as it
                                  # was, no more appends; the commit request prefills the rest
@@ -75,7 +75,7 @@ class Job:
     catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
     transform: Optional[Transform] = None
     branch_id: Optional[str] = None
-    branch_tokens: list[int] = field(default_factory=list)
+    branch_len: int = 0           # tokens of the branch on the server (transformed + caught up)
     covered: int = 0              # messages[:covered] were seen by the branch: what of them is
                                   # final is in it (transformed + caught up)
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
@@ -87,8 +87,8 @@ class Job:
         return new is not None
 
     # --- events ------------------------------------------------------------------------------
-    def prepared(self, branch_id: str, tokens: list[int]) -> None:
-        self.branch_id, self.branch_tokens, self.covered = branch_id, tokens, self.segment_end
+    def prepared(self, branch_id: str, tokens: int) -> None:
+        self.branch_id, self.branch_len, self.covered = branch_id, tokens, self.segment_end
         self._on("prepared")
 
     def unchanged(self) -> None:
@@ -98,8 +98,8 @@ class Job:
         if self._on("deferred"):
             self.reason = reason
 
-    def caught_up(self, tokens: list[int], covered: int) -> None:
-        self.branch_tokens, self.covered = tokens, covered
+    def caught_up(self, tokens: int, covered: int) -> None:
+        self.branch_len, self.covered = tokens, covered
 
     def behind(self) -> None:
         self._on("behind")

@@ -1,11 +1,15 @@
-"""Preparer: the background half of a Job (transform -> tokenize -> prepare, then catch-ups).
+"""Preparer: the background half of a Job (transform -> prepare, then catch-ups).
+
+Each prepare and each catch-up is one call: the transformed messages go to the server, which
+tokenizes them, decides whether the preparation fits its idle time, and answers when the
+branch's prefill ended with what became of it (``outcome``).
 
 It runs as tasks on the runtime's event loop and reports every result to the Job through its
 events (job.py); it never decides a commit. Every server error becomes a failed job, never an
 exception in the agent's loop.
 """
 import asyncio
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.capacity import StartDecision
@@ -18,17 +22,18 @@ class Preparer:
     def __init__(self, client, session_id: str, before_prepare: Callable[[], Awaitable[None]],
                  session_lost: Callable[[], None],
                  tail_of: Callable[[Job, list[Message]], Awaitable[Transform]],
-                 admit: Callable[[list[int]], Awaitable[StartDecision]]):
+                 window_s: Callable[[], Optional[float]],
+                 admitted: Callable[[StartDecision], None]):
         """``before_prepare`` is awaited right before a prepare request is sent (the last
         commit's swap must land first); ``session_lost`` is called when the server no longer
         knows the session (it restarted); ``tail_of`` gives the segments after the job's
         snapshot as a catch-up appends them: the part whose committed form is final (the
-        runtime's one rule for it); ``admit``
-        decides whether a background preparation of these tokens fits the server's idle time
-        (capacity.py)."""
+        runtime's one rule for it); ``window_s`` gives the idle time the agent expects before
+        its commit (None: unknown, or the check is off), sent with a background preparation so
+        the server can defer it (capacity.py); ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
         self.before_prepare, self.session_lost = before_prepare, session_lost
-        self.tail_of, self.admit = tail_of, admit
+        self.tail_of, self.window_s, self.admitted = tail_of, window_s, admitted
         self.started = 0               # preparations that sent a branch to the server
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
 
@@ -47,22 +52,24 @@ class Preparer:
             job.unchanged()     # nothing to prepare; a later boundary tries a fresh snapshot
             return
         try:
-            tokens = await self.client.tokenize(job.transform.messages,
-                                                  session_id=self.session_id)
-            if job.state is JobState.PREPARING and job.lane is Lane.BACKGROUND:
-                decision = await self.admit(tokens)
-                if not decision.start:
-                    job.deferred(decision.reason)    # nothing spent; the next boundary retries
-                    return
+            window = self.window_s() if job.state is JobState.PREPARING \
+                and job.lane is Lane.BACKGROUND else None
             await self.before_prepare()
-            self.started += 1
-            branch = await self.client.prepare(self.session_id, tokens, strategy.name,
-                                               job.version, job.source_signature, wait=True,
-                                               promote=job.lane is Lane.PROMOTED)
-            if branch["state"] != "ready":
-                job.failed(f"branch {branch['id']} is {branch['state']}")
+            branch = await self.client.prepare(self.session_id, job.transform.messages,
+                                               strategy.name, job.version,
+                                               job.source_signature, wait=True,
+                                               promote=job.lane is Lane.PROMOTED,
+                                               window_s=window)
+            if "admission" in branch:
+                self.admitted(StartDecision(**branch["admission"]))
+            if branch["outcome"] == "deferred":
+                job.deferred(branch["reason"])    # nothing spent; the next boundary retries
                 return
-            job.prepared(branch["id"], tokens)
+            self.started += 1
+            if branch["outcome"] != "ready":
+                job.failed(f"branch {branch['id']} is {branch['outcome']}: {branch['reason']}")
+                return
+            job.prepared(branch["id"], branch["tokens"])
             job.latest = max(job.latest, snapshot, key=len)
             if job.wants_catch_up():
                 job.catch_up = asyncio.create_task(self.catch_up(job))
@@ -82,21 +89,15 @@ class Preparer:
         """Append the segments that arrived since the branch was prepared."""
         try:
             tail = (await self.tail_of(job, messages)).messages
-            tokens = await self.client.tokenize(job.transform.messages + tail,
-                                                session_id=self.session_id)
-            if tokens[:len(job.branch_tokens)] != job.branch_tokens:
-                job.failed("catch-up tokens do not extend the branch")
+            branch = await self.client.append(self.session_id, job.branch_id,
+                                              job.transform.messages + tail)
+            if branch["outcome"] == "cancelled":
+                job.behind()     # the server cancelled it (e.g. preempted): ready as it was
                 return
-            extra = tokens[len(job.branch_tokens):]
-            if extra:
-                branch = await self.client.append(self.session_id, job.branch_id, extra)
-                if branch["state"] != "ready" or branch["catching_up"]:
-                    job.failed(f"catch-up left branch {job.branch_id} {branch['state']}")
-                    return
-                if branch["tokens"] != len(tokens):
-                    job.behind()     # the server cancelled it (e.g. preempted): ready as it was
-                    return
-            job.caught_up(tokens, len(messages))
+            if branch["outcome"] != "ready":
+                job.failed(f"catch-up left branch {job.branch_id} {branch['outcome']}")
+                return
+            job.caught_up(branch["tokens"], len(messages))
         except (ServerError, ServerUnavailable, TransformError) as exc:
             job.failed(f"catch-up failed: {exc}")
 

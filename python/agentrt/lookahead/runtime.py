@@ -6,9 +6,9 @@ The agent loop calls two hooks and changes nothing else:
     messages = await runtime.on_commit(messages)  # before every model call; send what it returns
 
 Between the soft and the hard threshold the runtime starts a Job (job.py): the Preparer
-(preparation.py) snapshots the messages, computes the transform in a background task,
-tokenizes the transformed prefix with the server's chat template and prepares it as a protected
-branch of the session; each later segment is appended to the branch (catch-up). At the hard
+(preparation.py) snapshots the messages, computes the transform in a background task and
+prepares the transformed prefix as a protected branch of the session (the server tokenizes it
+with its chat template); each later segment is appended to the branch (catch-up). At the hard
 threshold ``on_commit`` returns ``transformed + messages[segment_end:]`` and swaps the session
 to the branch, so the model call that follows re-uses the whole prepared KV. Each commit writes
 one CommitRecord (records.py: its Outcome and what completes it).
@@ -33,14 +33,13 @@ import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
-from agentrt.lookahead.capacity import AgentPace, StartDecision, decide_start
+from agentrt.lookahead.capacity import AgentPace, StartDecision, idle_window_s
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
 from agentrt.lookahead.records import CommitLog, CommitRecord, Outcome
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, Message,
                                         Transform, TransformError, signature)
-from agentrt.radix.branch import common_prefix_len
 
 __all__ = ["CommitRecord", "JobState", "LookaheadRuntime", "Outcome"]
 
@@ -78,9 +77,9 @@ class LookaheadRuntime:
         self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
-        self._context_tokens: list[int] = []   # the context's token ids at the last boundary
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
-                                  self._session_lost, self._final_tail, self._admit)
+                                  self._session_lost, self._final_tail, self._window_s,
+                                  self._admitted)
 
     @property
     def records(self) -> list[CommitRecord]:
@@ -188,26 +187,24 @@ class LookaheadRuntime:
             self._session_open = False
 
     # --- observing the context ---------------------------------------------------------------
-    async def _admit(self, branch_tokens: list[int]) -> StartDecision:
-        """Capacity-aware start (capacity.py) of a branch of these tokens; a deferral is counted
-        and remembered for the commit's record."""
+    def _window_s(self) -> Optional[float]:
+        """The idle time this agent expects before its commit (capacity.py), sent with a
+        background preparation; None when the capacity check is off or the pace unknown."""
         if not self.capacity_aware:
-            return StartDecision(True, "capacity check off")
-        try:
-            load = await self.client.server_load(self.session_id)
-        except (ServerError, ServerUnavailable):
-            load = None
-        lacking = len(branch_tokens) - common_prefix_len(branch_tokens, self._context_tokens)
+            return None
         growth = sum(self._growth) / len(self._growth) if self._growth else None
         pace = sum(self._intervals) / len(self._intervals) if self._intervals else None
-        decision = decide_start(load, lacking, AgentPace(
-            self.state.tokens, self.strategy.budget.hard_tokens, growth, pace))
+        return idle_window_s(AgentPace(self.state.tokens, self.strategy.budget.hard_tokens,
+                                       growth, pace))
+
+    def _admitted(self, decision: StartDecision) -> None:
+        """The server's capacity decision on a preparation: counted, and a deferral is
+        remembered for the commit's record."""
         self._deferred = None if decision.start else decision.reason
         self.deferred_starts += not decision.start
         self.start_decisions.append(decision)
         logger.info("session %s: lookahead %s (%s)", self.session_id,
                     "starts" if decision.start else "deferred", decision.reason)
-        return decision
 
     def _boundary_passed(self) -> None:
         """The agent's pace: wall time between its boundaries (tools and its model calls)."""
@@ -233,7 +230,6 @@ class LookaheadRuntime:
             return
         try:
             tokens = await self.client.tokenize(messages, session_id=self.session_id)
-            self._context_tokens = tokens
             self.state.tokens = len(tokens) if self.count_tokens is None \
                 else await self.count_tokens(messages)
             if not self._session_open:
@@ -312,7 +308,7 @@ class LookaheadRuntime:
         if job.state is JobState.COMMITTING and job.branch_id:
             job.swapped()     # on_commit sends the swap (``_send_swap``) beside the request
             outcome = Outcome.PROMOTED if promoted else Outcome.READY
-            return result, CommitRecord(outcome, name, len(job.branch_tokens), 0.0,
+            return result, CommitRecord(outcome, name, job.branch_len, 0.0,
                                         segment_end=end)
         await self._release(job, "not committed")
         return result, CommitRecord(Outcome.FALLBACK, name, 0, 0.0,

@@ -35,17 +35,18 @@ class FakeOps:
             raise ServerError(409, "already open")
         return {}
 
-    async def prepare(self, sid, tokens, strategy, version, source_signature, wait=True,
-                      promote=False):
+    async def prepare(self, sid, messages, strategy, version, source_signature, wait=True,
+                      promote=False, window_s=None):
+        tokens = await self.tokenize(messages)
         self.calls.append(("prepare", sid, len(tokens)))
         self.branch_tokens = len(tokens)
-        return {"id": f"b{version}", "state": "ready", "catching_up": False,
-                "tokens": len(tokens)}
+        return {"id": f"b{version}", "outcome": "ready", "reason": "", "tokens": len(tokens)}
 
-    async def append(self, sid, bid, tokens, wait=True):
-        self.calls.append(("append", bid, len(tokens)))
-        self.branch_tokens += len(tokens)
-        return {"id": bid, "state": "ready", "catching_up": False, "tokens": self.branch_tokens}
+    async def append(self, sid, bid, messages, wait=True):
+        tokens = await self.tokenize(messages)
+        self.calls.append(("append", bid, len(tokens) - self.branch_tokens))
+        self.branch_tokens = len(tokens)
+        return {"id": bid, "outcome": "ready", "reason": "", "tokens": self.branch_tokens}
 
     async def _record(self, *call):
         self.calls.append(call)

@@ -18,18 +18,6 @@ BUDGET = ContextBudget(1000)
 class WordClient(FakeClient):
     """Keeps each branch's tokens (a catch-up that does not extend the branch fails)."""
 
-    def __init__(self):
-        super().__init__()
-        self.branch_tokens = {}
-
-    async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
-        self.branch_tokens[f"b{version}"] = list(tokens)
-        return await super().prepare(sid, tokens, strategy, version, sig, wait, promote)
-
-    async def append(self, sid, branch, tokens):
-        self.branch_tokens[branch] += tokens
-        return await super().append(sid, branch, tokens)           # soft 600, hard 800 tokens (words)
-
 
 def count_words(text: str) -> int:
     return len(text.split())

@@ -2,22 +2,25 @@
 does: a fake server client, no model."""
 import asyncio
 
-from agentrt.lookahead.capacity import ServerLoad
+from agentrt.lookahead.capacity import ServerLoad, decide_start
+from agentrt.lookahead.client import ServerError
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
 from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy, MainState
 
 
 class FakeClient:
-    """Tokens are words; every branch is prepared at once."""
+    """Tokens are words; the fake server tokenizes what a branch is sent as, decides its
+    capacity check from ``load`` (capacity.py) and prepares every branch it starts at once."""
 
     def __init__(self, load: ServerLoad = ServerLoad(0.0, 0.0)):   # not measured yet
         self.prepared, self.committed, self.promoted = [], [], []
-        self.lengths = {}           # branch id: its tokens
+        self.branch_tokens = {}     # branch id: its token ids
         self.load = load
 
-    async def server_load(self, sid):
-        return self.load
+    @property
+    def lengths(self):
+        return {b: len(t) for b, t in self.branch_tokens.items()}
 
     def llm_call(self):
         return None
@@ -29,19 +32,30 @@ class FakeClient:
     async def open_session(self, sid, tokens=None):
         return {}
 
-    async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
+    async def prepare(self, sid, messages, strategy, version, sig, wait=True, promote=False,
+                      window_s=None):
+        tokens = await self.tokenize(messages)
+        checked = {}
+        if window_s is not None:
+            decision = decide_start(self.load, len(tokens), window_s)
+            checked = {"admission": decision._asdict()}
+            if not decision.start:
+                return dict(checked, outcome="deferred", reason=decision.reason)
         self.prepared.append(len(tokens))
-        self.lengths[f"b{version}"] = len(tokens)
+        self.branch_tokens[f"b{version}"] = tokens
         if promote:
             self.promoted.append(f"b{version}")
-        return {"id": f"b{version}", "state": "ready"}
+        return dict(checked, id=f"b{version}", outcome="ready", reason="", tokens=len(tokens))
 
     async def promote(self, sid):
         self.promoted.append(sid)
 
-    async def append(self, sid, branch, tokens):
-        self.lengths[branch] += len(tokens)
-        return {"state": "ready", "catching_up": False, "tokens": self.lengths[branch]}
+    async def append(self, sid, branch, messages, wait=True):
+        tokens = await self.tokenize(messages)
+        if tokens[:len(self.branch_tokens[branch])] != self.branch_tokens[branch]:
+            raise ServerError(409, f"the context does not extend branch {branch}")
+        self.branch_tokens[branch] = tokens
+        return {"id": branch, "outcome": "ready", "reason": "", "tokens": len(tokens)}
 
     async def commit(self, sid, branch):
         self.committed.append(branch)
@@ -129,8 +143,6 @@ def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
 
 
 def test_a_branch_over_the_servers_budget_is_deferred_not_failed():
-    from agentrt.lookahead.client import ServerError
-
     class NoRoom(FakeClient):
         async def prepare(self, *args, **kwargs):
             raise ServerError(413, "branch needs 60 tokens; the lookahead budget is 50")

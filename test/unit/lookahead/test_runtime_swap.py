@@ -16,9 +16,11 @@ class GatedClient(FakeClient):
         super().__init__()
         self.gate, self.refuse, self.log, self.abandoned = asyncio.Event(), refuse, [], []
 
-    async def prepare(self, sid, tokens, strategy, version, sig, wait=True, promote=False):
+    async def prepare(self, sid, messages, strategy, version, sig, wait=True, promote=False,
+                      window_s=None):
         self.log.append(f"prepare b{version}")
-        return await super().prepare(sid, tokens, strategy, version, sig, wait, promote)
+        return await super().prepare(sid, messages, strategy, version, sig, wait, promote,
+                                     window_s)
 
     async def commit(self, sid, branch):
         await self.gate.wait()

@@ -1,21 +1,34 @@
 """The operations the HTTP process may ask of the scheduler's LookaheadRadixCache.
 
-A registry: op name -> function(cache, args) -> JSON-able dict. Each runs in the scheduler's own
-thread (see endpoint.py), so it may mutate the tree. A LookaheadError becomes
-``{"error": message, "status": http_status}`` and, by the cache's contract, changed nothing.
+A registry: op name -> function(cache, args[, prefills]) -> JSON-able dict, or ``Wait``. Each
+runs in the scheduler's own thread (see endpoint.py), so it may mutate the tree. A LookaheadError
+becomes ``{"error": message, "status": http_status}`` and, by the cache's contract, changed
+nothing. Prepare and append start the branch's prefill themselves (scheduling/prefills.py); with
+``wait`` their answer is a ``Wait``: the endpoint answers when the prefill ended.
 """
 import math
-from typing import Callable
+from typing import Callable, NamedTuple, Optional
 
-from agentrt.radix.branch import LookaheadError
+from agentrt.lookahead.capacity import ServerLoad, StartDecision, decide_start
+from agentrt.radix.branch import LookaheadError, common_prefix_len
 from agentrt.radix.visualize import snapshot
+from agentrt.server.scheduling.prefills import awaits_prefill, outcome
 
 OPS: dict[str, Callable] = {}
+WITH_PREFILLS: set[str] = set()    # ops that also take the scheduler's BranchPrefills
 
 
-def op(name: str):
+class Wait(NamedTuple):
+    """The op's answer waits for this branch's prefill to end (endpoint.py parks the call)."""
+    branch_id: str
+    asked_tokens: int
+
+
+def op(name: str, prefills: bool = False):
     def register(fn):
         OPS[name] = fn
+        if prefills:
+            WITH_PREFILLS.add(name)
         return fn
     return register
 
@@ -45,46 +58,74 @@ def status(cache, a):
     return _session_json(cache, a["session_id"])
 
 
-def _with_target(branch) -> dict:
-    """Branch JSON plus the tokens its prefill request must carry (saves a round trip)."""
-    target = branch.pending_tokens if branch.pending_tokens is not None else branch.tokens
-    return dict(branch.to_json(), target=list(target))
+def _started(cache, prefills, branch, asked_tokens: int, wait: bool):
+    """Start the branch's prefill; the answer now, or a ``Wait`` for it to end."""
+    prefills.submit(cache, branch)
+    if wait and awaits_prefill(branch):
+        return Wait(branch.id, asked_tokens)
+    return outcome(branch, asked_tokens)
 
 
-@op("prepare")
-def prepare(cache, a):
+def admission(cache, session_id: str, tokens: list[int],
+              window_s: Optional[float]) -> Optional[StartDecision]:
+    """Capacity-aware start (lookahead/capacity.py) with this server's own load; None when the
+    caller sent no idle window (a preparation the commit waits on, or the check is off)."""
+    from agentrt.server.scheduling.stats import STATS
+
+    if window_s is None:
+        return None
+    lacking = len(tokens) - common_prefix_len(tokens, cache.book.session(session_id).context)
+    load = ServerLoad(STATS.prefill_ms_per_token, STATS.foreground_busy_share(),
+                      cache.book.backlog_tokens())
+    return decide_start(load, lacking, float(window_s))
+
+
+@op("prepare", prefills=True)
+def prepare(cache, a, prefills):
+    """Register the branch and start its prefill; ``deferred`` (nothing registered, nothing
+    spent) when it would not finish in the idle time the caller expects (``window_s``)."""
+    decision = admission(cache, a["session_id"], a["tokens"], a.get("window_s"))
+    checked = {} if decision is None else {"admission": decision._asdict()}
+    if decision is not None and not decision.start:
+        return dict(checked, outcome="deferred", reason=decision.reason)
     branch = cache.prepare(a["session_id"], a["tokens"], a["strategy"], a["version"],
                            a.get("source_signature", ""))
     if a.get("promote"):
         promote(cache, a)
-    return _with_target(branch)
+    answer = _started(cache, prefills, branch, len(a["tokens"]), bool(a.get("wait")))
+    return answer if isinstance(answer, Wait) else dict(answer, **checked)
 
 
-@op("append")
-def append(cache, a):
-    """Catch-up; refused (413, nothing changed) when the branch would outgrow ``max_tokens``."""
-    limit = a.get("max_tokens")
+@op("append", prefills=True)
+def append(cache, a, prefills):
+    """Catch-up: ``context`` (the branch's whole new context, which must extend it) or
+    ``tokens`` (what to append). Refused (413, nothing changed) when the branch would outgrow
+    ``max_tokens``; 409 when ``context`` does not extend the branch."""
     branch = cache.book.branch(a["session_id"], a["branch_id"])
-    if limit and len(branch.tokens) + len(a["tokens"]) > limit:
+    extra = a.get("tokens")
+    if extra is None:
+        context = a["context"]
+        if context[:len(branch.tokens)] != branch.tokens:
+            raise LookaheadError(f"the context does not extend branch {branch.id}", 409)
+        extra = context[len(branch.tokens):]
+    asked = len(branch.tokens) + len(extra)
+    limit = a.get("max_tokens")
+    if limit and asked > limit:
         raise LookaheadError(f"branch {branch.id} would hold {len(branch.tokens)} + "
-                             f"{len(a['tokens'])} tokens; at most {limit} are accepted", 413)
-    return _with_target(cache.append(a["session_id"], a["branch_id"], a["tokens"]))
+                             f"{len(extra)} tokens; at most {limit} are accepted", 413)
+    if extra:
+        cache.append(a["session_id"], a["branch_id"], extra)
+    return _started(cache, prefills, branch, asked, bool(a.get("wait")))
 
 
-@op("commit")
-def commit(cache, a):
+@op("commit", prefills=True)
+def commit(cache, a, prefills):
+    """The swap; a catch-up of the branch still prefilling is aborted (the commit request
+    carries its tokens and prefills what did not land; what landed stays for it)."""
     branch = cache.commit(a["session_id"], a["branch_id"])
     return {"branch": branch.to_json(), "session": _session_json(cache, a["session_id"]),
-            "background_tokens": cache.ledger.branch_tokens(branch.id)}
-
-
-@op("prefill_ended")
-def prefill_ended(cache, a):
-    """The HTTP side saw a branch's prefill request end where the scheduler may not have (it
-    failed before reaching it): the tree decides as for any ended prefill."""
-    branch = cache.book.branch(a["session_id"], a["branch_id"])
-    cache.prefill_ended(branch.id, a["reason"])
-    return branch.to_json()
+            "background_tokens": cache.ledger.branch_tokens(branch.id),
+            "catch_up_aborted": prefills.overtake(branch.id)}
 
 
 @op("abandon")
@@ -148,8 +189,9 @@ def check_integrity(cache, a):
     return {"ok": True}
 
 
-def run(cache, name: str, args: dict) -> dict:
-    """Execute one op; never raises (errors become a status the HTTP side answers with)."""
+def run(cache, name: str, args: dict, prefills=None) -> dict:
+    """Execute one op; never raises (errors become a status the HTTP side answers with).
+    ``{"result": ...}``, ``{"error": ..., "status": ...}`` or ``{"wait": Wait}``."""
     fn = OPS.get(name)
     if fn is None:
         return {"error": f"unknown op {name!r}", "status": 400}
@@ -157,7 +199,8 @@ def run(cache, name: str, args: dict) -> dict:
         return {"error": "the lookahead radix cache is not active on this server "
                          "(--radix-cache-backend agentrt_lookahead)", "status": 503}
     try:
-        return {"result": fn(cache, args)}
+        result = fn(cache, args, prefills) if name in WITH_PREFILLS else fn(cache, args)
+        return {"wait": result} if isinstance(result, Wait) else {"result": result}
     except LookaheadError as exc:
         return {"error": str(exc), "status": exc.status}
     except (KeyError, TypeError) as exc:

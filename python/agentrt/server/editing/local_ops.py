@@ -1,8 +1,7 @@
 """LocalOps: the lookahead API of this server, called in-process (no HTTP round trip).
 
 The same operations as the ``/agentrt/sessions`` routes (http/sessions.py), through the same
-SessionApi (control channel to the scheduler's tree + background prefill requests tagged with the
-branch), with the method names and errors of the client's ``AgentrtClient`` (ServerError with the
+SessionApi (validation, tokenization, one control call to the scheduler's tree), with the method names and errors of the client's ``AgentrtClient`` (ServerError with the
 HTTP status the route would answer; ServerUnavailable when the scheduler does not answer), so the
 client-side ``Preparer`` drives a server-side preparation unchanged. Token ids are those
 ``/agentrt/tokenize`` gives (the served chat template, no generation prompt).
@@ -21,8 +20,15 @@ class LocalOps:
         self.api = api
 
     async def _call(self, op: str, **args) -> dict:
+        return await self._answer(self.api.control.call(op, **args))
+
+    @staticmethod
+    async def _answer(call) -> dict:
+        """The call's answer; errors as the client would see them from the routes."""
         try:
-            return await self.api.control.call(op, **args)
+            return await call
+        except rf.FieldError as exc:
+            raise ServerError(exc.status, str(exc)) from exc
         except ControlError as exc:
             if exc.status == 504:
                 raise ServerUnavailable(str(exc)) from exc
@@ -42,31 +48,24 @@ class LocalOps:
     async def close_session(self, session_id: str) -> dict:
         return await self._call("close_session", session_id=session_id)
 
-    async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
-                      source_signature: str, wait: bool = True, promote: bool = False) -> dict:
-        branch = await self._call("prepare", session_id=session_id, tokens=tokens,
-                                  strategy=strategy, version=version,
-                                  source_signature=source_signature, promote=promote)
-        return await self._prefill(session_id, branch, wait)
+    async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
+                      source_signature: str, wait: bool = True, promote: bool = False,
+                      window_s: Optional[float] = None) -> dict:
+        body = dict(messages=messages, strategy=strategy, version=version,
+                    source_signature=source_signature, wait=wait, promote=promote)
+        if window_s is not None:
+            body["window_s"] = window_s
+        return await self._answer(self.api.prepare(session_id, body))
 
-    async def append(self, session_id: str, branch_id: str, tokens: list[int],
+    async def append(self, session_id: str, branch_id: str, messages: list[dict],
                      wait: bool = True) -> dict:
-        branch = await self._call("append", session_id=session_id, branch_id=branch_id,
-                                  tokens=tokens, max_tokens=self.api.limits().max_tokens)
-        return await self._prefill(session_id, branch, wait)
-
-    async def _prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
-        try:
-            return await self.api.start_prefill(session_id, branch, wait)
-        except ControlError as exc:
-            raise ServerError(exc.status, str(exc)) from exc
+        return await self._answer(self.api.append(session_id, branch_id,
+                                                  {"messages": messages, "wait": wait}))
 
     async def commit(self, session_id: str, branch_id: str) -> dict:
-        """The pointer swap; a catch-up of the branch still prefilling is aborted (the commit
-        request carries those tokens), as the commit route does."""
-        committed = await self._call("commit", session_id=session_id, branch_id=branch_id)
-        committed["catch_up_aborted"] = self.api.overtaken(branch_id)
-        return committed
+        """The pointer swap; the scheduler aborts a catch-up of the branch still prefilling
+        (the commit request carries those tokens)."""
+        return await self._call("commit", session_id=session_id, branch_id=branch_id)
 
     async def abandon(self, session_id: str, branch_id: str, reason: str) -> dict:
         return await self._call("abandon", session_id=session_id, branch_id=branch_id,

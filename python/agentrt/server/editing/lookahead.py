@@ -41,7 +41,6 @@ from agentrt.editing import ContextManagement, ConversationState, ConversationSt
 from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.state import history_digest
-from agentrt.lookahead.capacity import StartDecision
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState
 from agentrt.lookahead.preparation import Preparer
@@ -131,7 +130,7 @@ class EditLookahead:
         except TransformError as exc:
             await self._release(slot, job, "not committed")
             return _fallback(str(exc))
-        tokens = len(job.branch_tokens)
+        tokens = job.branch_len
         try:
             await self.ops.commit(slot.session_id, job.branch_id)
         except (ServerError, ServerUnavailable) as exc:
@@ -205,7 +204,8 @@ class EditLookahead:
         self.opened.add(sid)
         slot = Slot(sid)
         slot.preparer = Preparer(self.ops, sid, lambda: self._retired_done(slot),
-                                 lambda: self._lost(key), self._tail_of(slot), _admit)
+                                 lambda: self._lost(key), self._tail_of(slot), _no_window,
+                                 lambda decision: None)
         self.slots[key] = slot
         return slot
 
@@ -271,7 +271,7 @@ class EditLookahead:
             logger.warning("server-side lookahead: %r", task.exception())
 
 
-async def _admit(tokens: list[int]) -> StartDecision:
-    """Every preparation starts: the server sends it after the response, in the background
-    lane, and the scheduler yields it to foreground work."""
-    return StartDecision(True, "server-side lookahead: background lane")
+def _no_window() -> None:
+    """No capacity check yet: every server-side preparation starts, in the background lane (the
+    scheduler yields it to foreground work)."""
+    return None

@@ -4,8 +4,9 @@
     GET    /agentrt/sessions/{sid}                   status (branches with histories, pin)
     DELETE /agentrt/sessions/{sid}                   close: abandon branches, drop pins
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
-                                                      source_signature?, wait?, promote?}
-    POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens|text, wait?}
+                                                      source_signature?, wait?, promote?,
+                                                      window_s?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/stale    {reason?}  source changed: released
@@ -13,20 +14,20 @@
     DELETE /agentrt/sessions/{sid}/pin               release the pin before its TTL
     POST   /agentrt/sessions/{sid}/promote           a commit waits: unfinished prefill first
 
-Prepare and append register the branch in the scheduler's tree first (validation happens there,
-atomically), then prefill it with a background request whose rid names the branch; the tree
-protects the branch the moment that request is cached. ``wait: true`` answers after the prefill.
+Prepare and append are one control call each: this process tokenizes the body (messages with
+the served chat template), the scheduler registers the branch (validation happens there,
+atomically) and starts its background prefill itself (scheduling/prefills.py). The answer has
+``outcome``: ``preparing`` at once, or with ``wait: true`` what became of the branch when its
+prefill ended (``ready``, ``cancelled``, ``abandoned``, ...); a prepare given the caller's idle
+``window_s`` may be ``deferred`` instead (capacity.py), having registered nothing.
 """
 import asyncio
 import logging
-import uuid
 
 from fastapi import APIRouter, Request
 
-from agentrt.radix.rids import prepare_rid
-from agentrt.server.http.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.http import fields as rf, schemas
-from agentrt.server.control.client import ControlClient, ControlError
+from agentrt.server.control.client import ControlClient
 from agentrt.server.http.guard import json_object
 
 logger = logging.getLogger("agentrt.routes")
@@ -35,13 +36,13 @@ MAX_NAME = 256   # strategy names, signatures, reasons
 
 class SessionApi:
     def __init__(self, control: ControlClient, tokenizer_manager_getter,
-                 max_session_tokens: int = 0):
-        """``max_session_tokens``: most tokens of a context or branch (0: the model's context)."""
+                 max_session_tokens: int = 0, wait_timeout_s: float = 600.0):
+        """``max_session_tokens``: most tokens of a context or branch (0: the model's context);
+        ``wait_timeout_s``: the longest a prepare or append waits for its prefill (504 after)."""
         self.control = control
         self._tm = tokenizer_manager_getter  # SGLang sets its global state after plugins load
         self.max_session_tokens = max_session_tokens
-        self.tasks: set[asyncio.Task] = set()
-        self.in_flight: dict[str, str] = {}    # branch id -> rid of its prefill request
+        self.wait_timeout_s = wait_timeout_s
 
     @property
     def tm(self):
@@ -66,69 +67,33 @@ class SessionApi:
         tokens = await asyncio.to_thread(encode, self.tm.tokenizer, msgs, text, False)
         return rf.tokens_in_range("messages" if msgs is not None else "text", tokens, limits)
 
-    async def prefill(self, session_id: str, branch_id: str, tokens: list[int]) -> dict | None:
-        """Background prefill of the branch's (pending) tokens. The scheduler's tree decides
-        what became of the branch when the request ends (landed: ready; ended without
-        landing: a catch-up cancelled, a first preparation abandoned; ``cache.prefill_ended``);
-        a request that failed before reaching the scheduler is reported to it the same way.
-        Returns the branch's status after it (None when the session or branch is gone)."""
-        from sglang.srt.managers.io_struct import GenerateReqInput
+    async def call(self, op: str, wait: bool = False, **args) -> dict:
+        """A control op; one that waits for a branch's prefill may take as long as the
+        prefill queue (``wait_timeout_s``)."""
+        timeout = self.wait_timeout_s if wait else None
+        return await self.control.call(op, timeout_s=timeout, wait=wait, **args)
 
-        rid = prepare_rid(session_id, branch_id, uuid.uuid4().hex[:8])
-        self.in_flight[branch_id] = rid
-        try:
-            obj = GenerateReqInput(
-                input_ids=tokens, rid=rid,
-                sampling_params={"max_new_tokens": 1, "temperature": 0.0},
-                priority=BACKGROUND_PRIORITY)  # the lowest class: foreground goes first
-            async for _ in self.tm.generate_request(obj, None):
-                pass
-        except Exception as exc:  # noqa: BLE001 - a failed background prefill must not leak
-            logger.warning("prefill of %s/%s failed: %s", session_id, branch_id, exc)
-            await self._ended(session_id, branch_id, f"prefill failed: {exc}")
-        finally:
-            if self.in_flight.get(branch_id) == rid:
-                del self.in_flight[branch_id]
-        try:
-            return await self._branch_status(session_id, branch_id)
-        except ControlError:
-            return None
+    async def prepare(self, session_id: str, body: dict) -> dict:
+        """Validate a prepare body, tokenize it (once, here), register and prefill the branch
+        in the scheduler: one control call, answered when the prefill ended with ``wait``."""
+        window_s = rf.field(body, "window_s", float, None, minimum=0)
+        args = dict(tokens=await self.tokens_of(body, required=True),
+                    strategy=_name(body, "strategy"),
+                    version=rf.field(body, "version", int, minimum=0),
+                    source_signature=_name(body, "source_signature", ""),
+                    promote=rf.field(body, "promote", bool, False), window_s=window_s)
+        return await self.call("prepare", rf.field(body, "wait", bool, False),
+                               session_id=session_id, **args)
 
-    async def _ended(self, session_id: str, branch_id: str, reason: str) -> None:
-        try:
-            await self.control.call("prefill_ended", session_id=session_id,
-                                    branch_id=branch_id, reason=reason)
-        except ControlError:
-            pass
-
-    def overtaken(self, branch_id: str) -> bool:
-        """The branch was committed: its catch-up still prefilling is aborted (the commit
-        request carries those tokens and prefills what did not land; what landed stays in the
-        tree for it). Returns whether one was aborted."""
-        rid = self.in_flight.pop(branch_id, None)
-        if rid is not None:
-            self.tm.abort_request(rid)
-        return rid is not None
-
-    async def _branch_status(self, session_id: str, branch_id: str) -> dict | None:
-        status = await self.control.call("status", session_id=session_id)
-        return next((b for b in status["branches"] if b["id"] == branch_id), None)
-
-    async def start_prefill(self, session_id: str, branch: dict, wait: bool) -> dict:
-        tokens = branch.pop("target")
-        if branch["state"] == "ready" and not branch["catching_up"]:
-            return branch
-        task = asyncio.create_task(self.prefill(session_id, branch["id"], tokens))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        if wait:
-            # the status the prefill read after it (one scheduler round trip, not two: a
-            # promoted preparation's commit waits on this answer)
-            after = await task
-            if after is None:
-                raise ControlError(f"branch {branch['id']} of session {session_id} is gone", 404)
-            return after
-        return branch
+    async def append(self, session_id: str, branch_id: str, body: dict) -> dict:
+        """Catch-up: ``tokens`` to append, or ``messages`` / ``text``: the branch's whole new
+        context (tokenized here; the scheduler checks that it extends the branch)."""
+        wait = rf.field(body, "wait", bool, False)
+        whole = "tokens" not in body
+        tokens = await self.tokens_of(body, required=True)
+        return await self.call("append", wait, session_id=session_id, branch_id=branch_id,
+                               **{"context" if whole else "tokens": tokens},
+                               max_tokens=self.limits().max_tokens)
 
 
 def encode(tokenizer, msgs: list[dict] | None, text: str | None, generation: bool) -> list[int]:
@@ -205,31 +170,19 @@ def _branch_routes(router: APIRouter, api: SessionApi) -> None:
 
     @router.post("/{sid}/prepare", openapi_extra=schemas.body(schemas.PREPARE))
     async def prepare(sid: str, request: Request):
-        body, sid = json_object(request), ids("session_id", sid)
-        args = dict(tokens=await api.tokens_of(body, required=True),
-                    strategy=_name(body, "strategy"),
-                    version=rf.field(body, "version", int, minimum=0),
-                    source_signature=_name(body, "source_signature", ""),
-                    promote=rf.field(body, "promote", bool, False))
-        wait = rf.field(body, "wait", bool, False)
-        branch = await api.control.call("prepare", session_id=sid, **args)
-        return await api.start_prefill(sid, branch, wait)
+        return await api.prepare(ids("session_id", sid), json_object(request))
 
     @router.post("/{sid}/branches/{bid}/append", openapi_extra=schemas.body(schemas.APPEND))
     async def append(sid: str, bid: str, request: Request):
         body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
-        tokens = await api.tokens_of(body, required=True)
-        wait = rf.field(body, "wait", bool, False)
-        branch = await api.control.call("append", session_id=sid, branch_id=bid, tokens=tokens,
-                                        max_tokens=api.limits().max_tokens)
-        return await api.start_prefill(sid, branch, wait)
+        return await api.append(sid, bid, body)
 
     @router.post("/{sid}/branches/{bid}/commit")
     async def commit(sid: str, bid: str):
+        """The swap; a catch-up still prefilling is aborted by the scheduler
+        (``catch_up_aborted``)."""
         sid, bid = ids("session_id", sid), ids("branch_id", bid)
-        committed = await api.control.call("commit", session_id=sid, branch_id=bid)
-        committed["catch_up_aborted"] = api.overtaken(bid)
-        return committed
+        return await api.control.call("commit", session_id=sid, branch_id=bid)
 
     @router.post("/{sid}/branches/{bid}/abandon", openapi_extra=schemas.body(schemas.ABANDON))
     async def abandon(sid: str, bid: str, request: Request):

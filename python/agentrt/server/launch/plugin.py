@@ -48,8 +48,14 @@ SEAMS: tuple[Seam, ...] = (
     Seam("sglang.srt.mem_cache.radix_cache:RadixCache.release_aborted_request",
          "a branch's prefill aborted before it ran ends what waited for it"),
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
-         "the tokenizer manager, to prefill branches from /agentrt routes"),
-    Seam("sglang.srt.managers.io_struct:GenerateReqInput", "background prefill requests"),
+         "the tokenizer manager, to tokenize /agentrt bodies with the served chat template"),
+    Seam("sglang.srt.managers.io_struct:TokenizedGenerateReqInput",
+         "branch prefill requests the scheduler builds (scheduling/prefills.py)"),
+    Seam("sglang.srt.managers.scheduler:Scheduler.process_input_requests",
+         "branch prefills join SGLang's input path in the scheduler"),
+    Seam("sglang.srt.managers.scheduler_components.output_streamer:"
+         "SchedulerOutputStreamer.stream_output",
+         "branch prefills send nothing to the detokenizer"),
     Seam("sglang.srt.managers.scheduler:Scheduler.run_batch", "observed step time"),
     Seam("sglang.srt.managers.scheduler:Scheduler.get_new_batch_prefill",
          "preemption of background prefill"),
@@ -106,6 +112,9 @@ SCHEDULER_HOOKS = (  # (target, hook, hook type name)
      "agentrt.server.scheduling.hooks:around_get_new_batch_prefill", "AROUND"),
     ("sglang.srt.managers.scheduler.Scheduler._should_defer_prefill",
      "agentrt.server.scheduling.hooks:around_should_defer_prefill", "AROUND"),
+    ("sglang.srt.managers.scheduler_components.output_streamer.SchedulerOutputStreamer"
+     ".stream_output",
+     "agentrt.server.scheduling.prefills:around_stream_output", "AROUND"),
 )
 
 

@@ -12,7 +12,8 @@ import dataclasses
 
 ATTRIBUTES = {
     "Scheduler": ("tree_cache", "waiting_queue", "running_batch", "chunked_req",
-                  "_pending_chunked_abort_req", "abort_request", "idle_sleeper"),
+                  "_pending_chunked_abort_req", "abort_request", "idle_sleeper",
+                  "process_input_requests", "model_config"),
     "Req": ("rid", "priority", "session_id", "origin_input_ids", "prefix_len", "time_stats",
             "full_untruncated_fill_ids", "finished"),
     "SchedulerReqTimeStats": ("wait_queue_entry_time", "created_time"),
