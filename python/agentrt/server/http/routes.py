@@ -76,11 +76,37 @@ def _self_url() -> str:
 
 def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
     router = APIRouter(prefix="/agentrt", tags=["agentrt"])
+    _server_routes(router, config, control)
+    _tree_routes(router, control)
+    return router
+
+
+def _server_routes(router: APIRouter, config: AgentrtConfig, control: ControlClient) -> None:
+    """What this server is and how its scheduler is doing: info, scheduler, metrics."""
 
     @router.get("/info")
     async def agentrt_info():
         args = _tokenizer_manager().server_args
         return info_payload(config, {"host": args.host, "port": args.port, "url": _self_url()})
+
+    @router.get("/scheduler")
+    async def scheduler_status():
+        """The lookahead scheduler's policy, counters and KV state (JSON)."""
+        return await control.call("scheduler")
+
+    @router.get("/metrics")
+    async def metrics():
+        """Prometheus text format: latency histograms + the scheduler's counters."""
+        try:
+            scheduler = await control.call("scheduler")
+        except ControlError:
+            scheduler = None
+        return PlainTextResponse(latency.render(scheduler),
+                                 media_type="text/plain; version=0.0.4")
+
+
+def _tree_routes(router: APIRouter, control: ControlClient) -> None:
+    """The radix tree: its snapshot, its integrity check, and the token ids a branch holds."""
 
     @router.get("/radix")
     async def radix_snapshot(format: str = "json"):
@@ -101,25 +127,8 @@ def _agentrt_router(config: AgentrtConfig, control: ControlClient) -> APIRouter:
                                          gen)
         return {"tokens": tokens}
 
-    @router.get("/scheduler")
-    async def scheduler_status():
-        """The lookahead scheduler's policy, counters and KV state (JSON)."""
-        return await control.call("scheduler")
-
-    @router.get("/metrics")
-    async def metrics():
-        """Prometheus text format: latency histograms + the scheduler's counters."""
-        try:
-            scheduler = await control.call("scheduler")
-        except ControlError:
-            scheduler = None
-        return PlainTextResponse(latency.render(scheduler),
-                                 media_type="text/plain; version=0.0.4")
-
     @router.get("/radix/integrity")
     async def radix_integrity():
         """check_integrity() of the live tree: 200 {"ok": true}, or the error naming the
         violation (500)."""
         return await control.call("check_integrity")
-
-    return router

@@ -215,6 +215,30 @@ def _subtree_totals(tree: _Tree, tagged) -> dict[int, tuple[int, int, int]]:
     return totals
 
 
+def _view_node(tree: _Tree, i: int, drawn, tags, lineage, totals, opts: ViewOptions) -> dict:
+    """Node ``i`` as the page draws it; its children that are not ``drawn`` are summed into the
+    ``hidden_*`` counts (``totals``: ``_subtree_totals``). ``lineage``: (branch_of, session_of)
+    of ``_lineage``."""
+    n = tree.by_id[i]
+    branch_of, session_of = lineage
+    hidden = [c for c in tree.children[i] if c not in drawn]
+    return {
+        "id": i, "parent": n["parent"], "depth": tree.depth[i],
+        "tokens": n["tokens"], "offset": tree.end[i] - n["tokens"],
+        "size": size_class(n["tokens"]), "label": label(n), "state": node_state(n),
+        "lineage": ("root" if i == tree.root else "transformed" if i in branch_of
+                    else "original" if i in session_of else "cache"),
+        "lock_ref": n.get("lock_ref", 0), "tags": tags.get(i, []),
+        "branch_path": branch_of.get(i, []), "sessions": session_of.get(i, []),
+        "preview": n.get("preview", ""), "preview_ids": n.get("preview_ids", []),
+        "children": len(tree.children[i]), "hidden_children": len(hidden),
+        "hidden_nodes": sum(totals[c][0] for c in hidden),
+        "hidden_tokens": sum(totals[c][1] for c in hidden),
+        "hidden_tagged": sum(totals[c][2] for c in hidden),
+        "expanded": i in opts.expand, "collapsed_by_user": i in opts.collapse,
+    }
+
+
 def build_view(snap: dict, opts: ViewOptions = ViewOptions()) -> dict:
     """The page's model. Raises ValueError for a malformed snapshot, UnknownSessionError for a
     session filter the snapshot does not know."""
@@ -229,27 +253,8 @@ def build_view(snap: dict, opts: ViewOptions = ViewOptions()) -> dict:
     eligible = (lambda i: True) if keep is None else keep.__contains__
     drawn = _choose(tree, eligible, tags, opts)
     totals = _subtree_totals(tree, tags)
-    nodes = []
-    for i in tree.order:
-        if i not in drawn:
-            continue
-        n = tree.by_id[i]
-        hidden = [c for c in tree.children[i] if c not in drawn]
-        nodes.append({
-            "id": i, "parent": n["parent"], "depth": tree.depth[i],
-            "tokens": n["tokens"], "offset": tree.end[i] - n["tokens"],
-            "size": size_class(n["tokens"]), "label": label(n), "state": node_state(n),
-            "lineage": ("root" if i == tree.root else "transformed" if i in branch_of
-                        else "original" if i in session_of else "cache"),
-            "lock_ref": n.get("lock_ref", 0), "tags": tags.get(i, []),
-            "branch_path": branch_of.get(i, []), "sessions": session_of.get(i, []),
-            "preview": n.get("preview", ""), "preview_ids": n.get("preview_ids", []),
-            "children": len(tree.children[i]), "hidden_children": len(hidden),
-            "hidden_nodes": sum(totals[c][0] for c in hidden),
-            "hidden_tokens": sum(totals[c][1] for c in hidden),
-            "hidden_tagged": sum(totals[c][2] for c in hidden),
-            "expanded": i in opts.expand, "collapsed_by_user": i in opts.collapse,
-        })
+    nodes = [_view_node(tree, i, drawn, tags, (branch_of, session_of), totals, opts)
+             for i in tree.order if i in drawn]
     sessions = [s for s in snap.get("sessions", [])
                 if opts.session is None or s["id"] == opts.session]
     return {
