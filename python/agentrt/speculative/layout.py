@@ -7,13 +7,17 @@ SGLang 0.5.23's ``NgramCorpus.batch_get`` hands its worker, per request, ``n`` s
 |------|---------------------|-------------------|-----------------------------------|
 | 0    | last committed token| none (the root)   | only itself                       |
 | 1..d | draft node k = i-1  | 1 + parents[k], or 0 for a root child | its ancestors and itself |
-| d+1..n-1 | 0 (padding)     | 0 (the root)      | root and itself                   |
+| d+1..n-1 | 0 (padding)     | the slot before it | its ancestors and itself         |
 
 ``mask[b, i, j]`` is True when slot j is slot i or one of its ancestors; parents precede their
 children, so the worker's ``reconstruct_indices_from_tree_mask`` recovers the tree from it.
-Padding hangs off the root, as SGLang's own corpus pads. It stays exact: greedy verify accepts
-a slot only when its token equals the model's own next token, so an accepted pad is correct.
-A draft longer than ``n - 1`` is cut to its first ``n - 1`` nodes.
+Padding continues from the last slot (the root when the draft is empty), so a chain draft
+packs as a chain over all n slots: a batch whose drafts are all chains (the served drafter's
+are) has a lower-triangular mask in every request, which ``agentrt_cpu``'s verify runs as
+causal extend in C++; pads hanging off the root (SGLang's own corpus pads so) would send every
+batch holding drafts of unequal lengths to the masked torch path. Exact either way: greedy
+verify accepts a slot only when its token equals the model's own next token, so an accepted
+pad is correct. A draft longer than ``n - 1`` is cut to its first ``n - 1`` nodes.
 """
 from typing import Sequence
 
@@ -28,7 +32,7 @@ def slot_parents(draft: Draft, num_slots: int) -> list[int]:
         raise ValueError("num_slots must be >= 1")
     kept = draft.truncate(num_slots - 1)
     parents = [-1] + [p + 1 for p in kept.parents]
-    return parents + [0] * (num_slots - len(parents))
+    return parents + list(range(len(parents) - 1, num_slots - 1))
 
 
 def pack(draft: Draft, last_token: int, num_slots: int) -> tuple[np.ndarray, np.ndarray]:

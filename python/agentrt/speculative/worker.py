@@ -39,7 +39,8 @@ the target model's own greedy token. SGLang 0.5.23's CPU verify is greedy for *e
 decode batch holding any non-greedy request takes ``_forward_plain_decode`` instead: no drafts,
 one ordinary DECODE forward sampled by SGLang's sampler, reported in the spec result layout
 (one accepted token per request). A greedy step whose drafts are all cut to width 0 (k = 1)
-takes it too: the same forward as without speculation, minus the verify bookkeeping. Batches
+takes it too: the same forward as without speculation, minus the verify bookkeeping (the
+drafters were brought up to date by that step's drafting, so it does not follow them again). Batches
 asking for logprobs keep the verify path (its logprob bookkeeping), with a warning when they
 also sample. On GPUs the verify mask is SGLang's full one (``_full_mask``; untested here).
 
@@ -216,7 +217,8 @@ class AgentSamWorker(NGRAMWorker):
             self._drafted = self._draft(batch)
             if self._drafted[2] == 1:       # no request has a draft worth verifying
                 self._drafted = None
-                return self._timed(batch, 1, t0, self._forward_plain_decode(batch, on_publish))
+                return self._timed(batch, 1, t0,
+                                   self._forward_plain_decode(batch, on_publish, synced=True))
         try:
             result = super().forward_batch_generation(batch, on_publish, pp_proxy_tensors)
             k = self.draft_token_num
@@ -246,18 +248,20 @@ class AgentSamWorker(NGRAMWorker):
             logger.info("AGENTSAM step costs: %s", corpus.step_costs.summary())
         return result
 
-    def _forward_plain_decode(self, batch, on_publish):
-        """One ordinary sampled DECODE step in the spec result layout (module table)."""
+    def _forward_plain_decode(self, batch, on_publish, synced: bool = False):
+        """One ordinary sampled DECODE step in the spec result layout (module table).
+        ``synced``: this step's drafting already brought every drafter up to date."""
         from sglang.srt.managers.utils import GenerationBatchResult
 
         n, bs = self.max_draft_token_num, len(batch.reqs)
-        self._start_new_requests(batch)
-        tails, totals = self._tails(batch)
-        self.ngram_corpus.follow([req.rid for req in batch.reqs], tails, totals)
+        if not synced:
+            self._start_new_requests(batch)
+            tails, totals = self._tails(batch)
+            self.ngram_corpus.follow([req.rid for req in batch.reqs], tails, totals)
         seq_lens = batch.seq_lens
         saved = (batch.seq_lens, batch.seq_lens_cpu, batch.seq_lens_sum, batch.spec_info)
-        batch.input_ids = torch.tensor([t[-1] for t in tails], dtype=torch.int64,
-                                       device=self.device)
+        batch.input_ids = torch.tensor([_last_token(req) for req in batch.reqs],
+                                       dtype=torch.int64, device=self.device)
         batch.out_cache_loc = assign_extend_cache_locs_func(
             req_pool_indices=batch.req_pool_indices,
             req_to_token=batch.req_to_token_pool.req_to_token, start_offset=seq_lens,
@@ -294,6 +298,11 @@ class AgentSamWorker(NGRAMWorker):
         if departed:
             self.ngram_corpus.erase_match_state(list(departed))
         self._prev_decode_rids = current
+
+
+def _last_token(req) -> int:
+    """A request's last committed token (overlap is off: all are in its id lists)."""
+    return req.output_ids[-1] if req.output_ids else req.origin_input_ids_unpadded[-1]
 
 
 def worker_factory(server_args):

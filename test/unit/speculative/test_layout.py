@@ -1,4 +1,5 @@
-"""Packing drafts into SGLang's n-gram verify layout (root slot, parents-first, root padding)."""
+"""Packing drafts into SGLang's n-gram verify layout (root slot, parents-first, padding that
+continues from the last slot)."""
 import numpy as np
 import pytest
 
@@ -18,14 +19,26 @@ def parents_from_mask(mask: np.ndarray) -> list[int]:
     return out
 
 
-def test_pack_puts_the_root_first_and_pads_off_the_root():
+def test_pack_puts_the_root_first_and_pads_from_the_last_slot():
     tokens, mask = pack(TREE, last_token=42, num_slots=7)
     assert tokens.tolist() == [42, 5, 6, 7, 8, 0, 0]
-    assert slot_parents(TREE, 7) == [-1, 0, 1, 0, 2, 0, 0]
-    assert parents_from_mask(mask) == [-1, 0, 1, 0, 2, 0, 0]
+    assert slot_parents(TREE, 7) == [-1, 0, 1, 0, 2, 4, 5]
+    assert parents_from_mask(mask) == [-1, 0, 1, 0, 2, 4, 5]
     assert mask[4].tolist() == [True, True, True, False, True, False, False]
-    assert mask[6].tolist() == [True, False, False, False, False, False, True]
+    assert mask[6].tolist() == [True, True, True, False, True, True, True]
     assert mask.dtype == bool and tokens.dtype == np.int64
+
+
+def test_a_padded_chain_is_lower_triangular():
+    """Chains of any length (none included) pack as one n-slot chain: the mask the C++ verify
+    path takes (agentrt_kernels.ops.verify_attention)."""
+    chain = np.tril(np.ones((5, 5), dtype=bool))
+    for draft in (Draft(), Draft((9,), (-1,), (0.5,), 1), Draft((9, 8), (-1, 0), (0.5, 0.5), 2)):
+        tokens, mask = pack(draft, 1, 5)
+        assert (mask == chain).all()
+        assert tokens.tolist() == [1, *draft.tokens] + [0] * (4 - len(draft))
+    _, batch = pack_batch([Draft(), Draft((9, 8), (-1, 0), (0.5, 0.5), 2)], [1, 2], 5)
+    assert (batch.reshape(2, 5, 5) == chain).all()
 
 
 def test_pack_matches_the_draft_ancestor_mask_and_cuts_long_drafts():
