@@ -166,3 +166,49 @@ def test_stale_branch_and_early_unpin(url):
     assert held(url) <= before
     requests.delete(url + "/agentrt/sessions/api-5", timeout=30)
     integrity_ok(url)
+
+
+def test_one_call_prepares_from_messages_and_answers_the_outcome(url):
+    """The server tokenizes the messages (served template), the scheduler prefills the branch
+    itself and the waiting call learns the outcome; a catch-up of messages must extend it."""
+    history = [{"role": "system", "content": "You review code."},
+               {"role": "user", "content": "Read the file and summarise it. " * 20}]
+    edited = history[:1] + [{"role": "user", "content": "Summarise the file."}]
+    want = post(url, "/agentrt/tokenize", {"messages": edited}).json()["tokens"]
+    post(url, "/agentrt/sessions", {"session_id": "api-msg", "messages": history})
+    branch = post(url, "/agentrt/sessions/api-msg/prepare", {
+        "messages": edited, "strategy": "summary", "version": 1, "wait": True}).json()
+    assert branch["outcome"] == "ready" and branch["tokens"] == len(want)
+    again = post(url, "/agentrt/sessions/api-msg/prepare", {
+        "messages": edited, "strategy": "summary", "version": 1, "wait": False})
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == branch["id"]     # a retried prepare: the same branch
+    later = edited + [{"role": "assistant", "content": "It parses JSON."}]
+    grown = post(url, f"/agentrt/sessions/api-msg/branches/{branch['id']}/append",
+                 {"messages": later, "wait": True}).json()
+    assert grown["outcome"] == "ready"
+    assert grown["tokens"] == len(post(url, "/agentrt/tokenize", {"messages": later}).json()
+                                  ["tokens"])
+    forked = post(url, f"/agentrt/sessions/api-msg/branches/{branch['id']}/append",
+                  {"messages": history, "wait": True})
+    assert forked.status_code == 409 and "does not extend" in forked.json()["error"]
+    newer = post(url, "/agentrt/sessions/api-msg/prepare", {
+        "messages": edited, "strategy": "summary", "version": 2, "wait": True})
+    assert newer.status_code == 200, newer.text
+    assert newer.json()["outcome"] == "ready" and newer.json()["id"] != branch["id"]
+    integrity_ok(url)
+    requests.delete(url + "/agentrt/sessions/api-msg", timeout=30)
+
+
+def test_a_preparation_that_cannot_fit_the_callers_idle_window_is_deferred(url):
+    """With the prefill rate measured, a window of no idle time defers the preparation:
+    nothing is registered, nothing prefilled."""
+    generate(url, SYSTEM + TURNS + [500, 501])               # the rate is measured
+    post(url, "/agentrt/sessions", {"session_id": "api-def", "tokens": SYSTEM})
+    answer = post(url, "/agentrt/sessions/api-def/prepare", {
+        "tokens": SYSTEM + TURNS, "strategy": "summary", "version": 1, "wait": True,
+        "window_s": 0}).json()
+    assert answer["outcome"] == "deferred" and answer["admission"]["start"] is False
+    assert answer["reason"].startswith("needs ")
+    assert requests.get(url + "/agentrt/sessions/api-def", timeout=30).json()["branches"] == []
+    requests.delete(url + "/agentrt/sessions/api-def", timeout=30)

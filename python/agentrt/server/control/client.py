@@ -1,11 +1,14 @@
-"""The HTTP side of the control channel: ask the scheduler's tree to do one op, await the answer.
+"""The HTTP side of the control channel: ask the scheduler's tree to do an op, await the answer.
 
-One DEALER socket, one call at a time (an asyncio lock); every message carries an id so a late
-reply to a timed-out call is recognised and dropped.
+One DEALER socket; calls run concurrently: each message carries an id, one reader task hands
+each reply to the call that waits for it, and a reply to a call that timed out is dropped. A
+call may wait long (a prepare or append with ``wait``: the scheduler answers when the branch's
+prefill ends), so each call names its own timeout.
 """
 import asyncio
 import itertools
 import json
+from typing import Optional
 
 import zmq
 import zmq.asyncio
@@ -24,32 +27,44 @@ class ControlClient:
         self.endpoint = endpoint_for(state_dir)
         self.timeout_s = timeout_s
         self._ids = itertools.count(1)
-        self._lock = asyncio.Lock()
         self._socket = None
+        self._reader: Optional[asyncio.Task] = None
+        self._waiting: dict[int, asyncio.Future] = {}
 
     def _connect(self):
         if self._socket is None:
             self._socket = zmq.asyncio.Context.instance().socket(zmq.DEALER)
             self._socket.setsockopt(zmq.LINGER, 0)
             self._socket.connect(self.endpoint)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read())
         return self._socket
 
-    async def call(self, op: str, **args) -> dict:
-        """The op's result; raises ControlError with the HTTP status the route should answer."""
-        async with self._lock:
+    async def _read(self) -> None:
+        """Hand each reply to its call; stops when no call waits."""
+        while self._waiting:
+            reply = json.loads(await self._socket.recv())
+            future = self._waiting.pop(reply.get("id"), None)
+            if future is not None and not future.done():
+                future.set_result(reply)
+
+    async def call(self, op: str, timeout_s: Optional[float] = None, **args) -> dict:
+        """The op's result; raises ControlError with the HTTP status the route should answer
+        (504 when the scheduler does not answer within ``timeout_s``)."""
+        msg_id = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[msg_id] = future
+        try:
             sock = self._connect()
-            msg_id = next(self._ids)
             await sock.send(json.dumps({"id": msg_id, "op": op, "args": args}).encode())
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.timeout_s
-            while True:
-                remaining = deadline - loop.time()
-                if remaining <= 0 or not await sock.poll(remaining * 1000):
-                    raise ControlError(f"the scheduler did not answer {op!r} in "
-                                       f"{self.timeout_s:.0f} s", 504)
-                reply = json.loads(await sock.recv())
-                if reply.get("id") == msg_id:
-                    break
+            limit = self.timeout_s if timeout_s is None else timeout_s
+            try:
+                reply = await asyncio.wait_for(future, limit)
+            except asyncio.TimeoutError:
+                raise ControlError(f"the scheduler did not answer {op!r} in {limit:.0f} s",
+                                   504) from None
+        finally:
+            self._waiting.pop(msg_id, None)
         if "error" in reply:
             raise ControlError(reply["error"], int(reply.get("status", 500)))
         return reply["result"]
