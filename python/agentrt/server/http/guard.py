@@ -21,13 +21,13 @@ import json
 import logging
 from typing import Awaitable, Callable, Optional
 
-from agentrt.server.http import agent_fields, errors
-from agentrt.server.metrics import latency
-from agentrt.server.editing.editor import reporting_send
 from agentrt.server.control.client import ControlError
+from agentrt.server.editing.editor import reporting_send
+from agentrt.server.http import agent_fields, errors
+from agentrt.server.http.fields import FieldError, Limits, TooLarge
 from agentrt.server.http.prompt_checks import (GENERATION_PATHS, check_generation_body,
                                                check_sampling)
-from agentrt.server.http.fields import FieldError, Limits, TooLarge
+from agentrt.server.metrics import latency
 
 logger = logging.getLogger("agentrt.guard")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -21,12 +21,12 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from agentrt.server.http.view_model import DEFAULT_BUDGET, ViewOptions, build_view
+from agentrt.server.control.client import ControlError
 from agentrt.server.http import schemas
 from agentrt.server.http.errors import Unavailable
-from agentrt.server.control.client import ControlError
 from agentrt.server.http.fields import FieldError
 from agentrt.server.http.guard import json_object
+from agentrt.server.http.view_model import DEFAULT_BUDGET, ViewOptions, build_view
 
 PAGE = Path(__file__).parent / "static" / "radix_view.html"
 MAX_IDS = 1 << 20

@@ -18,14 +18,14 @@ from fastapi.responses import PlainTextResponse
 from agentrt import SGLANG_VERSION, __version__
 from agentrt.config import AgentrtConfig
 from agentrt.radix.visualize import to_text
-from agentrt.server.http import errors, fields as rf, radix_view, schemas
-from agentrt.server.launch import process_registry
-from agentrt.server.metrics import latency
-from agentrt.server.editing.editor import ServerEditor
 from agentrt.server.control.client import ControlClient, ControlError
+from agentrt.server.editing.editor import ServerEditor
 from agentrt.server.editing.local_ops import LocalOps
+from agentrt.server.http import errors, fields as rf, radix_view, schemas
 from agentrt.server.http.guard import BodyRules, RequestGuard, json_object
 from agentrt.server.http.sessions import SessionApi, build_router, encode
+from agentrt.server.launch import process_registry
+from agentrt.server.metrics import latency
 
 
 def info_payload(config: AgentrtConfig, worker: dict | None = None) -> dict:
