@@ -31,6 +31,7 @@ from agentrt.frontend.routed_transport import Route
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.loop_thread import LoopThread
 from agentrt.lookahead.strategy import LookaheadStrategy
+from agentrt.server.launch import plugin
 
 logger = logging.getLogger("agentrt.frontend")
 
@@ -44,6 +45,9 @@ KEEP_REPORTS = 256
 class AgentrtBackend(RuntimeEndpoint):
     def __init__(self, base_url: str, chat_template_name: str | None = None,
                  timeout_s: float = 600.0, **kw):
+        problems = plugin.check_seams(plugin.FRONTEND_SEAMS)
+        if problems:
+            raise RuntimeError(plugin.describe(problems))
         super().__init__(base_url.rstrip("/"), chat_template_name=chat_template_name, **kw)
         self.timeout_s = timeout_s
         self.loop = LoopThread("agentrt-frontend")

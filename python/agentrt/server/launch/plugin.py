@@ -92,6 +92,26 @@ SEAMS: tuple[Seam, ...] = (
          "._run_sdpa_forward_extend", "base class of the agentrt_cpu attention backend"),
 )
 
+_ENDPOINT = "sglang.lang.backend.runtime_endpoint:RuntimeEndpoint"
+FRONTEND_SEAMS: tuple[Seam, ...] = (   # checked by AgentrtBackend when a program's backend starts
+    Seam(_ENDPOINT, "base of AgentrtBackend (frontend/backend.py)"),
+    *(Seam(f"{_ENDPOINT}.{name}", f"AgentrtBackend overrides {name}")
+      for name in ("_add_images", "generate", "generate_stream", "select",
+                   "commit_lazy_operations", "fill_image", "end_program", "shutdown")),
+    Seam("sglang.lang.backend.runtime_endpoint:http_request",
+         "behind smg each request carries its routing key (frontend/routed_transport.py)"),
+    Seam("sglang.lang.chat_template:get_chat_template", "the frontend template of a program"),
+    Seam("sglang.lang.chat_template:ChatTemplate", "rendering messages as a program does"),
+    Seam("sglang.lang.interpreter:ProgramState.__iadd__", "base of AgentProgramState: tool calls"),
+    Seam("sglang.lang.interpreter:ProgramState.get_var", "AgentProgramState: ProgramError"),
+    Seam("sglang.lang.interpreter:ProgramStateGroup", "forks of an AgentProgramState"),
+    Seam("sglang.lang.interpreter:StreamExecutor.fork", "tagged forks of a program"),
+    Seam("sglang.lang.ir:SglFunction", "base of AgentFunction (frontend/function.py)"),
+    *(Seam(f"sglang.lang.ir:{name}", "a tool message appended to a program")
+      for name in ("SglConstantText", "SglExprList", "SglRoleBegin", "SglRoleEnd")),
+)
+SEAMS = SEAMS + FRONTEND_SEAMS
+
 RADIX_BACKEND = "agentrt_lookahead"
 GUARD_HOOKS = (  # installed in every scheduler process, lookahead or not
     ("sglang.srt.managers.scheduler.validate_input_length",
@@ -138,15 +158,16 @@ def installed_sglang_version() -> str | None:
         return None
 
 
-def check_seams() -> list[SeamProblem]:
-    """Every problem that makes this SGLang unusable for agentrt (empty list: all good)."""
+def check_seams(seams: tuple[Seam, ...] | None = None) -> list[SeamProblem]:
+    """Every problem that makes this SGLang unusable for agentrt (empty list: all good); the
+    whole table unless ``seams`` names a part of it."""
     version = installed_sglang_version()
     if version != SGLANG_VERSION:
         found = "not installed" if version is None else f"version {version} is installed"
         return [SeamProblem(Seam("sglang", f"agentrt requires sglang=={SGLANG_VERSION}"),
                             f"sglang {found}; run `make setup`")]
     problems = []
-    for seam in SEAMS:
+    for seam in SEAMS if seams is None else seams:
         try:
             resolve(seam.target)
         except Exception as exc:  # ImportError, AttributeError, or an import-time failure
