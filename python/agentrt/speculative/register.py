@@ -16,6 +16,13 @@ What AGENTSAM declares (``AgentSamAlgo``):
 | ``supports_overlap``             | False  | ``handle_server_args`` turns the overlap scheduler off |
 | ``create_worker``                | ``AgentSamWorker`` (worker.py)                              |
 
+Overlap stays off: SGLang 0.5.23 turns it off for its own speculative algorithms on CPU
+(``speculative_hook._disable_overlap_schedule_for_cpu``), and CPU streams and events are no-ops,
+so the overlap loop would run each forward synchronously before processing the previous batch:
+nothing overlaps (per-phase timings: benchmark/README.md, decode). On CUDA an overlap-capable
+AGENTSAM would need the worker to draft from tokens one step behind (NGRAMWorker's
+``use_prev_tokens`` splice); not built.
+
 ``handle_server_args`` fills what SGLang's own NGRAM handler fills (it is not called for plugin
 algorithms): overlap off, mixed chunked prefill off, ``speculative_num_draft_tokens``
 (default 8: verifying 8 costs ~1.8x a step on this CPU), ``speculative_eagle_topk`` 1 and
