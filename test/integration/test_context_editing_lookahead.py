@@ -13,13 +13,19 @@ import pytest
 
 from agentrt.editing import next_trigger, parse_context_management
 
-from .test_context_editing import openai_history
+from .test_context_editing import anthropic_history, openai_history
+
+READ_FILE = {"type": "function", "function": {
+    "name": "read_file", "description": "Read a file of the repository.",
+    "parameters": {"type": "object", "properties": {"path": {"type": "string"}},
+                   "required": ["path"]}}}
 
 # tool uses of ~235 counted tokens each: 3 -> 729, 4 -> 964, 5 -> 1199, 6 -> 1434 tokens;
 # soft trigger 0.7 x 1300 = 910 (crossed at 4 tool uses), hard 1300 (crossed at 6)
 EDIT = {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 1300},
         "keep": {"type": "tool_uses", "value": 1}}
-AHEAD = {"edits": [EDIT], "lookahead": {"fraction": 0.7}}
+AHEAD = {"edits": [EDIT], "lookahead": {"fraction": 0.7, "capacity_aware": False}}  # the test
+# server's foreground is busy with other tests: the capacity check would defer at random
 SYNC = {"edits": [EDIT], "lookahead": False}
 TOL = 2e-3
 
@@ -63,17 +69,18 @@ def integrity(url) -> None:
     assert httpx.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
 
 
-def conversation(oai, url, session, cm, fork=None):
+def conversation(oai, url, session, cm, fork=None, **kw):
     """Turns with 3, 4, 5, 6 tool uses (the last is the trigger turn); ``fork`` rewrites the
-    history sent at the trigger turn. Returns the replies."""
+    history sent at the trigger turn; ``kw`` go with every request. Returns the replies."""
     ahead = cm.get("lookahead") is not False
-    replies = [ask(oai, openai_history(3), session, cm), ask(oai, openai_history(4), session, cm)]
+    replies = [ask(oai, openai_history(3), session, cm, **kw),
+               ask(oai, openai_history(4), session, cm, **kw)]
     branch = wait_ready(url, session) if ahead else None     # as tool time would let it
-    replies.append(ask(oai, openai_history(5), session, cm))
+    replies.append(ask(oai, openai_history(5), session, cm, **kw))
     if ahead:                                                # caught up with the 5th tool use
         wait_ready(url, session, more_than=branch["tokens"])
     last = openai_history(6)
-    replies.append(ask(oai, fork(last) if fork else last, session, cm))
+    replies.append(ask(oai, fork(last) if fork else last, session, cm, **kw))
     return replies
 
 
@@ -121,7 +128,7 @@ def test_failing_preparation_falls_back_and_says_so(oai, url):
     and is served unedited; never an error."""
     summarize = {"type": "summarize", "trigger": {"tokens": 1300}, "keep": {"messages": 2},
                  "summary_max_tokens": 10_000_000}
-    cm = {"edits": [summarize], "lookahead": {"fraction": 0.7}}
+    cm = {"edits": [summarize], "lookahead": {"fraction": 0.7, "capacity_aware": False}}
     replies = [ask(oai, openai_history(n), "la-fail", cm) for n in (3, 4, 5, 6)]
     got = report(replies[-1])
     assert got["prepared"] is False and "summary" in got["fallback"], got
@@ -139,4 +146,41 @@ def test_forked_history_does_not_use_the_preparation(oai, url):
     assert got["prepared"] is False and got["fallback"].startswith("stale"), got
     assert got["applied_edits"][0]["cleared_tool_uses"] == 5     # the synchronous edit
     assert [b["state"] for b in branches(url, "la-fork")] == ["stale"]
+    integrity(url)
+
+
+def test_a_request_with_tools_is_prepared_as_sglang_renders_it(oai, url):
+    """``tools`` change the rendered prompt (the template lists them): the branch is tokenized
+    through SGLang's own chat processing with the request's tools, so the trigger turn still
+    starts with the whole branch."""
+    ahead = conversation(oai, url, "la-tools", AHEAD, tools=[READ_FILE])
+    got = report(ahead[-1])
+    assert got["prepared"] is True and got["prepared_tokens"] > 500, got
+    assert ahead[-1].usage.prompt_tokens_details.cached_tokens >= got["prepared_tokens"]
+    integrity(url)
+
+
+def test_anthropic_messages_are_prepared_as_sglang_converts_them(url):
+    """/v1/messages through the official ``anthropic`` SDK: SGLang converts the blocks to chat
+    messages before its template; the branch is tokenized the same way, and the trigger turn
+    reads it from the cache."""
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
+    edit = {"type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens",
+                                                            "value": 1300},
+            "keep": {"type": "tool_uses", "value": 1}}
+
+    def turn(n_tools):
+        return client.beta.messages.create(
+            model="default", max_tokens=2, messages=anthropic_history(n_tools),
+            system="You review code.", betas=["context-management-2025-06-27"],
+            extra_body={"session_id": "la-anth", "context_management": {
+                "edits": [edit], "lookahead": {"fraction": 0.7, "capacity_aware": False}}})
+    turn(3), turn(4), turn(5)         # Anthropic blocks count 1,115 tokens at 5: past soft 910
+    wait_ready(url, "la-anth")
+    last = turn(6)                    # 1,336: the trigger turn
+    got = last.context_management.model_extra or {}
+    assert got.get("prepared") is True and got["prepared_tokens"] > 300, got   # 4 cleared
+    assert last.usage.cache_read_input_tokens >= got["prepared_tokens"]
     integrity(url)

@@ -8,9 +8,11 @@ appears at most once; ``clear_thinking_20251015`` must be the first edit when pr
 request is never half-applied. Edits run in the listed order, each on the previous one's output.
 
 ``lookahead`` (agentrt): ``false`` (the edit is applied at its trigger turn only), ``true`` or
-``{"fraction": F}`` with 0 < F < 1 (default 0.8): from F times an edit's trigger the server
-prepares the edited context ahead (server/editing/lookahead.py). It is not part of the signature:
-turning it on or off keeps the conversation's sticky edits.
+``{"fraction": F, "capacity_aware": B}`` with 0 < F < 1 (default 0.8): from F times an edit's
+trigger the server prepares the edited context ahead (server/editing/lookahead.py), unless it
+has not the idle time for it before the trigger turn (``capacity_aware``, default true; false
+prepares from the soft trigger whatever the load). It is not part of the signature: turning it
+on or off keeps the conversation's sticky edits.
 """
 import hashlib
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ DEFAULT_LOOKAHEAD = 0.8
 class ContextManagement:
     edits: tuple = ()                    # specs (frozen dataclasses), in application order
     lookahead: float = DEFAULT_LOOKAHEAD  # soft-trigger fraction; 0.0: no preparation ahead
+    capacity_aware: bool = True           # a preparation starts only if it fits idle time
 
     @property
     def signature(self) -> str:
@@ -60,21 +63,24 @@ def parse_context_management(value: Any, field: str = "context_management") -> C
     for i, raw in enumerate(edits):
         specs.append(_edit(raw, f"{field}.edits[{i}]", seen))
         seen[specs[-1].type] = i
-    return ContextManagement(tuple(specs), _lookahead(value.get("lookahead"),
-                                                      f"{field}.lookahead"))
+    return ContextManagement(tuple(specs), *_lookahead(value.get("lookahead"),
+                                                       f"{field}.lookahead"))
 
 
-def _lookahead(raw: Any, field: str) -> float:
-    """``null`` / absent / ``true``: the default fraction; ``false``: 0.0 (off); an object
-    ``{"fraction": F}`` with 0 < F < 1."""
+def _lookahead(raw: Any, field: str) -> tuple[float, bool]:
+    """(fraction, capacity_aware): ``null`` / absent / ``true``: the defaults; ``false``: 0.0
+    (off); an object ``{"fraction": F, "capacity_aware": B}`` with 0 < F < 1."""
     if raw is None or raw is True:
-        return DEFAULT_LOOKAHEAD
+        return DEFAULT_LOOKAHEAD, True
     if raw is False:
-        return 0.0
+        return 0.0, True
     raw = f.obj(raw, field)
-    f.known_keys(raw, field, ("fraction",))
+    f.known_keys(raw, field, ("fraction", "capacity_aware"))
     fraction = raw.get("fraction", DEFAULT_LOOKAHEAD)
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
             or not 0 < fraction < 1:
         raise EditValidationError(f"{field}.fraction", "must be a number in (0, 1)")
-    return float(fraction)
+    aware = raw.get("capacity_aware", True)
+    if not isinstance(aware, bool):
+        raise EditValidationError(f"{field}.capacity_aware", "must be a boolean")
+    return float(fraction), aware

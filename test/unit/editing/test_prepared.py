@@ -40,9 +40,12 @@ def test_lookahead_field():
     assert parse_context_management({**RAW, "lookahead": False}).lookahead == 0.0
     assert parse_context_management({**RAW, "lookahead": True}).lookahead == 0.8
     assert parse_context_management({**RAW, "lookahead": {"fraction": 0.5}}).lookahead == 0.5
+    assert CONFIG.capacity_aware and not parse_context_management(
+        {**RAW, "lookahead": {"capacity_aware": False}}).capacity_aware
     off = parse_context_management({**RAW, "lookahead": False})
     assert off.signature == CONFIG.signature       # turning it off keeps the sticky state
-    for bad in ({"fraction": 1}, {"fraction": 0}, {"fraction": True}, {"frac": 0.5}, 3):
+    for bad in ({"fraction": 1}, {"fraction": 0}, {"fraction": True}, {"frac": 0.5}, 3,
+                {"capacity_aware": "yes"}):
         with pytest.raises(EditValidationError, match=r"context_management\.lookahead"):
             parse_context_management({**RAW, "lookahead": bad})
 

@@ -19,6 +19,13 @@ CONFIG = parse_context_management({"edits": [{
 history = tool_history
 
 
+class FakeEncoding:
+    """The conversation's tokens as FakeOps tokenizes them (one per message)."""
+
+    async def tokens(self, messages):
+        return await FakeOps().tokenize(messages)
+
+
 class FakeOps:
     """Token ids: one per message (prefix-stable, like a chat template); every branch is ready
     as soon as it is prepared or appended."""
@@ -35,15 +42,13 @@ class FakeOps:
             raise ServerError(409, "already open")
         return {}
 
-    async def prepare(self, sid, messages, strategy, version, source_signature, wait=True,
+    async def prepare(self, sid, tokens, strategy, version, source_signature, wait=True,
                       promote=False, window_s=None):
-        tokens = await self.tokenize(messages)
         self.calls.append(("prepare", sid, len(tokens)))
         self.branch_tokens = len(tokens)
         return {"id": f"b{version}", "outcome": "ready", "reason": "", "tokens": len(tokens)}
 
-    async def append(self, sid, bid, messages, wait=True):
-        tokens = await self.tokenize(messages)
+    async def append(self, sid, bid, tokens, wait=True):
         self.calls.append(("append", bid, len(tokens) - self.branch_tokens))
         self.branch_tokens = len(tokens)
         return {"id": bid, "outcome": "ready", "reason": "", "tokens": self.branch_tokens}
@@ -83,7 +88,8 @@ async def settle(driver):
 
 
 async def turn(driver, key, messages, state=None):
-    driver.boundary(key, messages, CONFIG, state, "openai", None, messages, "s1")
+    driver.boundary(key, messages, CONFIG, state, "openai", None, messages, "s1",
+                    FakeEncoding())
     await settle(driver)
 
 
@@ -142,9 +148,24 @@ def test_a_session_someone_else_opened_gets_no_lookahead():
     asyncio.run(scenario())
 
 
-def test_lookahead_applies_to_openai_chat_without_tools():
+def test_lookahead_applies_to_every_conversation_with_edits_unless_turned_off():
     off = parse_context_management({"edits": [], "lookahead": True})
-    assert EditLookahead.applies("openai", {}, CONFIG)
-    assert not EditLookahead.applies("anthropic", {}, CONFIG)
-    assert not EditLookahead.applies("openai", {"tools": [{"type": "function"}]}, CONFIG)
-    assert not EditLookahead.applies("openai", {}, off)
+    never = parse_context_management({"edits": [{"type": "clear_tool_uses_20250919"}],
+                                      "lookahead": False})
+    assert EditLookahead.applies(CONFIG)
+    assert not EditLookahead.applies(off) and not EditLookahead.applies(never)
+
+
+def test_a_conversations_pace_gives_the_idle_window_before_its_trigger_turn():
+    from agentrt.server.editing.lookahead import Pace
+
+    pace = Pace(intervals=[2.0, 2.0], growth=[100, 100], tokens=800, fraction=0.8)
+    assert pace.window_s() == 4.0          # 200 tokens to the trigger: 2 requests of 2 s
+    assert Pace(tokens=800, fraction=0.8).window_s() is None     # not observed yet
+    observed = Pace()
+    observed.observe(700, CONFIG)
+    observed.observe(800, CONFIG)
+    assert observed.growth == [100] and len(observed.intervals) == 1
+    unchecked = parse_context_management({"edits": [], "lookahead": {"capacity_aware": False}})
+    observed.observe(900, unchecked)
+    assert observed.window_s() is None

@@ -39,6 +39,7 @@ from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
                              apply_context_management, conversation_key,
                              parse_context_management)
 from agentrt.lookahead.strategies.offload import OffloadStore
+from agentrt.server.editing.served import ServedEncoding
 from agentrt.server.editing.lookahead import EditLookahead
 from agentrt.server.http.fields import FieldError
 
@@ -61,10 +62,13 @@ class Edited(NamedTuple):
 
 class ServerEditor:
     def __init__(self, tokenizer: Callable, self_url: Callable[[], str], state_dir: str,
-                 store: Optional[ConversationStore] = None, ops=None):
+                 store: Optional[ConversationStore] = None, ops=None,
+                 app_state: Optional[Callable[[], object]] = None):
         """``tokenizer()`` the served tokenizer; ``self_url()`` this server's URL (summaries);
-        ``ops`` (LocalOps): the lookahead API in-process (None: edits are synchronous)."""
+        ``ops`` (LocalOps): the lookahead API in-process (None: edits are synchronous);
+        ``app_state()``: SGLang's ``app.state`` (its serving objects render prepared branches)."""
         self._tokenizer, self._self_url = tokenizer, self_url
+        self._app_state = app_state
         self.store = store or ConversationStore()
         self.offload = OffloadStore(os.path.join(state_dir, "offload"))
         self._counts: dict[str, int] = {}
@@ -135,7 +139,7 @@ class ServerEditor:
                                system=body.get("system"))
         fmt, system = EDIT_FORMATS[path], body.get("system")
         ahead = self.lookahead if self.lookahead is not None \
-            and self.lookahead.applies(fmt, body, config) else None
+            and self.lookahead.applies(config) else None
         state = self.store.lookup(key, messages, config, system)
         adopted = None
         if ahead is not None and ahead.is_trigger_turn(messages, config, state, fmt, system):
@@ -156,9 +160,10 @@ class ServerEditor:
         hint = body.get("session_id")
         if session is not None:
             body["session_id"] = session     # the tree follows the conversation's context
+        encoding = ServedEncoding(path, body, self._app_state, self._tokenizer)
         return Edited({**result.context_management, **extra}, functools.partial(
             ahead.boundary, key, list(messages), config, result.state, fmt, system,
-            list(result.messages), hint))
+            list(result.messages), hint, encoding))
 
 
 _NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})

@@ -1,10 +1,11 @@
 """LocalOps: the lookahead API of this server, called in-process (no HTTP round trip).
 
 The same operations as the ``/agentrt/sessions`` routes (http/sessions.py), through the same
-SessionApi (validation, tokenization, one control call to the scheduler's tree), with the method names and errors of the client's ``AgentrtClient`` (ServerError with the
-HTTP status the route would answer; ServerUnavailable when the scheduler does not answer), so the
-client-side ``Preparer`` drives a server-side preparation unchanged. Token ids are those
-``/agentrt/tokenize`` gives (the served chat template, no generation prompt).
+SessionApi (validation, one control call to the scheduler's tree), with the method names and
+errors of the client's ``AgentrtClient`` (ServerError with the HTTP status the route would
+answer; ServerUnavailable when the scheduler does not answer), so the client-side ``Preparer``
+drives a server-side preparation unchanged, through ``served.ConversationOps``: it tokenizes a
+conversation's branches as the conversation's requests are served.
 """
 import asyncio
 from typing import Optional
@@ -12,7 +13,8 @@ from typing import Optional
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.server.http import fields as rf
 from agentrt.server.control.client import ControlError
-from agentrt.server.http.sessions import SessionApi, encode
+from agentrt.server.http.sessions import SessionApi
+from agentrt.server.http.tokens import encode
 
 
 class LocalOps:
@@ -48,19 +50,22 @@ class LocalOps:
     async def close_session(self, session_id: str) -> dict:
         return await self._call("close_session", session_id=session_id)
 
-    async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
+    async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
                       source_signature: str, wait: bool = True, promote: bool = False,
                       window_s: Optional[float] = None) -> dict:
-        body = dict(messages=messages, strategy=strategy, version=version,
+        """A branch of these token ids (tokenized by the caller as its requests are served)."""
+        body = dict(tokens=tokens, strategy=strategy, version=version,
                     source_signature=source_signature, wait=wait, promote=promote)
         if window_s is not None:
             body["window_s"] = window_s
         return await self._answer(self.api.prepare(session_id, body))
 
-    async def append(self, session_id: str, branch_id: str, messages: list[dict],
+    async def append(self, session_id: str, branch_id: str, context: list[int],
                      wait: bool = True) -> dict:
-        return await self._answer(self.api.append(session_id, branch_id,
-                                                  {"messages": messages, "wait": wait}))
+        """Catch the branch up to ``context`` (its whole new token ids; must extend it)."""
+        return await self._answer(self.api.call(
+            "append", wait, session_id=session_id, branch_id=branch_id, context=context,
+            max_tokens=self.api.limits().max_tokens))
 
     async def commit(self, session_id: str, branch_id: str) -> dict:
         """The pointer swap; the scheduler aborts a catch-up of the branch still prefilling
@@ -77,3 +82,4 @@ class LocalOps:
 
     async def promote(self, session_id: str) -> dict:
         return await self._call("promote", session_id=session_id)
+

@@ -23,17 +23,23 @@ The report (``context_management``) of a trigger turn says ``prepared: true`` an
 ``prepared_tokens`` (the branch's tokens the prompt starts with), or ``prepared: false`` and
 ``fallback`` (why).
 
+Capacity: each preparation is sent with the idle time the conversation is expected to leave
+before its trigger turn (``Pace``: its requests' spacing and growth), so a server without that
+idle time defers it (``prepared: false``, the synchronous edit) having spent nothing.
+
 Bounds: one preparation per conversation at a time (a new one waits for the retired one's tasks);
 a conversation evicted from the ConversationStore (LRU / TTL) has its tree session closed (its
 branches abandoned, its pins dropped). The tree session is the client's ``session_id`` when it
 sent one, else ``cm-<digest of the conversation key>``, written into the request body so the
 tree follows the conversation's context; a session someone else opened (409) gets no lookahead.
-Only OpenAI-format conversations without ``tools`` are prepared (the branch must hold the tokens
-SGLang renders for the request; /v1/messages converts its blocks first).
+Branches hold the tokens SGLang renders for the conversation's requests, in their own format
+(chat completions or /v1/messages) with their tools (served.py); one it cannot render so is
+not prepared (the trigger turn takes the synchronous edit).
 """
 import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
@@ -41,10 +47,12 @@ from agentrt.editing import ContextManagement, ConversationState, ConversationSt
 from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.state import history_digest
+from agentrt.lookahead.capacity import AgentPace, idle_window_s
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState
 from agentrt.lookahead.preparation import Preparer
 from agentrt.lookahead.strategy import Transform, TransformError
+from agentrt.server.editing.served import ConversationOps, ServedEncoding
 
 logger = logging.getLogger("agentrt.editing")
 
@@ -60,6 +68,7 @@ class Adopted(NamedTuple):
 class Slot:
     """One conversation's tree session and its preparation."""
     session_id: str
+    ops: ConversationOps                   # its branches tokenized as its requests are served
     preparer: Optional[Preparer] = None
     job: Optional[Job] = None
     transform: Optional[EditTransform] = None
@@ -80,13 +89,13 @@ class EditLookahead:
         self.opened: set[str] = set()      # tree sessions this server's lookahead opened
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self.paces: dict[str, Pace] = {}   # conversation key -> its observed pace
         store.on_evict.append(self.forget)
 
     # --- what the editor asks ---------------------------------------------------------------
     @staticmethod
-    def applies(fmt: str, body: dict, config: ContextManagement) -> bool:
-        return (config.lookahead > 0 and fmt == "openai" and bool(config.edits)
-                and not body.get("tools"))
+    def applies(config: ContextManagement) -> bool:
+        return config.lookahead > 0 and bool(config.edits)
 
     def session_of(self, key: str) -> Optional[str]:
         """The tree session of the conversation (None until a preparation opened one)."""
@@ -143,14 +152,19 @@ class EditLookahead:
     # --- after the response ------------------------------------------------------------------
     def boundary(self, key: str, messages: list, config: ContextManagement,
                  state: ConversationState, fmt: str, system: Any, served: list,
-                 session_hint: Optional[str]) -> None:
-        """Schedule the boundary work (never raises; runs after the response is sent)."""
+                 session_hint: Optional[str], encoding: ServedEncoding) -> None:
+        """Schedule the boundary work (never raises; runs after the response is sent).
+        ``encoding``: how this request of the conversation was rendered (served.py)."""
         self._spawn(self._boundary(key, messages, config, state, fmt, system, served,
-                                   session_hint))
+                                   session_hint, encoding))
 
-    async def _boundary(self, key, messages, config, state, fmt, system, served, hint) -> None:
+    async def _boundary(self, key, messages, config, state, fmt, system, served, hint,
+                        encoding) -> None:
+        self.paces.setdefault(key, Pace()).observe(self.editor.count_tokens(messages), config)
         async with self._lock:
             slot = self.slots.get(key)
+            if slot is not None:
+                slot.ops.encoding = encoding      # catch-ups render as the latest request
             if slot is not None and slot.job is not None:
                 self._follow(slot, slot.job, messages, system)
             if slot is not None and slot.job is not None:
@@ -159,7 +173,7 @@ class EditLookahead:
                                 count_tokens=self.editor.count_tokens,
                                 fraction=config.lookahead, system=system):
                 return
-            slot = slot or await self._open(key, served, hint)
+            slot = slot or await self._open(key, served, hint, encoding)
             if slot is not None:
                 self._start(slot, messages, config, state, fmt, system)
 
@@ -186,14 +200,16 @@ class EditLookahead:
         slot.job = Job(slot.versions, end, history_digest(messages, end, system))
         slot.preparer.start(slot.job, list(messages), slot.transform, {}, None)
 
-    async def _open(self, key: str, served: list, hint: Optional[str]) -> Optional[Slot]:
+    async def _open(self, key: str, served: list, hint: Optional[str],
+                    encoding: ServedEncoding) -> Optional[Slot]:
         """Open the conversation's tree session (its context: the served prompt's tokens)."""
         sid = hint if isinstance(hint, str) and hint else \
             "cm-" + hashlib.sha256(key.encode()).hexdigest()[:24]
         if sid in self.foreign:
             return None
+        ops = ConversationOps(self.ops, encoding)
         try:
-            await self.ops.open_session(sid, await self.ops.tokenize(served))
+            await self.ops.open_session(sid, await ops.tokenize(served))
         except (ServerError, ServerUnavailable) as exc:
             conflict = isinstance(exc, ServerError) and exc.status == 409
             if not conflict or sid not in self.opened:    # (ours: still open, reused)
@@ -202,9 +218,10 @@ class EditLookahead:
                 logger.info("no server-side lookahead for session %s: %s", sid, exc)
                 return None
         self.opened.add(sid)
-        slot = Slot(sid)
-        slot.preparer = Preparer(self.ops, sid, lambda: self._retired_done(slot),
-                                 lambda: self._lost(key), self._tail_of(slot), _no_window,
+        slot = Slot(sid, ops)
+        slot.preparer = Preparer(ops, sid, lambda: self._retired_done(slot),
+                                 lambda: self._lost(key), self._tail_of(slot),
+                                 lambda: self._window_s(key),
                                  lambda decision: None)
         self.slots[key] = slot
         return slot
@@ -221,6 +238,12 @@ class EditLookahead:
         pending, slot.retired = [t for t in slot.retired if not t.done()], []
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    def _window_s(self, key: str) -> Optional[float]:
+        """The idle time the conversation is expected to leave before its trigger turn (the
+        server's capacity check defers a preparation that would not fit it); None: not known."""
+        pace = self.paces.get(key)
+        return pace.window_s() if pace is not None else None
 
     def _lost(self, key: str) -> None:
         """The scheduler no longer knows the session (restart, flush): reopened on need."""
@@ -243,6 +266,7 @@ class EditLookahead:
     # --- eviction ----------------------------------------------------------------------------
     def forget(self, key: str) -> None:
         """The store dropped the conversation: close its tree session (branches, pins)."""
+        self.paces.pop(key, None)
         slot = self.slots.pop(key, None)
         if slot is not None:
             self._spawn(self._close(slot))
@@ -271,7 +295,33 @@ class EditLookahead:
             logger.warning("server-side lookahead: %r", task.exception())
 
 
-def _no_window() -> None:
-    """No capacity check yet: every server-side preparation starts, in the background lane (the
-    scheduler yields it to foreground work)."""
-    return None
+@dataclass
+class Pace:
+    """A conversation's pace: seconds between its requests, tokens it grows per request. Its
+    trigger turn is estimated ``tokens x (1 - F) / F`` tokens away once the soft trigger (F of
+    the trigger) is reached, whatever the trigger counts (it grows with the context)."""
+    intervals: list = field(default_factory=list)     # the last 8 of each
+    growth: list = field(default_factory=list)
+    tokens: int = 0
+    fraction: float = 0.8
+    capacity_aware: bool = True
+    at: Optional[float] = None
+
+    def observe(self, tokens: int, config: ContextManagement) -> None:
+        now = time.monotonic()
+        if self.at is not None:
+            self.intervals = (self.intervals + [now - self.at])[-8:]
+        if self.tokens and tokens > self.tokens:
+            self.growth = (self.growth + [tokens - self.tokens])[-8:]
+        self.at, self.tokens = now, tokens
+        self.fraction, self.capacity_aware = config.lookahead, config.capacity_aware
+
+    def window_s(self) -> Optional[float]:
+        """None (the preparation starts unchecked): capacity check off, or pace not known."""
+        if not self.capacity_aware or not self.intervals or not self.growth \
+                or not 0 < self.fraction < 1:
+            return None
+        left = self.tokens * (1 - self.fraction) / self.fraction
+        return idle_window_s(AgentPace(self.tokens, self.tokens + int(left),
+                                       sum(self.growth) / len(self.growth),
+                                       sum(self.intervals) / len(self.intervals)))

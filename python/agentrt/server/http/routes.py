@@ -23,7 +23,8 @@ from agentrt.server.editing.editor import ServerEditor
 from agentrt.server.editing.local_ops import LocalOps
 from agentrt.server.http import errors, fields as rf, radix_view, schemas
 from agentrt.server.http.guard import BodyRules, RequestGuard, json_object
-from agentrt.server.http.sessions import SessionApi, build_router, encode
+from agentrt.server.http.sessions import SessionApi, build_router
+from agentrt.server.http.tokens import encode
 from agentrt.server.launch import process_registry
 from agentrt.server.metrics import latency
 
@@ -65,7 +66,7 @@ def install(app, config: AgentrtConfig) -> None:
     errors.install(app)
     rules = BodyRules(int(config.max_body_mb * (1 << 20)), config.max_json_depth, sessions.limits)
     editor = ServerEditor(lambda: _tokenizer_manager().tokenizer, _self_url, config.state_dir,
-                          ops=LocalOps(sessions))
+                          ops=LocalOps(sessions), app_state=lambda: app.state)
     app.add_middleware(RequestGuard, rules=rules, control=control, editor=editor)
 
 

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request
 from agentrt.server.http import fields as rf, schemas
 from agentrt.server.control.client import ControlClient
 from agentrt.server.http.guard import json_object
+from agentrt.server.http.tokens import encode
 
 logger = logging.getLogger("agentrt.routes")
 MAX_NAME = 256   # strategy names, signatures, reasons
@@ -94,18 +95,6 @@ class SessionApi:
         return await self.call("append", wait, session_id=session_id, branch_id=branch_id,
                                **{"context" if whole else "tokens": tokens},
                                max_tokens=self.limits().max_tokens)
-
-
-def encode(tokenizer, msgs: list[dict] | None, text: str | None, generation: bool) -> list[int]:
-    """Token ids of chat messages (served chat template) or of a text (no special tokens)."""
-    if msgs is not None:
-        try:
-            text = tokenizer.apply_chat_template(msgs, tokenize=False,
-                                                 add_generation_prompt=generation)
-        except Exception as exc:  # noqa: BLE001 - the template is code run on client data
-            raise rf.FieldError(f"the served chat template cannot render these messages: "
-                                f"{type(exc).__name__}: {str(exc)[:200]}") from None
-    return list(tokenizer.encode(text, add_special_tokens=False))
 
 
 def _name(body: dict, key: str, default=rf.REQUIRED) -> str:
