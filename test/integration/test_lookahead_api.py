@@ -211,4 +211,8 @@ def test_a_preparation_that_cannot_fit_the_callers_idle_window_is_deferred(url):
     assert answer["outcome"] == "deferred" and answer["admission"]["start"] is False
     assert answer["reason"].startswith("needs ")
     assert requests.get(url + "/agentrt/sessions/api-def", timeout=30).json()["branches"] == []
+    fits = post(url, "/agentrt/sessions/api-def/prepare", {
+        "tokens": SYSTEM + TURNS, "strategy": "summary", "version": 1, "wait": True,
+        "window_s": 3600}).json()
+    assert fits["outcome"] == "ready" and fits["admission"]["start"] is True
     requests.delete(url + "/agentrt/sessions/api-def", timeout=30)

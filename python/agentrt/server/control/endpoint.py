@@ -96,8 +96,9 @@ class ControlEndpoint:
                 self._send(call.identity, call.msg_id,
                            {"error": f"branch {call.wait.branch_id} is gone", "status": 404})
             else:
+                answer = outcome(branch, call.wait.asked_tokens)
                 self._send(call.identity, call.msg_id,
-                           {"result": outcome(branch, call.wait.asked_tokens)})
+                           {"result": dict(answer, **(call.wait.extra or {}))})
         self.parked = still
 
     def _send(self, identity: bytes, msg_id, reply: dict) -> None:

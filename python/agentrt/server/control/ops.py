@@ -19,9 +19,11 @@ WITH_PREFILLS: set[str] = set()    # ops that also take the scheduler's BranchPr
 
 
 class Wait(NamedTuple):
-    """The op's answer waits for this branch's prefill to end (endpoint.py parks the call)."""
+    """The op's answer waits for this branch's prefill to end (endpoint.py parks the call);
+    ``extra`` joins that answer."""
     branch_id: str
     asked_tokens: int
+    extra: Optional[dict] = None
 
 
 def op(name: str, prefills: bool = False):
@@ -93,7 +95,9 @@ def prepare(cache, a, prefills):
     if a.get("promote"):
         promote(cache, a)
     answer = _started(cache, prefills, branch, len(a["tokens"]), bool(a.get("wait")))
-    return answer if isinstance(answer, Wait) else dict(answer, **checked)
+    if isinstance(answer, Wait):
+        return answer._replace(extra=checked)
+    return dict(answer, **checked)
 
 
 @op("append", prefills=True)
