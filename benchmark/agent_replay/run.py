@@ -59,10 +59,14 @@ from benchmark.common import RESULTS, append_result, table
 READY = {"ready", "promoted"}
 
 
-def strategy_for(i: int, budget: ContextBudget, offload_dir: str):
-    makers = [lambda: SlidingWindow(budget, keep_tokens=budget.tokens // 3),
-              lambda: ClearToolResults(budget, keep_last=2),
-              lambda: Offload(budget, OffloadStore(offload_dir), limit_tokens=100)]
+def strategy_for(i: int, budget: ContextBudget, offload_dir: str, count_text):
+    """Agent i's strategy; ``count_text`` counts a message's tokens in the budget's unit (the
+    model's tokenizer: a strategy's own estimate would size windows and limits differently)."""
+    makers = [lambda: SlidingWindow(budget, keep_tokens=budget.tokens // 3,
+                                    count_tokens=count_text),
+              lambda: ClearToolResults(budget, keep_last=2, count_tokens=count_text),
+              lambda: Offload(budget, OffloadStore(offload_dir), limit_tokens=100,
+                              count_tokens=count_text)]
     return makers[i % len(makers)]()
 
 
@@ -77,9 +81,10 @@ def pct(values, q):
 class Replay:
     """One system's replay of all agents against one server."""
 
-    def __init__(self, url: str, system: System, budget: ContextBudget, counter, gen_tokens: int,
-                 offload_dir: str, bar):
+    def __init__(self, url: str, system: System, budget: ContextBudget, counter, count_text,
+                 gen_tokens: int, offload_dir: str, bar):
         self.url, self.system, self.budget, self.counter = url, system, budget, counter
+        self.count_text = count_text
         self.gen_tokens, self.offload_dir, self.bar = gen_tokens, offload_dir, bar
         self.turns: list[dict] = []
         self.preparations = 0
@@ -90,7 +95,8 @@ class Replay:
     async def agent(self, trace, index: int) -> float:
         client = AgentrtClient(self.url)
         sid = trace.agent_id
-        rt = LookaheadRuntime(client, strategy_for(index, self.budget, self.offload_dir),
+        rt = LookaheadRuntime(client, strategy_for(index, self.budget, self.offload_dir,
+                                                   self.count_text),
                               session_id=sid, enabled=self.system.lookahead,
                               count_tokens=self.counter)
         if self.system.agentrt_session:
@@ -237,7 +243,7 @@ def replay(system: System, model, traces, args, counter, label: str,
         lead = None if args.lead_segments < 0 else args.lead_segments
         promote = None if args.promote_segments < 0 else args.promote_segments
         budget = ContextBudget(args.budget, lead_segments=lead, promote_segments=promote)
-        rep = Replay(srv.url, system, budget, counter, args.gen_tokens,
+        rep = Replay(srv.url, system, budget, counter, tokenizer_counter(model), args.gen_tokens,
                      f"/tmp/agentrt-bench-offload-{label}", bar)
         before = server_stats(srv.url)
         start = time.perf_counter()

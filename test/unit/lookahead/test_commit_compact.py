@@ -39,9 +39,9 @@ def strategies(tmp_path):
     }
 
 
-async def _run(strategy, steps=14):
-    """An agent loop: per step a reply (20 words) and a tool output (60); the context after each
-    commit, and the synchronous transform of the same messages."""
+async def _run(strategy, steps=14, output_words=lambda step: 59):
+    """An agent loop: per step a reply (20 words) and a tool output (60 by default); the context
+    after each commit, and the synchronous transform of the same messages."""
     client = FakeClient()
     rt = LookaheadRuntime(client, strategy, session_id="s", llm=summary_llm)
     msgs = [{"role": "system", "content": words(30)}]
@@ -53,7 +53,7 @@ async def _run(strategy, steps=14):
             after_commits.append((rt.records[-1].outcome, len(await client.tokenize(msgs))))
         msgs.append({"role": "assistant", "content": words(20)})
         await rt.on_segment_boundary(msgs)
-        msgs.append({"role": "tool", "content": f"out{step} " + words(59)})
+        msgs.append({"role": "tool", "content": f"out{step} " + words(output_words(step))})
         await rt.on_segment_boundary(msgs)
         await rt.wait_prepared()
     await rt.close()
@@ -67,6 +67,33 @@ def test_every_commit_leaves_the_context_below_soft(name, tmp_path):
     assert after, "the loop reaches the hard threshold"
     assert all(outcome == "ready" for outcome, _ in after), after
     assert all(tokens < BUDGET.soft_tokens for _, tokens in after), after
+
+
+def test_clearing_clears_a_large_kept_output_rather_than_commit_above_soft():
+    """Every fourth output is 300 words: keeping the last two would leave commits above the
+    soft threshold (600 words), each followed soon by another commit; the cap clears the older
+    of them instead (the most recent output is always kept, so it cannot help when that one
+    alone is too large)."""
+    big = lambda step: 299 if step % 4 == 2 else 59     # noqa: E731
+    uncapped = ClearToolResults(BUDGET, keep_last=2, count_tokens=lambda s: 0)
+    capped = ClearToolResults(BUDGET, keep_last=2, count_tokens=count_words)
+    before = asyncio.run(_run(uncapped, 16, big))
+    assert any(tokens >= BUDGET.soft_tokens for _, tokens in before)
+    after = asyncio.run(_run(capped, 16, big))
+    assert len(after) >= 2 and all(tokens < BUDGET.soft_tokens for _, tokens in after), after
+    assert len(after) < len(before)
+
+
+def test_clearing_never_clears_the_most_recent_output_and_its_end_only_moves_forward():
+    strategy = ClearToolResults(BUDGET, keep_last=3, count_tokens=count_words)
+    msgs, ends = [{"role": "system", "content": words(30)}], []
+    for step in range(12):
+        msgs = msgs + [{"role": "assistant", "content": words(20)},
+                       {"role": "tool", "content": words(700 if step == 9 else 60)}]
+        ends.append(strategy.segment_end(msgs))
+    assert ends == sorted(ends)
+    assert ends[9] == len(msgs) - 5     # the 700-word output alone is over soft: kept, not cleared
+    assert ends[-1] == len(msgs) - 3     # the 700-word output cleared, the last two kept
 
 
 @pytest.mark.parametrize("name", ["clear_keep_0", "clear_keep_1", "clear_keep_2", "offload"])
