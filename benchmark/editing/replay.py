@@ -2,32 +2,38 @@
 
     python -m benchmark.editing.replay [--agents 4] [--steps N] [--seed 0] [--url URL]
         [--model-path DIR] [--trigger 3000] [--keep 2] [--clear-at-least 1000]
-        [--gen-tokens 8] [--idle-factor 3] [--soft 0.8] [--systems a,b,c] [--no-write]
+        [--gen-tokens 8] [--idle-factor 3] [--soft 0.8] [--systems a,b,c,d] [--no-write]
         [--results-dir DIR] [--report]
 
 Each agent (``load_workload("nemo_gym", ...)``) sends its full, unedited history every turn
 (history.py) through ``openai.OpenAI(base_url=...)``; the only agentrt-specific thing the client
-does is put ``session_id`` and ``context_management`` in ``extra_body``. Three systems on the
+does is put ``session_id`` and ``context_management`` in ``extra_body``. Four systems on the
 same server, the cache flushed before each: ``unedited`` (no ``context_management``: the
 baseline), ``server_edit`` (``clear_tool_uses_20250919`` with the given trigger / keep /
 clear_at_least and ``lookahead: false``: applied synchronously by the server at the turn it
-triggers) and ``server_lookahead`` (the same edit, ``lookahead: {"fraction": soft}``: the server
-prepares it from the soft trigger and serves the trigger turn from the prepared branch). Agents
-run one after the other (a turn's TTFT is its own prefill). Idle-capacity regime: in
-``server_lookahead`` the client waits ``idle_factor`` x each turn's own wall time after it (the
-tool's time; the server is idle 1 - 1 / (1 + idle_factor) of the agent's time, 75 % at 3):
-the time in which the server prepares. The two other systems have no background work, so their
-TTFTs do not depend on tool time: they run without it.
+triggers), ``server_lookahead`` (the same edit, ``lookahead: {"fraction": soft}``: the server
+prepares it from the soft trigger and serves the trigger turn from the prepared branch) and
+``client_lookahead`` (client_side.py: the same agents and edit driven by agentrt's client-side
+``LookaheadRuntime``: ``ClearToolResults(keep_last=keep)``, hard threshold = trigger, soft =
+soft x trigger, counted in the server edit's input tokens, so it commits at the turn the server
+edit triggers; a commit turn is an edit turn). Agents run one after the other (a turn's TTFT is
+its own prefill). Idle-capacity regime: in ``server_lookahead`` and ``client_lookahead`` the
+client waits ``idle_factor`` x each turn's own wall time after it (the tool's time; the server is
+idle 1 - 1 / (1 + idle_factor) of the agent's time, 75 % at 3): the time in which the server or
+the runtime prepares. The two other systems have no background work, so their TTFTs do not
+depend on tool time: they run without it.
 
 Per turn: TTFT, prompt and cached tokens, the edit report and the kind (turns.py). Per system:
 TTFT p50 of ordinary and of edit turns (and their ratio: the spike an edit costs), prefilled
 (uncached) tokens p50 of each (what that TTFT pays for, free of CPU noise), prefix hit rate
-(cached / prompt tokens), prompt tokens sent to the model; edit turns served from a prepared branch. ``targets`` compares
-``server_lookahead``'s edit turns with its ordinary turns and with ``server_edit``'s edit turns
-(issue 17: <= 1.2x and >= 10x). ``--report`` prints the last run's
-table again, recomputed from its recorded turns. One JSON line per system in
-results/editing.jsonl (turns included), the table in results/editing.md. Without ``--url`` a
-server is started (``agentrt serve``; the default model unless ``--model-path``) and stopped.
+(cached / prompt tokens), prompt tokens sent to the model; edit turns served from a prepared
+branch. ``targets`` compares ``server_lookahead``'s edit turns with its ordinary turns and with
+``server_edit``'s edit turns (issue 17: <= 1.2x and >= 10x), and with ``client_lookahead``'s
+commit turns (TTFT p50 ratio <= 1.2x; the prefilled tokens p50 of each beside it), each when its
+systems ran. ``--report`` prints the last run's table again, recomputed from its recorded turns.
+One JSON line per system in results/editing.jsonl (turns included), the table in
+results/editing.md. Without ``--url`` a server is started (``agentrt serve``; the default model
+unless ``--model-path``) and stopped.
 """
 import argparse
 import datetime
@@ -42,11 +48,13 @@ import requests
 
 from benchmark.agent_replay.traces import load_workload
 from benchmark.common import RESULTS, device, git_commit, table
+from benchmark.editing import client_side
 from benchmark.editing.history import history_at
 from benchmark.editing.turns import classify, send_turn
 
 
-SYSTEMS = ("unedited", "server_edit", "server_lookahead")
+SYSTEMS = ("unedited", "server_edit", "server_lookahead", client_side.NAME)
+WITH_TOOL_TIME = ("server_lookahead", client_side.NAME)    # they prepare in the tool's time
 
 
 def clear_tool_uses(trigger: int, keep: int, clear_at_least: int,
@@ -62,7 +70,9 @@ def clear_tool_uses(trigger: int, keep: int, clear_at_least: int,
 
 
 def system_config(system: str, args: argparse.Namespace) -> Optional[dict]:
-    if system == "unedited":
+    """The ``context_management`` a system sends (None: none; ``client_lookahead`` edits in
+    the client)."""
+    if system in ("unedited", client_side.NAME):
         return None
     return clear_tool_uses(args.trigger, args.keep, args.clear_at_least,
                            args.soft if system == "server_lookahead" else None)
@@ -108,14 +118,21 @@ def summarize(turns: list[dict]) -> dict:
             "prompt_tokens": prompt}
 
 
-def run_system(url: str, traces, system: str, config: Optional[dict], gen_tokens: int,
-               idle_factor: float = 0.0) -> dict:
+def run_system(url: str, traces, system: str, args: argparse.Namespace) -> dict:
+    """One system's record, on a flushed cache; tool time only where it prepares."""
     requests.post(url + "/flush_cache", timeout=60).raise_for_status()
-    client = openai.OpenAI(base_url=url + "/v1", api_key="unused", timeout=600, max_retries=0)
-    turns = [t for trace in traces for t in replay_agent(client, trace, system, config,
-                                                           gen_tokens, idle_factor)]
-    return {"system": system, "context_management": config, "idle_factor": idle_factor,
-            **summarize(turns), "turns_detail": turns}
+    config = system_config(system, args)
+    idle_factor = args.idle_factor if system in WITH_TOOL_TIME else 0.0
+    record = {"system": system, "context_management": config, "idle_factor": idle_factor}
+    if system == client_side.NAME:
+        turns = client_side.replay_agents(url, traces, args, idle_factor)
+        record["client_runtime"] = client_side.describe(args)
+    else:
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", timeout=600,
+                               max_retries=0)
+        turns = [t for trace in traces for t in replay_agent(client, trace, system, config,
+                                                               args.gen_tokens, idle_factor)]
+    return {**record, **summarize(turns), "turns_detail": turns}
 
 
 def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
@@ -134,14 +151,20 @@ def same_turn_ratio(records: dict, system: str, over: str) -> Optional[float]:
 
 
 def targets(records: list[dict]) -> Optional[dict]:
-    """Issue 17's targets, from server_lookahead and server_edit of the same run (None without
-    both): lookahead edit-turn TTFT p50 / its ordinary p50 (<= 1.2), server_edit edit-turn TTFT
-    p50 / lookahead edit-turn TTFT p50 (>= 10), the same ratio in prefilled tokens, and the
-    same-turn ratios (``same_turn_ratio``; vs ``unedited`` when it ran)."""
+    """Issue 17's targets that the run's systems allow (None: none): ``lookahead_targets`` and
+    ``client_targets``."""
     by = {r["system"]: r for r in records}
+    return {**lookahead_targets(by), **client_targets(by)} or None
+
+
+def lookahead_targets(by: dict) -> dict:
+    """From server_lookahead and server_edit ({} without both): lookahead edit-turn TTFT p50 /
+    its ordinary p50 (<= 1.2), server_edit edit-turn TTFT p50 / lookahead edit-turn TTFT p50
+    (>= 10), the same ratio in prefilled tokens, and the same-turn ratios
+    (``same_turn_ratio``; vs ``unedited`` when it ran)."""
     ahead, sync = by.get("server_lookahead"), by.get("server_edit")
     if ahead is None or sync is None:
-        return None
+        return {}
     return {"edit_over_ordinary": ahead["edit_over_ordinary"],
             "sync_over_lookahead_ttft": _ratio(sync["edit_ttft_p50_ms"],
                                                ahead["edit_ttft_p50_ms"]),
@@ -155,8 +178,44 @@ def targets(records: list[dict]) -> Optional[dict]:
                                                              "server_lookahead")}
 
 
+def client_targets(by: dict) -> dict:
+    """From server_lookahead and client_lookahead ({} without both): the SDK replay's edit-turn
+    TTFT p50 / the client-side runtime's commit-turn TTFT p50 (<= 1.2), the prefilled tokens
+    p50 of each on those turns (free of CPU noise), the same-turn ratio and how many of
+    server_lookahead's edit turns are commit turns of the client (the same turn: 'n of n')."""
+    sdk, client = by.get("server_lookahead"), by.get(client_side.NAME)
+    if sdk is None or client is None:
+        return {}
+    return {"sdk_over_client_ttft": _ratio(sdk["edit_ttft_p50_ms"], client["edit_ttft_p50_ms"]),
+            "sdk_edit_ttft_p50_ms": sdk["edit_ttft_p50_ms"],
+            "client_commit_ttft_p50_ms": client["edit_ttft_p50_ms"],
+            "sdk_over_client_prefill": _ratio(sdk["edit_uncached_p50"],
+                                              client["edit_uncached_p50"]),
+            "sdk_edit_prefill_p50": sdk["edit_uncached_p50"],
+            "client_commit_prefill_p50": client["edit_uncached_p50"],
+            "sdk_over_client_same_turn": same_turn_ratio(by, "server_lookahead",
+                                                         client_side.NAME),
+            "commits_at_sdk_edit_turns": shared_edit_turns(by, "server_lookahead",
+                                                           client_side.NAME)}
+
+
+def shared_edit_turns(records: dict, system: str, other: str) -> str:
+    """'n of m': of ``system``'s m edit turns, n are edit turns of ``other`` too."""
+    def edits(name):
+        return {(t["agent"], t["step"]) for t in records[name]["turns_detail"]
+                if t["kind"] == "edit"}
+    mine = edits(system)
+    return f"{len(mine & edits(other))} of {len(mine)}"
+
+
 def render_targets(found: Optional[dict]) -> str:
-    if not found:
+    """The targets as text: each part whose systems ran."""
+    found = found or {}
+    return render_lookahead(found) + render_client(found)
+
+
+def render_lookahead(found: dict) -> str:
+    if "edit_over_ordinary" not in found:
         return ""
     return ("\n\nTargets (server_lookahead): edit TTFT p50 / ordinary p50 = "
             f"{found['edit_over_ordinary']} (target <= 1.2); server_edit edit TTFT p50 / "
@@ -167,6 +226,24 @@ def render_targets(found: Optional[dict]) -> str:
             f"{found.get('lookahead_over_unedited_same_turn')}, server_edit / unedited "
             f"{found.get('sync_over_unedited_same_turn')}, server_edit / server_lookahead "
             f"{found.get('sync_over_lookahead_same_turn')}.\n")
+
+
+def render_client(found: dict) -> str:
+    """The SDK replay against the client-side runtime: one row per metric, p50 over
+    server_lookahead's edit turns and client_lookahead's commit turns."""
+    if "sdk_over_client_ttft" not in found:
+        return ""
+    rows = [["TTFT p50 ms", found["sdk_edit_ttft_p50_ms"], found["client_commit_ttft_p50_ms"],
+             found["sdk_over_client_ttft"]],
+            ["prefilled tokens p50", found["sdk_edit_prefill_p50"],
+             found["client_commit_prefill_p50"], found["sdk_over_client_prefill"]]]
+    return ("\n\nTarget (the OpenAI-SDK-only replay matches the client-side runtime's commit "
+            "TTFT within 1.2x):\n\n"
+            + table(["edit turns", "server_lookahead", "client_lookahead",
+                     "server / client (target <= 1.2)"], rows)
+            + f"\n\nCommit turns at server_lookahead's edit turns: "
+            f"{found['commits_at_sdk_edit_turns']}; same turn, server_lookahead / "
+            f"client_lookahead TTFT p50 {found['sdk_over_client_same_turn']}.\n")
 
 
 COLUMNS = {"system": "system", "turns": "turns", "edit turns": "edit_turns",
@@ -213,14 +290,17 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--min-tokens", type=int, default=None,
                    help="smallest unedited context of a chosen agent (workload default)")
     p.add_argument("--url", default=None, help="a running agentrt server (else one is started)")
-    p.add_argument("--model-path", default=None, help="model of the started server")
+    p.add_argument("--model-path", default=None,
+                   help="model of the started server (and client_lookahead's tokenizer)")
     p.add_argument("--trigger", type=int, default=3000, help="input tokens that trigger a clear")
     p.add_argument("--keep", type=int, default=2, help="most recent tool uses kept")
     p.add_argument("--clear-at-least", type=int, default=1000)
     p.add_argument("--gen-tokens", type=int, default=8)
     p.add_argument("--idle-factor", type=float, default=3.0,
-                   help="server_lookahead: tool time = this x each turn's wall time")
-    p.add_argument("--soft", type=float, default=0.8, help="server_lookahead's soft fraction")
+                   help="server_lookahead, client_lookahead: tool time = this x each "
+                        "turn's wall time")
+    p.add_argument("--soft", type=float, default=0.8,
+                   help="server_lookahead's soft fraction (client_lookahead's soft threshold)")
     p.add_argument("--systems", default=",".join(SYSTEMS),
                    help="comma-separated subset of " + ", ".join(SYSTEMS))
     p.add_argument("--no-write", action="store_true")
@@ -237,9 +317,7 @@ def replay(url: str, args: argparse.Namespace) -> list[dict]:
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise SystemExit(f"unknown systems {sorted(unknown)}; known: {', '.join(SYSTEMS)}")
-    return [run_system(url, traces, system, system_config(system, args), args.gen_tokens,
-                       args.idle_factor if system == "server_lookahead" else 0.0)
-            for system in systems]
+    return [run_system(url, traces, system, args) for system in systems]
 
 
 def main(argv: Optional[list[str]] = None) -> list[dict]:

@@ -65,5 +65,23 @@ def test_targets_compare_lookahead_with_its_ordinary_turns_and_the_synchronous_e
     assert targets(records[:2]) is None and render_targets(None) == ""
 
 
+def test_targets_compare_the_sdk_replay_with_the_client_side_runtime():
+    sdk = classify([turn(50, 100, 0), turn(10, 150, 100),
+                    dict(turn(12, 130, 110, EDIT_A), prepared=True)])
+    client = [dict(turn(48, 100, 0), kind="cold"), dict(turn(11, 150, 100), kind="ordinary"),
+              dict(turn(10, 130, 105), kind="edit", outcome="ready", prepared=True)]
+    records = [{"system": "server_lookahead", **summarize(sdk), "turns_detail": _detail(sdk)},
+               {"system": "client_lookahead", **summarize(client),
+                "turns_detail": _detail(client)}]
+    got = targets(records)
+    assert got == {"sdk_over_client_ttft": 1.2, "sdk_edit_ttft_p50_ms": 12,
+                   "client_commit_ttft_p50_ms": 10, "sdk_over_client_prefill": 0.8,
+                   "sdk_edit_prefill_p50": 20, "client_commit_prefill_p50": 25,
+                   "sdk_over_client_same_turn": 1.2, "commits_at_sdk_edit_turns": "1 of 1"}
+    text = render_targets(got)
+    assert "server / client (target <= 1.2)" in text and "Targets (server_lookahead)" not in text
+    assert targets(records[:1]) is None
+
+
 def _detail(turns):
     return [dict(t, agent="a", step=i) for i, t in enumerate(turns)]
