@@ -28,6 +28,7 @@ sees the others' work ahead of its own. Whatever is unknown (a fresh server, the
 boundaries) lets the preparation start, as the soft threshold alone would. A deferred
 preparation is tried again, with a fresh snapshot, at the next boundary.
 """
+import collections
 import math
 from typing import NamedTuple, Optional
 
@@ -51,6 +52,39 @@ class StartDecision(NamedTuple):
     reason: str
     need_s: float = 0.0
     idle_s: float = 0.0
+
+
+class Pace:
+    """An agent's observed pace: wall seconds between its boundaries (``tick``) and tokens its
+    context grew per boundary (``count``: a shrink, i.e. a commit, is not growth), the last
+    ``keep`` of each. The runtime ticks at every segment boundary; the server, at every request
+    of a conversation."""
+
+    def __init__(self, keep: int = 4):
+        self.intervals: collections.deque = collections.deque(maxlen=keep)
+        self.growth: collections.deque = collections.deque(maxlen=keep)
+        self.tokens = 0
+        self._at: Optional[float] = None
+
+    def tick(self, now: float) -> None:
+        if self._at is not None:
+            self.intervals.append(now - self._at)
+        self._at = now
+
+    def count(self, tokens: int) -> None:
+        if self.tokens and tokens > self.tokens:
+            self.growth.append(tokens - self.tokens)
+        self.tokens = tokens
+
+    @property
+    def largest_growth(self) -> Optional[int]:
+        return max(self.growth) if self.growth else None
+
+    def window_s(self, hard_tokens: int) -> Optional[float]:
+        """``idle_window_s`` from the means of what was observed (None: not observed yet)."""
+        growth = sum(self.growth) / len(self.growth) if self.growth else None
+        boundary_s = sum(self.intervals) / len(self.intervals) if self.intervals else None
+        return idle_window_s(AgentPace(self.tokens, hard_tokens, growth, boundary_s))
 
 
 def idle_window_s(pace: AgentPace) -> Optional[float]:

@@ -33,7 +33,7 @@ import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
-from agentrt.lookahead.capacity import AgentPace, StartDecision, idle_window_s
+from agentrt.lookahead.capacity import Pace, StartDecision
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
@@ -44,7 +44,8 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, MainState, M
 __all__ = ["CommitRecord", "JobState", "LookaheadRuntime", "Outcome"]
 
 logger = logging.getLogger("agentrt.lookahead")
-GROWTH_WINDOW = 4     # segments whose growth predicts the next one (their largest)
+GROWTH_WINDOW = 4     # boundaries whose growth predicts the next one (their largest) and whose
+                      # spacing predicts the agent's idle window
 
 
 class LookaheadRuntime:
@@ -68,13 +69,11 @@ class LookaheadRuntime:
         self.start_decisions: collections.deque = collections.deque(maxlen=64)  # the capacity
                                       # check's StartDecisions, oldest first
         self._deferred: Optional[str] = None   # why, since the last commit
-        self._intervals: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
-        self._last_boundary: Optional[float] = None
+        self._pace = Pace(GROWTH_WINDOW)
         self._job: Optional[Job] = None
         self._versions = 0
         self._lock = asyncio.Lock()
         self._session_open = False
-        self._growth: collections.deque = collections.deque(maxlen=GROWTH_WINDOW)
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
@@ -192,10 +191,7 @@ class LookaheadRuntime:
         background preparation; None when the capacity check is off or the pace unknown."""
         if not self.capacity_aware:
             return None
-        growth = sum(self._growth) / len(self._growth) if self._growth else None
-        pace = sum(self._intervals) / len(self._intervals) if self._intervals else None
-        return idle_window_s(AgentPace(self.state.tokens, self.strategy.budget.hard_tokens,
-                                       growth, pace))
+        return self._pace.window_s(self.strategy.budget.hard_tokens)
 
     def _admitted(self, decision: StartDecision) -> None:
         """The server's capacity decision on a preparation: counted, and a deferral is
@@ -208,20 +204,14 @@ class LookaheadRuntime:
 
     def _boundary_passed(self) -> None:
         """The agent's pace: wall time between its boundaries (tools and its model calls)."""
-        now = time.perf_counter()
-        if self._last_boundary is not None:
-            self._intervals.append(now - self._last_boundary)
-        self._last_boundary = now
+        self._pace.tick(time.perf_counter())
 
     async def _observe(self, messages: list[Message]) -> None:
-        before = self.state.tokens
         try:
             await self._count(messages)
         finally:   # segment growth for ``MainState.growth`` (a commit's shrink is not one)
-            after = self.state.tokens
-            if before and after > before:
-                self._growth.append(after - before)
-                self.state.growth = max(self._growth)
+            self._pace.count(self.state.tokens)
+            self.state.growth = self._pace.largest_growth
 
     async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages

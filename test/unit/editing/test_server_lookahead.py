@@ -156,16 +156,14 @@ def test_lookahead_applies_to_every_conversation_with_edits_unless_turned_off():
     assert not EditLookahead.applies(off) and not EditLookahead.applies(never)
 
 
-def test_a_conversations_pace_gives_the_idle_window_before_its_trigger_turn():
-    from agentrt.server.editing.lookahead import Pace
+def test_a_pace_gives_the_idle_window_before_the_hard_threshold():
+    from agentrt.lookahead.capacity import Pace
 
-    pace = Pace(intervals=[2.0, 2.0], growth=[100, 100], tokens=800, fraction=0.8)
-    assert pace.window_s() == 4.0          # 200 tokens to the trigger: 2 requests of 2 s
-    assert Pace(tokens=800, fraction=0.8).window_s() is None     # not observed yet
-    observed = Pace()
-    observed.observe(700, CONFIG)
-    observed.observe(800, CONFIG)
-    assert observed.growth == [100] and len(observed.intervals) == 1
-    unchecked = parse_context_management({"edits": [], "lookahead": {"capacity_aware": False}})
-    observed.observe(900, unchecked)
-    assert observed.window_s() is None
+    pace = Pace(8)
+    assert pace.window_s(1000) is None                  # not observed yet
+    for at, tokens in ((0.0, 700), (2.0, 800), (4.0, 900), (6.0, 800)):
+        pace.tick(at)
+        pace.count(tokens)
+    assert list(pace.growth) == [100, 100]              # a shrink (a commit) is not growth
+    assert list(pace.intervals) == [2.0, 2.0, 2.0] and pace.largest_growth == 100
+    assert pace.window_s(1000) == 4.0                   # 200 tokens to go: 2 requests of 2 s

@@ -24,7 +24,7 @@ The report (``context_management``) of a trigger turn says ``prepared: true`` an
 ``fallback`` (why).
 
 Capacity: each preparation is sent with the idle time the conversation is expected to leave
-before its trigger turn (``Pace``: its requests' spacing and growth), so a server without that
+before its trigger turn (``capacity.Pace``: its requests' spacing and growth), so a server without that
 idle time defers it (``prepared: false``, the synchronous edit) having spent nothing.
 
 Bounds: one preparation per conversation at a time (a new one waits for the retired one's tasks);
@@ -47,7 +47,7 @@ from agentrt.editing import ContextManagement, ConversationState, ConversationSt
 from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.state import history_digest
-from agentrt.lookahead.capacity import AgentPace, idle_window_s
+from agentrt.lookahead.capacity import Pace
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState
 from agentrt.lookahead.preparation import Preparer
@@ -55,6 +55,7 @@ from agentrt.lookahead.strategy import Transform, TransformError
 from agentrt.server.editing.served import ConversationOps, ServedEncoding
 
 logger = logging.getLogger("agentrt.editing")
+PACE_REQUESTS = 8     # requests whose spacing and growth give a conversation's pace
 
 
 class Adopted(NamedTuple):
@@ -89,7 +90,7 @@ class EditLookahead:
         self.opened: set[str] = set()      # tree sessions this server's lookahead opened
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
-        self.paces: dict[str, Pace] = {}   # conversation key -> its observed pace
+        self.paces: dict[str, Pace] = {}   # conversation key -> its pace (a tick per request)
         store.on_evict.append(self.forget)
 
     # --- what the editor asks ---------------------------------------------------------------
@@ -160,7 +161,9 @@ class EditLookahead:
 
     async def _boundary(self, key, messages, config, state, fmt, system, served, hint,
                         encoding) -> None:
-        self.paces.setdefault(key, Pace()).observe(self.editor.count_tokens(messages), config)
+        pace = self.paces.setdefault(key, Pace(PACE_REQUESTS))
+        pace.tick(time.monotonic())
+        pace.count(self.editor.count_tokens(messages))
         async with self._lock:
             slot = self.slots.get(key)
             if slot is not None:
@@ -241,9 +244,17 @@ class EditLookahead:
 
     def _window_s(self, key: str) -> Optional[float]:
         """The idle time the conversation is expected to leave before its trigger turn (the
-        server's capacity check defers a preparation that would not fit it); None: not known."""
-        pace = self.paces.get(key)
-        return pace.window_s() if pace is not None else None
+        server's capacity check defers a preparation that would not fit it); None: not known,
+        or the check is off. Its trigger turn is estimated ``tokens / F`` tokens once the soft
+        trigger (F of the trigger) is reached, whatever the trigger counts (it grows with the
+        context)."""
+        pace, slot = self.paces.get(key), self.slots.get(key)
+        if pace is None or slot is None or slot.transform is None:
+            return None
+        config = slot.transform.config
+        if not config.capacity_aware or not 0 < config.lookahead < 1:
+            return None
+        return pace.window_s(int(pace.tokens / config.lookahead))
 
     def _lost(self, key: str) -> None:
         """The scheduler no longer knows the session (restart, flush): reopened on need."""
@@ -294,34 +305,3 @@ class EditLookahead:
         if not task.cancelled() and task.exception() is not None:
             logger.warning("server-side lookahead: %r", task.exception())
 
-
-@dataclass
-class Pace:
-    """A conversation's pace: seconds between its requests, tokens it grows per request. Its
-    trigger turn is estimated ``tokens x (1 - F) / F`` tokens away once the soft trigger (F of
-    the trigger) is reached, whatever the trigger counts (it grows with the context)."""
-    intervals: list = field(default_factory=list)     # the last 8 of each
-    growth: list = field(default_factory=list)
-    tokens: int = 0
-    fraction: float = 0.8
-    capacity_aware: bool = True
-    at: Optional[float] = None
-
-    def observe(self, tokens: int, config: ContextManagement) -> None:
-        now = time.monotonic()
-        if self.at is not None:
-            self.intervals = (self.intervals + [now - self.at])[-8:]
-        if self.tokens and tokens > self.tokens:
-            self.growth = (self.growth + [tokens - self.tokens])[-8:]
-        self.at, self.tokens = now, tokens
-        self.fraction, self.capacity_aware = config.lookahead, config.capacity_aware
-
-    def window_s(self) -> Optional[float]:
-        """None (the preparation starts unchecked): capacity check off, or pace not known."""
-        if not self.capacity_aware or not self.intervals or not self.growth \
-                or not 0 < self.fraction < 1:
-            return None
-        left = self.tokens * (1 - self.fraction) / self.fraction
-        return idle_window_s(AgentPace(self.tokens, self.tokens + int(left),
-                                       sum(self.growth) / len(self.growth),
-                                       sum(self.intervals) / len(self.intervals)))
