@@ -41,3 +41,28 @@ def test_foreground_share_leaves_out_branch_prefills_in_the_recent_window():
     assert stats.busy_share(now) == pytest.approx(0.3)
     assert stats.foreground_busy_share(now) == pytest.approx(0.1)
     assert stats.foreground_busy_share(now + 31.0) == 0.0       # both steps left the window
+
+
+def test_foreground_share_over_a_shorter_lookback_sees_recent_load():
+    stats = SchedulerStats()
+    stats.started_at -= 30.0
+    stats.step_finished(4000.0, prefill_tokens=100)             # the last 5 s: 4 s foreground
+    now = time.monotonic()
+    assert stats.foreground_busy_share(now, lookback_s=5.0) == pytest.approx(0.8)
+    assert stats.foreground_busy_share(now) == pytest.approx(4 / 30)
+    assert stats.foreground_busy_share(now + 6.0, lookback_s=5.0) == 0.0
+
+
+def test_branch_prefill_cost_per_token_is_measured_on_branch_steps():
+    stats = SchedulerStats()
+    stats.step_finished(300.0, prefill_tokens=200)              # foreground: 1.5 ms / token
+    assert stats.branch_ms_per_token == 0.0
+    stats.step_finished(256.0, prefill_tokens=64, lookahead_tokens=64)     # 4 ms / token
+    stats.step_finished(120.0, prefill_tokens=160, lookahead_tokens=40)    # 120 x 40/160 / 40
+    assert stats.branch_ms_per_token == pytest.approx(0.8 * 4.0 + 0.2 * 0.75)
+
+
+def test_lookback_follows_the_window_within_bounds():
+    from agentrt.lookahead.capacity import lookback_s
+
+    assert lookback_s(1.0) == 5.0 and lookback_s(12.0) == 12.0 and lookback_s(300.0) == 30.0

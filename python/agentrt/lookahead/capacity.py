@@ -20,21 +20,34 @@ context. Catch-ups are not counted: the commit does not wait for them (its own r
 what they did not append, as the synchronous commit would), so only the branch must be ready.
 Boundaries left: tokens to the hard threshold over the agent's observed growth per boundary
 (at least one). Seconds per boundary: the agent's observed wall time between boundaries (its
-tools and its own model calls). Prefill rate and foreground share (model steps that were not
-branch prefills, over recent wall time): the server's. Backlog: what the other unfinished
-preparations on the server still ask for; the idle time goes to them first (the background
-lane is first come, first served), so on a server where several agents prepare at once each
-sees the others' work ahead of its own. Whatever is unknown (a fresh server, the agent's first
-boundaries) lets the preparation start, as the soft threshold alone would. A deferred
-preparation is tried again, with a fresh snapshot, at the next boundary.
+tools and its own model calls). Prefill rate: what branch prefills have cost per token as they
+ran (small background chunks between foreground steps cost about twice a large prefill's per
+token on the 2-core CPU); the server's prefill rate until one ran. Foreground share: model steps
+that were not branch prefills, over as much recent wall time as the window ahead
+(``lookback_s``, 5-30 s: a server that was idle half a minute ago and is saturated now has no
+idle time to give). Backlog: what the other unfinished preparations on the server still ask
+for; the idle time goes to them first (the background lane is first come, first served), so on
+a server where several agents prepare at once each sees the others' work ahead of its own.
+Whatever is unknown (a fresh server, the agent's first boundaries) lets the preparation start,
+as the soft threshold alone would. A deferred preparation is tried again, with a fresh
+snapshot, at the next boundary.
 """
 import collections
 import math
 from typing import NamedTuple, Optional
 
 
+LOOKBACK_S = (5.0, 30.0)      # bounds of the past the foreground share is measured over
+
+
+def lookback_s(window_s: float) -> float:
+    """The recent time whose foreground share predicts a window ahead of ``window_s``."""
+    return min(LOOKBACK_S[1], max(LOOKBACK_S[0], window_s))
+
+
 class ServerLoad(NamedTuple):
-    prefill_ms_per_token: float   # measured over recent prefill steps (0: not measured yet)
+    prefill_ms_per_token: float   # measured over recent branch (else all) prefill steps (0: not
+                                  # measured yet)
     foreground_share: float       # model steps other than branch prefills over recent wall
                                   # time, 0..1
     backlog_tokens: int = 0       # unfinished branch prefills' tokens (other preparations)

@@ -215,7 +215,8 @@ class LookaheadRuntime:
 
     async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages
-        if self.count_tokens is not None and not self.enabled:
+        if self.count_tokens is not None and (self._session_open or not self.enabled):
+            # the server tokenizes only to open the session (with its context)
             self.state.tokens = await self.count_tokens(messages)
             return
         try:

@@ -9,7 +9,7 @@ nothing. Prepare and append start the branch's prefill themselves (scheduling/pr
 import math
 from typing import Callable, NamedTuple, Optional
 
-from agentrt.lookahead.capacity import ServerLoad, StartDecision, decide_start
+from agentrt.lookahead.capacity import ServerLoad, StartDecision, decide_start, lookback_s
 from agentrt.radix.branch import LookaheadError, common_prefix_len
 from agentrt.radix.visualize import snapshot
 from agentrt.server.scheduling.prefills import awaits_prefill, outcome
@@ -77,7 +77,8 @@ def admission(cache, session_id: str, tokens: list[int],
     if window_s is None:
         return None
     lacking = len(tokens) - common_prefix_len(tokens, cache.book.session(session_id).context)
-    load = ServerLoad(STATS.prefill_ms_per_token, STATS.foreground_busy_share(),
+    load = ServerLoad(STATS.branch_ms_per_token or STATS.prefill_ms_per_token,
+                      STATS.foreground_busy_share(lookback_s=lookback_s(float(window_s))),
                       cache.book.backlog_tokens())
     return decide_start(load, lacking, float(window_s))
 

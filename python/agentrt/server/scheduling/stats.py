@@ -26,6 +26,8 @@ class SchedulerStats:
         self.last_step_ms = 0.0
         self.decode_step_ms = 0.0        # last decode step
         self.prefill_ms_per_token = 0.0  # moving average over prefill steps
+        self.branch_ms_per_token = 0.0   # the same over branch prefills as they run (small
+                                         # background chunks cost more per token)
         self.bg_throttled = 0            # minimum-size chunks while yielding to foreground
         self.bg_preempted = 0            # background prefills aborted to free KV for foreground
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
@@ -66,10 +68,11 @@ class SchedulerStats:
         if lookahead_ms:
             self.lookahead_tokens += lookahead_tokens
             self.lookahead_busy_ms += lookahead_ms
+            self.branch_ms_per_token = _averaged(self.branch_ms_per_token,
+                                                 lookahead_ms / lookahead_tokens)
         if prefill_tokens >= PER_TOKEN_MIN_TOKENS:
-            per_token = step_ms / prefill_tokens
-            self.prefill_ms_per_token = per_token if not self.prefill_ms_per_token else \
-                0.8 * self.prefill_ms_per_token + 0.2 * per_token
+            self.prefill_ms_per_token = _averaged(self.prefill_ms_per_token,
+                                                  step_ms / prefill_tokens)
         elif not prefill_tokens:
             self.decode_step_ms = step_ms
 
@@ -84,11 +87,17 @@ class SchedulerStats:
         now = self._trimmed(now)
         return self._share(self._recent_ms, now)
 
-    def foreground_busy_share(self, now: float | None = None) -> float:
+    def foreground_busy_share(self, now: float | None = None,
+                              lookback_s: float = BUSY_WINDOW_S) -> float:
         """As ``busy_share``, without the branch prefills: the share of the server the agents'
-        own turns need (what a preparation cannot have)."""
+        own turns need (what a preparation cannot have), over the last ``lookback_s`` (at most
+        BUSY_WINDOW_S)."""
         now = self._trimmed(now)
-        return self._share(self._recent_ms - self._recent_lookahead_ms, now)
+        if lookback_s >= BUSY_WINDOW_S:
+            return self._share(self._recent_ms - self._recent_lookahead_ms, now)
+        since = now - lookback_s
+        ms = sum(step - branch for end, step, branch in self._recent if end >= since)
+        return self._share(ms, now, lookback_s)
 
     def _trimmed(self, now: float | None) -> float:
         """``now`` (default: the clock), the recent steps trimmed to its window."""
@@ -96,8 +105,8 @@ class SchedulerStats:
         self._trim(now)
         return now
 
-    def _share(self, ms: float, now: float) -> float:
-        window = min(BUSY_WINDOW_S, max(1e-3, now - self.started_at))
+    def _share(self, ms: float, now: float, window_s: float = BUSY_WINDOW_S) -> float:
+        window = min(window_s, max(1e-3, now - self.started_at))
         return min(1.0, max(0.0, ms) / 1e3 / window)
 
     def to_json(self) -> dict:
@@ -113,8 +122,14 @@ class SchedulerStats:
                 "last_step_ms": round(self.last_step_ms, 2),
                 "decode_step_ms": round(self.decode_step_ms, 2),
                 "prefill_ms_per_token": round(self.prefill_ms_per_token, 4),
+                "branch_ms_per_token": round(self.branch_ms_per_token, 4),
                 "busy_share": round(self.busy_share(), 4),
                 "foreground_busy_share": round(self.foreground_busy_share(), 4)}
+
+
+def _averaged(average: float, sample: float) -> float:
+    """A moving average (the first sample starts it)."""
+    return sample if not average else 0.8 * average + 0.2 * sample
 
 
 STATS = SchedulerStats()
