@@ -18,7 +18,9 @@ whose preparation was ready, in benchmark/results/interference.jsonl and interfe
 
 ``--regime idle|saturated|memory`` (step 10, ``regimes.py``) runs vanilla, ttl_only, kernel_only
 and agentrt on desynchronized agents with the regime's tool scale and KV pool, then prints the
-regime's table and its targets with verdicts (``targets.regime_verdicts``).
+regime's table and its targets with verdicts (``targets.regime_verdicts``). ``--systems
+vanilla,ttl_only,kernel_only,agentrt,server_edit[,server_edit_sync]`` adds issue 17's
+server-side context editing through the ``openai`` SDK (``sdk_agent.py``) to the same run.
 """
 import argparse
 import asyncio
@@ -38,6 +40,7 @@ from agentrt.lookahead.strategies import ClearToolResults, Offload, SlidingWindo
 from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.lookahead.strategy import ContextBudget
 from agentrt.models import prepare_default_model
+from benchmark.agent_replay import sdk_agent
 from benchmark.agent_replay.interference import interference_rows, write_interference
 from benchmark.agent_replay.progress import turn_bar
 from benchmark.agent_replay.regime_report import HEADERS as REGIME_HEADERS
@@ -49,7 +52,7 @@ from benchmark.agent_replay.regimes import (
     start_offsets,
 )
 from benchmark.agent_replay.report import turn_records, write_report
-from benchmark.agent_replay.systems import BG_OFF, SYSTEMS, System, with_pool
+from benchmark.agent_replay.systems import BG_OFF, DEFAULT, SYSTEMS, System, with_pool
 from benchmark.agent_replay.targets import check_targets, regime_verdicts, target_table
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
 from benchmark.agent_replay.traces.stats import trace_stats
@@ -93,6 +96,8 @@ class Replay:
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
 
     async def agent(self, trace, index: int) -> float:
+        if self.system.server_edit is not None:
+            return await self.sdk_agent(trace)
         client = AgentrtClient(self.url)
         sid = trace.agent_id
         rt = LookaheadRuntime(client, strategy_for(index, self.budget, self.offload_dir,
@@ -145,6 +150,21 @@ class Replay:
             await client.close_session(sid)
         await client.close()
         return time.perf_counter() - start
+
+    async def sdk_agent(self, trace) -> float:
+        """A ``server_edit`` system's agent (``sdk_agent.py``): an ``openai`` SDK client whose
+        server edits its context at the runtime's hard threshold, prepared from its soft one."""
+        trigger = await sdk_agent.agent_trigger(trace, self.budget.hard_tokens, self.counter,
+                                                self.count_text)
+        fraction = round(self.budget.soft / self.budget.hard, 3) if self.system.server_edit \
+            else None
+
+        def record(turn: dict) -> None:
+            self.turns.append(turn)
+            self.bar.update(1)
+        return await sdk_agent.run_agent(self.url, trace,
+                                         sdk_agent.context_management(trigger, fraction),
+                                         self.gen_tokens, record)
 
     async def run(self, traces, offsets: list[float]) -> list[float]:
         async def staggered(i, trace):
@@ -286,7 +306,7 @@ def run_systems(args, model, counter) -> int:
     traces = load_workload(args.workload, args.agents, args.seed, steps=args.steps,
                            count_tokens=tokenizer_counter(model))
     results = []
-    for name in (args.systems or ",".join(SYSTEMS)).split(","):
+    for name in (args.systems or ",".join(DEFAULT)).split(","):
         summary = replay(SYSTEMS[name], model, traces, args, counter, name)
         record = {"system": name, **base_record(args, args.agents), **summary}
         append_result("agent_replay", record)
@@ -369,8 +389,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gen-tokens", type=int, default=8, help="tokens generated per turn")
     ap.add_argument("--arrival-s", type=float, default=1.0, help="seconds between agent arrivals")
     ap.add_argument("--systems", default=None,
-                    help=f"comma-separated (default: all of {','.join(SYSTEMS)}; with --regime "
-                         "vanilla,ttl_only,kernel_only,agentrt)")
+                    help=f"comma-separated (default: {','.join(DEFAULT)}; with --regime "
+                         "vanilla,ttl_only,kernel_only,agentrt; opt-in: server_edit, "
+                         "server_edit_sync, the openai-SDK agents of sdk_agent.py)")
     ap.add_argument("--regime", default=None, choices=sorted(REGIMES),
                     help="step 10's regimes (regimes.py): idle (tools scaled, server 40-60 %% "
                          "busy), saturated (tools as drawn), memory (KV pool of 1.5 contexts)")

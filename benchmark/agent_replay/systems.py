@@ -13,11 +13,19 @@
                       auto`` is off when ``--model-path`` is given, as here)
     agentrt_spec      agentrt, plus AGENTSAM speculative decoding (``--agentrt-speculative
                       agentsam``, step 12): agentrt vs agentrt_spec is speculation off vs on
+    server_edit       the agentrt server as agentrt runs it; the agents run no agentrt code: an
+                      ``openai`` SDK client sending the full history with server-side
+                      ``context_management`` (``sdk_agent.py``: clear_tool_uses at agentrt's
+                      hard threshold, the server's lookahead from its soft one; issue 17)
+    server_edit_sync  the same, ``lookahead: false``: the server applies the edit synchronously
+
+The two server_edit systems are opt-in (``OPT_IN``): named with ``--systems`` only.
 
 The interference benchmark adds ``agentrt_bg_off``: the agentrt server with the lookahead runtime
 off on the client side (no background work at all), the same-run baseline for ``agentrt``.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Optional
 
 COMMON = ["--max-total-tokens", "65536"]
 # agentrt full runs with the program policy ttl_only uses (Continuum's pinned-first program FCFS),
@@ -35,6 +43,9 @@ class System:
     lookahead: bool          # the client runs the lookahead runtime (background preparation)
     tool_hints: bool = False  # turns that end in a tool call say so (agent_hints.tool_name)
     agentrt_session: bool = False  # the agent opens an agentrt session (pins need one)
+    # the agents are sdk_agent.py's: edits by the server (True: with its lookahead, False:
+    # synchronous); None: run.Replay.agent's agents with agentrt's client-side runtime
+    server_edit: Optional[bool] = None
 
 
 SYSTEMS = {s.name: s for s in (
@@ -49,7 +60,13 @@ SYSTEMS = {s.name: s for s in (
     System("agentrt", "agentrt.launch_server", tuple(AGENTRT + COMMON), True, tool_hints=True),
     System("agentrt_spec", "agentrt.launch_server",
            tuple(AGENTRT + ["--agentrt-speculative", "agentsam"] + COMMON), True, tool_hints=True),
+    System("server_edit", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
+           server_edit=True),
+    System("server_edit_sync", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
+           server_edit=False),
 )}
+OPT_IN = ("server_edit", "server_edit_sync")      # never in a default list of systems
+DEFAULT = tuple(name for name in SYSTEMS if name not in OPT_IN)
 
 BG_OFF = System("agentrt_bg_off", "agentrt.launch_server", tuple(AGENTRT + COMMON), False,
                 tool_hints=True, agentrt_session=True)
@@ -63,5 +80,4 @@ def with_pool(system: System, max_total_tokens: int | None) -> System:
     args = list(system.args)
     i = args.index("--max-total-tokens")
     args[i + 1] = str(max_total_tokens)
-    return System(system.name, system.module, tuple(args), system.lookahead, system.tool_hints,
-                  system.agentrt_session)
+    return replace(system, args=tuple(args))

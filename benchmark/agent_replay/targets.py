@@ -66,6 +66,9 @@ def check_targets(records: list[dict]) -> list[str]:
 #   saturated  JCT agentrt / ttl_only <= 1.03; prefilled tokens agentrt / ttl_only <= 1.05
 #   memory     ttl_only's and agentrt's JCT below kernel_only's; agentrt's <= ttl_only's
 #   every      agentrt's wasted tokens <= 5 % of its background tokens
+#   idle, when server_edit ran (issue 17, step 11: the server edits, an openai-SDK client):
+#              server_edit commit / ordinary TTFT p50 <= 1.2; commit p50 of the synchronous edit
+#              (server_edit_sync when it ran, else vanilla) / server_edit >= 10
 #
 # A verdict is "met", "missed" or "no data" (a system or a number the run lacks).
 
@@ -122,6 +125,28 @@ def idle_verdicts(by: dict) -> list[Verdict]:
                lambda x: x <= TARGET_ON_OFF),
         _check("TBT p99 agentrt / ttl_only", f"<= {TARGET_ON_OFF}x", tbt,
                lambda x: x <= TARGET_ON_OFF, "" if tbt is not None else "TBT not measured"),
+    ] + server_edit_verdicts(by)
+
+
+def server_edit_verdicts(by: dict) -> list[Verdict]:
+    """Issue 17's targets for ``server_edit`` ([] when it did not run); the synchronous
+    baseline is ``server_edit_sync`` when it ran, else ``vanilla`` (synchronous transforms)."""
+    s = by.get("server_edit")
+    if s is None:
+        return []
+    base = "server_edit_sync" if "server_edit_sync" in by else "vanilla"
+    b = by.get(base)
+    outcomes = _get(s, "commit_outcomes") or {}
+    return [
+        _check("server_edit commit / ordinary TTFT p50", f"<= {TARGET_COMMIT_VS_ORDINARY}x",
+               _div(_get(s, "commit_ttft_p50_ms"), _get(s, "ordinary_ttft_p50_ms")),
+               lambda x: x <= TARGET_COMMIT_VS_ORDINARY,
+               f"prepared {outcomes.get('prepared', 0)} of {_get(s, 'commits') or 0} commits"),
+        _check(f"commit TTFT p50 {base} / server_edit", f">= {TARGET_IDLE_SPEEDUP}x",
+               _div(_get(b, "commit_ttft_p50_ms"), _get(s, "commit_ttft_p50_ms")),
+               lambda x: x >= TARGET_IDLE_SPEEDUP,
+               f"a commit costing an ordinary turn: "
+               f"{_x(_div(_get(b, 'commit_ttft_p50_ms'), _get(s, 'ordinary_ttft_p50_ms')))}"),
     ]
 
 
