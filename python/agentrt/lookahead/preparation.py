@@ -9,6 +9,7 @@ events (job.py); it never decides a commit. Every server error becomes a failed 
 exception in the agent's loop.
 """
 import asyncio
+import logging
 from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
@@ -16,6 +17,8 @@ from agentrt.lookahead.capacity import StartDecision
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Transform,
                                         TransformError)
+
+logger = logging.getLogger("agentrt.lookahead")
 
 
 class Preparer:
@@ -93,13 +96,19 @@ class Preparer:
                                               job.transform.messages + tail)
             if branch["outcome"] == "cancelled":
                 job.behind()     # the server cancelled it (e.g. preempted): ready as it was
+                logger.info("session %s: catch-up of branch %s cancelled (%s); no more appends",
+                            self.session_id, job.branch_id, branch.get("reason"))
                 return
             if branch["outcome"] != "ready":
                 job.failed(f"catch-up left branch {job.branch_id} {branch['outcome']}")
+                logger.info("session %s: %s", self.session_id, job.reason)
                 return
             job.caught_up(branch["tokens"], len(messages))
+            logger.debug("session %s: branch %s caught up to %d messages, %d tokens",
+                         self.session_id, job.branch_id, len(messages), branch["tokens"])
         except (ServerError, ServerUnavailable, TransformError) as exc:
             job.failed(f"catch-up failed: {exc}")
+            logger.info("session %s: %s", self.session_id, job.reason)
 
     async def promote(self) -> None:
         """Move the session's unfinished preparation to the scheduler's fast lane."""

@@ -297,6 +297,9 @@ class LookaheadRuntime:
         self.state.strategy_data = tail.strategy_data
         name, end = self.strategy.name, job.segment_end
         if job.state is JobState.COMMITTING and job.branch_id:
+            logger.debug("session %s: commit swaps to branch %s (%d tokens, %d messages "
+                         "covered of %d)", self.session_id, job.branch_id, job.branch_len,
+                         job.covered, len(messages))
             job.swapped()     # on_commit sends the swap (``_send_swap``) beside the request
             outcome = Outcome.PROMOTED if promoted else Outcome.READY
             return result, CommitRecord(outcome, name, job.branch_len, 0.0,
