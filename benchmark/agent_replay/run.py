@@ -246,11 +246,19 @@ def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
             "prefilled_tokens": sum(ledger["prefilled"].values()) if ledger["prefilled"] else None,
             "wasted_tokens": sum(ledger["wasted"].values()) if ledger["wasted"] else None,
             "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
-            "bg_denied": diff("bg_denied"), "wall_s": round(wall_s, 2), "busy_s": busy,
+            "bg_denied": diff("bg_denied"),
+            "bg_denied_reasons": _counts_delta(before.get("bg_denied_reasons") or {},
+                                               after.get("bg_denied_reasons") or {}),
+            "wall_s": round(wall_s, 2), "busy_s": busy,
             "busy_share": None if busy is None or wall_s <= 0 else round(busy / wall_s, 3),
             # the server's idle time: what background work could use without delaying anyone
             "idle_s": None if busy is None else round(max(0.0, wall_s - busy), 2),
             "lookahead_busy_s": diff("lookahead_busy_s")}
+
+
+def _counts_delta(before: dict, after: dict) -> dict:
+    """Per-key growth of a counter dict (keys that did not grow left out)."""
+    return {k: n - before.get(k, 0) for k, n in after.items() if n > before.get(k, 0)}
 
 
 def replay(system: System, model, traces, args, counter, label: str,
