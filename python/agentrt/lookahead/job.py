@@ -78,6 +78,7 @@ class Job:
     branch_len: int = 0           # tokens of the branch on the server (transformed + caught up)
     covered: int = 0              # messages[:covered] were seen by the branch: what of them is
                                   # final is in it (transformed + caught up)
+    tail_len: int = 0             # messages the branch holds after the transformed snapshot
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
 
     def _on(self, event: str) -> bool:
@@ -98,8 +99,8 @@ class Job:
         if self._on("deferred"):
             self.reason = reason
 
-    def caught_up(self, tokens: int, covered: int) -> None:
-        self.branch_len, self.covered = tokens, covered
+    def caught_up(self, tokens: int, covered: int, tail_len: int) -> None:
+        self.branch_len, self.covered, self.tail_len = tokens, covered, tail_len
 
     def behind(self) -> None:
         self._on("behind")

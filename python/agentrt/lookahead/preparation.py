@@ -89,9 +89,13 @@ class Preparer:
             await self._append(job, job.latest)
 
     async def _append(self, job: Job, messages: list[Message]) -> None:
-        """Append the segments that arrived since the branch was prepared."""
+        """Append the segments that arrived since the branch was prepared (no call when none
+        of them is final yet: the branch already holds every final one)."""
         try:
             tail = (await self.tail_of(job, messages)).messages
+            if len(tail) == job.tail_len:
+                job.caught_up(job.branch_len, len(messages), job.tail_len)
+                return
             branch = await self.client.append(self.session_id, job.branch_id,
                                               job.transform.messages + tail)
             if branch["outcome"] == "cancelled":
@@ -103,7 +107,7 @@ class Preparer:
                 job.failed(f"catch-up left branch {job.branch_id} {branch['outcome']}")
                 logger.info("session %s: %s", self.session_id, job.reason)
                 return
-            job.caught_up(branch["tokens"], len(messages))
+            job.caught_up(branch["tokens"], len(messages), len(tail))
             logger.debug("session %s: branch %s caught up to %d messages, %d tokens",
                          self.session_id, job.branch_id, len(messages), branch["tokens"])
         except (ServerError, ServerUnavailable, TransformError) as exc:

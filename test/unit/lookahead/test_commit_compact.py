@@ -139,3 +139,26 @@ def test_clearing_keeps_the_last_n_tool_outputs_past_the_segment_end():
     assert [m["content"] for m in prefix.messages if m["role"] == "tool"] == \
         ["[old tool result cleared]"] * 2
     assert ClearToolResults(BUDGET, keep_last=5).segment_end(msgs) == 2    # nothing to clear
+
+
+def test_a_boundary_with_nothing_final_to_append_sends_no_catch_up():
+    """Clearing keeps the last two outputs out of catch-ups: the boundary after a reply adds
+    nothing final (the previous output may still be kept), so it costs no append call."""
+    async def go():
+        client = FakeClient()
+        rt = LookaheadRuntime(client, ClearToolResults(BUDGET, keep_last=2), session_id="s")
+        msgs = [{"role": "system", "content": words(30)}]
+        calls = []
+        while not rt.strategy.should_commit(rt.state):
+            for message in ({"role": "assistant", "content": words(20)},
+                            {"role": "tool", "content": f"out{len(msgs)} " + words(59)}):
+                msgs = msgs + [message]
+                before = client.appends
+                await rt.on_segment_boundary(msgs)
+                await rt.wait_prepared()
+                calls.append((message["role"], client.appends - before))
+        await rt.close()
+        assert any(n for role, n in calls if role == "tool")        # outputs are caught up
+        assert not any(n for role, n in calls if role == "assistant"), calls
+
+    asyncio.run(go())

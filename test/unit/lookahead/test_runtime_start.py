@@ -15,6 +15,7 @@ class FakeClient:
 
     def __init__(self, load: ServerLoad = ServerLoad(0.0, 0.0)):   # not measured yet
         self.prepared, self.committed, self.promoted = [], [], []
+        self.appends = 0
         self.branch_tokens = {}     # branch id: its token ids
         self.load = load
 
@@ -51,6 +52,7 @@ class FakeClient:
         self.promoted.append(sid)
 
     async def append(self, sid, branch, messages, wait=True):
+        self.appends += 1
         tokens = await self.tokenize(messages)
         if tokens[:len(self.branch_tokens[branch])] != self.branch_tokens[branch]:
             raise ServerError(409, f"the context does not extend branch {branch}")
