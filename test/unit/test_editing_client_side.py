@@ -114,7 +114,7 @@ class FakeServer:
     async def prepare(self, session_id, messages, strategy, version, signature, **_):
         return {"id": f"b{version}", "outcome": "ready", "reason": "", "tokens": 1}
 
-    async def append(self, session_id, branch, messages, wait=True):
+    async def append(self, session_id, branch, messages, wait=True, promote=False):
         return {"id": branch, "outcome": "ready", "reason": "", "tokens": 1}
 
     async def commit(self, session_id, branch):

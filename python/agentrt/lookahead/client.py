@@ -144,11 +144,13 @@ class AgentrtClient:
                                 session_id)
 
     async def append(self, session_id: str, branch_id: str, messages: list[dict],
-                     wait: bool = True) -> dict:
-        """Catch the branch up to ``messages`` (its whole new context: it must extend it)."""
+                     wait: bool = True, promote: bool = False) -> dict:
+        """Catch the branch up to ``messages`` (its whole new context: it must extend it).
+        ``promote``: the commit is due soon: the catch-up goes first at once (what it does not
+        prefill, the commit request would)."""
         return await self._call("POST", f"/agentrt/sessions/{session_id}/branches/{branch_id}"
-                                "/append", dict(self.context_body(messages), wait=wait),
-                                session_id)
+                                "/append", dict(self.context_body(messages), wait=wait,
+                                                promote=promote), session_id)
 
     async def commit(self, session_id: str, branch_id: str) -> dict:
         return await self._call("POST",

@@ -97,7 +97,8 @@ class Preparer:
                 job.caught_up(job.branch_len, len(messages), job.tail_len)
                 return
             branch = await self.client.append(self.session_id, job.branch_id,
-                                              job.transform.messages + tail)
+                                              job.transform.messages + tail,
+                                              promote=job.lane is Lane.PROMOTED)
             if branch["outcome"] == "cancelled":
                 job.behind()     # the server cancelled it (e.g. preempted): ready as it was
                 logger.info("session %s: catch-up of branch %s cancelled (%s); no more appends",

@@ -48,7 +48,7 @@ class FakeOps:
         self.branch_tokens = len(tokens)
         return {"id": f"b{version}", "outcome": "ready", "reason": "", "tokens": len(tokens)}
 
-    async def append(self, sid, bid, tokens, wait=True):
+    async def append(self, sid, bid, tokens, wait=True, promote=False):
         self.calls.append(("append", bid, len(tokens) - self.branch_tokens))
         self.branch_tokens = len(tokens)
         return {"id": bid, "outcome": "ready", "reason": "", "tokens": self.branch_tokens}

@@ -16,6 +16,7 @@ class FakeClient:
     def __init__(self, load: ServerLoad = ServerLoad(0.0, 0.0)):   # not measured yet
         self.prepared, self.committed, self.promoted = [], [], []
         self.appends = 0
+        self.promoted_appends = []
         self.branch_tokens = {}     # branch id: its token ids
         self.load = load
 
@@ -51,8 +52,10 @@ class FakeClient:
     async def promote(self, sid):
         self.promoted.append(sid)
 
-    async def append(self, sid, branch, messages, wait=True):
+    async def append(self, sid, branch, messages, wait=True, promote=False):
         self.appends += 1
+        if promote:
+            self.promoted_appends.append(branch)
         tokens = await self.tokenize(messages)
         if tokens[:len(self.branch_tokens[branch])] != self.branch_tokens[branch]:
             raise ServerError(409, f"the context does not extend branch {branch}")
@@ -222,3 +225,23 @@ def test_a_commit_still_past_soft_prepares_the_next_transform_at_once():
 
     rt, client = asyncio.run(go())
     assert rt.preparations_started == 2 and len(client.prepared) == 2
+
+
+def test_catch_ups_of_a_promoted_preparation_are_promoted_too():
+    """Once the commit is predicted within ``promote_segments``, what the branch still lacks
+    goes first: the commit request would prefill it on the critical path otherwise."""
+    async def go():
+        budget = ContextBudget(1000, promote_segments=1)
+        client = FakeClient()
+        rt = LookaheadRuntime(client, ClearToolResults(budget, keep_last=1), session_id="s")
+        msgs = [{"role": "system", "content": words(30)}]
+        while not rt.strategy.should_commit(rt.state):
+            msgs = msgs + [{"role": "assistant", "content": words(20)},
+                           {"role": "tool", "content": f"out{len(msgs)} " + words(59)}]
+            await rt.on_segment_boundary(msgs)
+            await rt.wait_prepared()
+        await rt.close()
+        return client
+
+    client = asyncio.run(go())
+    assert client.appends and client.promoted_appends, (client.appends, client.promoted_appends)

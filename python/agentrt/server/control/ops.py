@@ -120,6 +120,8 @@ def append(cache, a, prefills):
                              f"{len(extra)} tokens; at most {limit} are accepted", 413)
     if extra:
         cache.append(a["session_id"], a["branch_id"], extra)
+        if a.get("promote"):
+            promote(cache, a)
     return _started(cache, prefills, branch, asked, bool(a.get("wait")))
 
 

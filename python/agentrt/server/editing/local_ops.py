@@ -61,11 +61,11 @@ class LocalOps:
         return await self._answer(self.api.prepare(session_id, body))
 
     async def append(self, session_id: str, branch_id: str, context: list[int],
-                     wait: bool = True) -> dict:
+                     wait: bool = True, promote: bool = False) -> dict:
         """Catch the branch up to ``context`` (its whole new token ids; must extend it)."""
         return await self._answer(self.api.call(
             "append", wait, session_id=session_id, branch_id=branch_id, context=context,
-            max_tokens=self.api.limits().max_tokens))
+            max_tokens=self.api.limits().max_tokens, promote=promote))
 
     async def commit(self, session_id: str, branch_id: str) -> dict:
         """The pointer swap; the scheduler aborts a catch-up of the branch still prefilling

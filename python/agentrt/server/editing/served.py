@@ -112,8 +112,9 @@ class ConversationOps:
                                       version, source_signature, wait, promote, window_s)
 
     async def append(self, session_id: str, branch_id: str, messages: list[dict],
-                     wait: bool = True) -> dict:
-        return await self.ops.append(session_id, branch_id, await self.tokenize(messages), wait)
+                     wait: bool = True, promote: bool = False) -> dict:
+        return await self.ops.append(session_id, branch_id, await self.tokenize(messages), wait,
+                                     promote)
 
     async def promote(self, session_id: str) -> dict:
         return await self.ops.promote(session_id)

@@ -6,7 +6,8 @@
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
                                                       source_signature?, wait?, promote?,
                                                       window_s?}
-    POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?,
+                                                             promote?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/stale    {reason?}  source changed: released
@@ -90,11 +91,12 @@ class SessionApi:
         """Catch-up: ``tokens`` to append, or ``messages`` / ``text``: the branch's whole new
         context (tokenized here; the scheduler checks that it extends the branch)."""
         wait = rf.field(body, "wait", bool, False)
+        promote = rf.field(body, "promote", bool, False)
         whole = "tokens" not in body
         tokens = await self.tokens_of(body, required=True)
         return await self.call("append", wait, session_id=session_id, branch_id=branch_id,
                                **{"context" if whole else "tokens": tokens},
-                               max_tokens=self.limits().max_tokens)
+                               max_tokens=self.limits().max_tokens, promote=promote)
 
 
 def _name(body: dict, key: str, default=rf.REQUIRED) -> str:
