@@ -33,7 +33,8 @@ def turn_records(turns: list[dict]) -> list[dict]:
     return [{"agent": t["agent"], "step": t["step"],
              "kind": "commit" if t.get("commit") else "ordinary",
              "ttft_ms": round(t["ttft_s"] * 1000, 1), "outcome": t.get("outcome"),
-             "prompt": t.get("prompt"), "cached": t.get("cached")}
+             "prompt": t.get("prompt"), "cached": t.get("cached"),
+             **({"reason": t["reason"]} if t.get("reason") else {})}
             for t in turns]
 
 

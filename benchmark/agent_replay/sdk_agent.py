@@ -140,7 +140,7 @@ async def run_agent(url: str, trace, cm: dict, gen_tokens: int,
             on_turn({"agent": trace.agent_id, "step": k, "commit": commit,
                      "outcome": outcome_of(turn["report"], commit), "ttft_s": turn["ttft_s"],
                      "gaps_s": turn["gaps_s"], "prompt": turn["prompt"],
-                     "cached": turn["cached"]})
+                     "cached": turn["cached"], "reason": turn["report"].get("fallback")})
             await asyncio.sleep(step.tool_s)
     finally:
         await client.close()
