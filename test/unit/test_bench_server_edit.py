@@ -175,7 +175,7 @@ def test_run_agent_records_turns_in_the_replays_shape(monkeypatch):
     assert [t["commit"] for t in turns] == [False, False, True, False]
     assert [t["outcome"] for t in turns] == [None, None, "prepared", None]
     assert set(turns[0]) == {"agent", "step", "commit", "outcome", "ttft_s", "gaps_s", "prompt",
-                             "cached"}
+                             "cached", "reason"}
     # every turn the full, unedited history, with context_management and the session only
     assert [len(b["messages"]) for b in seen] == [2, 4, 6, 8]
     assert seen[3]["messages"] == history_at(agent, 3)
