@@ -9,7 +9,7 @@ from agentrt.editing import ConversationStore, parse_context_management
 from agentrt.lookahead.client import ServerError
 from agentrt.server.editing.lookahead import EditLookahead
 
-from .helpers import o_reply, o_result, o_user, text, tool_history, words
+from .helpers import o_call, o_reply, o_result, o_user, text, tool_history, words
 
 CONFIG = parse_context_management({"edits": [{
     "type": "clear_tool_uses_20250919", "trigger": {"type": "input_tokens", "value": 100},
@@ -60,8 +60,8 @@ class FakeOps:
     def commit(self, sid, bid):
         return self._record("commit", bid)
 
-    def abandon(self, sid, bid, reason):
-        return self._record("abandon", bid)
+    def abandon(self, sid, bid, reason, keep_cache=False):
+        return self._record("abandon", bid, keep_cache)
 
     def mark_stale(self, sid, bid, reason):
         return self._record("stale", bid)
@@ -135,6 +135,24 @@ def test_forked_history_releases_the_branch_as_stale():
         assert ops.calls[-1] == ("stale", "b1")
         nothing = await driver.commit("k", history(5), CONFIG, None)
         assert "nothing was prepared" in nothing.report["fallback"]
+    asyncio.run(scenario())
+
+
+def test_an_edit_that_goes_on_into_the_prepared_part_is_served_reusing_the_branch():
+    """A large result after the snapshot keeps the adopted prompt over the trigger: the edit goes
+    on and clears the result the preparation kept. That edit is served (not the synchronous one
+    from scratch) and the branch stays in the tree as cache for the prefix they share."""
+    async def scenario():
+        ops = FakeOps()
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(4))                  # prepared: t1-t3 cleared, t4 kept
+        final = history(4) + [o_call("t5", "read"), o_result("t5", text(200, "big"))]
+        adopted = await driver.commit("k", final, CONFIG, _state(history(4)))
+        assert adopted.result is not None and adopted.report["prepared"] is False
+        assert "shared prefix is reused" in adopted.report["fallback"]
+        kept = [m["content"] for m in adopted.result.messages if m["role"] == "tool"]
+        assert kept[-1] == text(200, "big") and text(20, "r4") not in kept     # t4 cleared now
+        assert ops.calls[-1] == ("abandon", "b1", True)       # released, its cache kept
     asyncio.run(scenario())
 
 

@@ -72,9 +72,11 @@ class LocalOps:
         (the commit request carries those tokens)."""
         return await self._call("commit", session_id=session_id, branch_id=branch_id)
 
-    async def abandon(self, session_id: str, branch_id: str, reason: str) -> dict:
+    async def abandon(self, session_id: str, branch_id: str, reason: str,
+                      keep_cache: bool = False) -> dict:
+        """``keep_cache``: what the branch prefilled stays in the tree as ordinary cache."""
         return await self._call("abandon", session_id=session_id, branch_id=branch_id,
-                                reason=reason)
+                                reason=reason, keep_cache=keep_cache)
 
     async def mark_stale(self, session_id: str, branch_id: str, reason: str) -> dict:
         return await self._call("stale", session_id=session_id, branch_id=branch_id,

@@ -125,8 +125,10 @@ class EditLookahead:
         if promoted:                     # the commit waits: the prefill goes first
             await slot.preparer.promote()
             await asyncio.shield(job.task)
+        # a branch not adopted stays in the tree as cache: the turn's prompt (the synchronous
+        # edit, or the edit that went on) may share a prefix with it
         if job.state is not JobState.COMMITTING or not job.branch_id:
-            await self._release(slot, job, "not committed")
+            await self._release(slot, job, "not committed", keep_cache=True)
             return _fallback(f"the preparation is {job.state.value}: "
                              f"{job.reason or 'the edit changed nothing'}")
         prepared = job.transform.strategy_data[RESULT]
@@ -136,10 +138,18 @@ class EditLookahead:
             return _fallback(f"stale: {reason}")
         try:
             result = slot.transform.adopt(prepared, messages)
+        except TransformError as exc:
+            await self._release(slot, job, "not committed", keep_cache=True)
+            return _fallback(str(exc))
+        try:
             tail_after(prepared.messages, result.messages)
         except TransformError as exc:
-            await self._release(slot, job, "not committed")
-            return _fallback(str(exc))
+            # the adopted prompt reached the trigger again and the edit went on into the
+            # prepared part (e.g. a large result since the snapshot): that edit is served, and
+            # its prompt reuses the part it shares with the branch
+            await self._release(slot, job, "the adopted edit went on", keep_cache=True)
+            return Adopted(result, {"prepared": False,
+                                    "fallback": f"{exc}: its shared prefix is reused"})
         tokens = job.branch_len
         try:
             await self.ops.commit(slot.session_id, job.branch_id)
@@ -260,19 +270,25 @@ class EditLookahead:
         """The scheduler no longer knows the session (restart, flush): reopened on need."""
         self.slots.pop(key, None)
 
-    async def _release(self, slot: Slot, job: Job, reason: str, stale: bool = False) -> None:
-        """Release a branch that is not committed; the job's tasks run out on their own."""
+    async def _release(self, slot: Slot, job: Job, reason: str, stale: bool = False,
+                       keep_cache: bool = False) -> None:
+        """Release a branch that is not committed (``keep_cache``: what it prefilled stays in
+        the tree as ordinary cache); the job's tasks run out on their own."""
         slot.retired += [t for t in (job.task, job.catch_up) if t is not None]
         if stale:
             job.stale()
         else:
             job.failed(reason)
-        if job.branch_id:
-            release = self.ops.mark_stale if stale else self.ops.abandon
-            try:
-                await release(slot.session_id, job.branch_id, reason[:200])
-            except (ServerError, ServerUnavailable):
-                pass
+        if not job.branch_id:
+            return
+        try:
+            if stale:
+                await self.ops.mark_stale(slot.session_id, job.branch_id, reason[:200])
+            else:
+                await self.ops.abandon(slot.session_id, job.branch_id, reason[:200],
+                                       keep_cache=keep_cache)
+        except (ServerError, ServerUnavailable):
+            pass
 
     # --- eviction ----------------------------------------------------------------------------
     def forget(self, key: str) -> None:
