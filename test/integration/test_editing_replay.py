@@ -3,7 +3,8 @@ model, ``openai`` SDK only, full histories every turn. Checks what the benchmark
 on: the baseline is never edited, an edit turn rewrites the prefix (shorter prompt than the
 baseline's same turn, cache miss), every other turn extends the previous prompt (cached), and
 the results file gets one line per system. ``server_lookahead``'s trigger turns say whether they
-were served from a prepared branch, and one that was has the branch in its cached tokens."""
+were served from a prepared branch, and one that was has the branch in its cached tokens;
+``client_lookahead`` (the client-side runtime) commits the same edit."""
 import json
 
 import pytest
@@ -31,7 +32,7 @@ def by_turn(record) -> dict:
 
 
 def test_replay_edits_then_hits_the_cache(records):
-    (unedited, edited, _), _ = records
+    (unedited, edited, _, _), _ = records
     assert (unedited["system"], edited["system"]) == ("unedited", "server_edit")
     base, turns = by_turn(unedited), by_turn(edited)
     assert base.keys() == turns.keys() and len(turns) == 12
@@ -54,7 +55,7 @@ def test_replay_edits_then_hits_the_cache(records):
 
 
 def test_lookahead_trigger_turns_report_the_preparation(records):
-    (_, edited, ahead), _ = records
+    (_, edited, ahead, _), _ = records
     assert ahead["edit_turns"] >= 1
     for turn in ahead["turns_detail"]:
         if turn["kind"] == "ordinary":
@@ -68,10 +69,26 @@ def test_lookahead_trigger_turns_report_the_preparation(records):
     assert all("prepared" not in t for t in edited["turns_detail"])
 
 
+def test_the_client_side_runtime_commits_the_same_edit_with_the_same_agents(records):
+    """``client_lookahead``: the same agents driven by the client-side runtime commit (edit
+    turns, each saying whether it swapped to a prepared branch) and send an edited prompt from
+    then on (not the unedited baseline's: on the tiny model a cleared stub may be longer than a
+    short result, so the length may go either way)."""
+    (unedited, _, _, client), _ = records
+    assert client["system"] == "client_lookahead" and client["edit_turns"] >= 1
+    base, turns = by_turn(unedited), by_turn(client)
+    assert base.keys() == turns.keys()
+    edits = sorted(key for key, t in turns.items() if t["kind"] == "edit")
+    for agent, step in edits:
+        assert "prepared" in turns[(agent, step)] and "outcome" in turns[(agent, step)]
+        assert turns[(agent, step)]["prompt"] != base[(agent, step)]["prompt"], (agent, step)
+
+
 def test_replay_writes_one_line_per_system_and_the_table(records):
     _, out = records
     lines = [json.loads(line) for line in (out / "editing.jsonl").read_text().splitlines()]
-    assert [r["system"] for r in lines] == ["unedited", "server_edit", "server_lookahead"]
+    assert [r["system"] for r in lines] == ["unedited", "server_edit", "server_lookahead",
+                                            "client_lookahead"]
     assert all(r["workload"] == "nemo_gym" and r["agents"] == 2 for r in lines)
     assert lines[1]["context_management"]["edits"][0]["keep"] == {"type": "tool_uses",
                                                                    "value": 1}
