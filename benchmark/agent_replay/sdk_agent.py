@@ -14,7 +14,7 @@ only agentrt-specific part is ``extra_body``: ``session_id``, ``context_manageme
   preparing where agentrt's runtime would) or ``lookahead: false`` (``server_edit_sync``).
 - Its trigger is agentrt's hard threshold (``ContextBudget.hard_tokens``) in the server's unit
   (``agent_trigger``): the runtime counts the chat-template tokens of ``Replay.agent``'s
-  messages, the server each message's text (``editing/client_side.input_tokens``), so the trigger
+  messages, the server each message's text (``agentrt.editing.work.message_text``), so the trigger
   is the hard threshold less the two counts' difference at the turn the runtime first commits,
   less one (the server fires when its count exceeds the trigger, the runtime when its count
   reaches the threshold): the edit first fires at that turn. Later edits fire when the edited
@@ -32,7 +32,7 @@ from typing import Callable, Optional
 
 import openai
 
-from benchmark.editing.client_side import text_leaves
+from agentrt.editing.work import message_text
 from benchmark.editing.history import history_at
 from benchmark.editing.replay import clear_tool_uses
 from benchmark.editing.turns import HEADER
@@ -59,7 +59,7 @@ def runtime_messages(trace, k: int) -> list[dict]:
 
 def input_count(messages: list[dict], count_text: Callable[[str], int]) -> int:
     """The server edit's input tokens: each message's text leaves joined by newlines."""
-    return sum(count_text("\n".join(text_leaves(m))) for m in messages)
+    return sum(count_text(message_text(m)) for m in messages)
 
 
 def server_trigger(hard_tokens: int, template_tokens: int, input_tokens: int) -> int:

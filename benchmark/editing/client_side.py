@@ -28,8 +28,9 @@ import asyncio
 import functools
 import time
 from pathlib import Path
-from typing import Awaitable, Callable, Iterator, Optional
+from typing import Awaitable, Callable, Optional
 
+from agentrt.editing.work import message_text
 from agentrt.lookahead.client import AgentrtClient
 from agentrt.lookahead.records import CommitRecord
 from agentrt.lookahead.runtime import LookaheadRuntime
@@ -39,7 +40,6 @@ from benchmark.agent_replay.traces.tokens import tokenizer_counter
 from benchmark.editing.history import history_at, step_messages
 
 NAME = "client_lookahead"
-NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})   # as the server's count
 
 
 def budget(trigger: int, soft: float) -> ContextBudget:
@@ -69,24 +69,11 @@ def model_counter(model_path: Optional[str]) -> Callable[[str], int]:
     return functools.lru_cache(maxsize=8192)(tokenizer_counter(Path(model_path)))
 
 
-def text_leaves(value) -> Iterator[str]:
-    """The string leaves of a message in order, ids and block types left out."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key not in NOT_TEXT:
-                yield from text_leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from text_leaves(item)
-
-
 def input_tokens(count_text: Callable[[str], int]) -> Callable[[list], Awaitable[int]]:
     """The runtime's ``count_tokens``: the server edit's input tokens (each message's text
     leaves joined by newlines, counted with ``count_text``; summed over messages)."""
     async def count(messages: list[dict]) -> int:
-        return sum(count_text("\n".join(text_leaves(m))) for m in messages)
+        return sum(count_text(message_text(m)) for m in messages)
     return count
 
 

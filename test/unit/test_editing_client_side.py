@@ -7,6 +7,7 @@ import copy
 from types import SimpleNamespace
 
 from agentrt.editing import EditContext, edit_messages, parse_context_management
+from agentrt.editing.work import message_text
 from agentrt.lookahead.records import CommitRecord, Outcome
 from agentrt.lookahead.strategy import MainState
 from agentrt.server.editing.editor import ServerEditor
@@ -63,8 +64,7 @@ def server_turns(agent: AgentTrace) -> list[list[dict]]:
     """The prompt the server edit (sticky, lookahead off) gives each turn of ``agent``."""
     config = parse_context_management(clear_tool_uses(ARGS.trigger, ARGS.keep,
                                                       ARGS.clear_at_least))
-    ctx = EditContext(lambda messages: sum(count_chars("\n".join(client_side.text_leaves(m)))
-                                           for m in messages))
+    ctx = EditContext(lambda messages: sum(count_chars(message_text(m)) for m in messages))
     state, prompts = None, []
     for k in range(len(agent.steps)):
         result = edit_messages(history_at(agent, k), config, state, fmt="openai", ctx=ctx)

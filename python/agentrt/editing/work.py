@@ -16,6 +16,25 @@ from agentrt.editing.view import View
 from agentrt.lookahead.strategy import Message
 
 CountTokens = Callable[[Sequence[Message]], int]
+NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})
+
+
+def message_text(message: Message) -> str:
+    """What a message's input tokens are counted on: its string leaves in order (content, tool
+    inputs and results, role), ids and block types left out, joined by newlines."""
+    return "\n".join(_string_leaves(message))
+
+
+def _string_leaves(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in NOT_TEXT:
+                yield from _string_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _string_leaves(item)
 
 
 class OffloadSink(Protocol):

@@ -38,6 +38,7 @@ import httpx
 from agentrt.editing import (ConversationStore, EditFailed, EditValidationError,
                              apply_context_management, conversation_key,
                              parse_context_management)
+from agentrt.editing.work import message_text
 from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.server.editing.served import ServedEncoding
 from agentrt.server.editing.lookahead import EditLookahead
@@ -79,7 +80,7 @@ class ServerEditor:
         tokenized once (memoized by its text); ids and block types are not counted."""
         total = 0
         for message in messages:
-            text = "\n".join(_texts(message))
+            text = message_text(message)
             if text not in self._counts:
                 if len(self._counts) > 100_000:
                     self._counts.clear()
@@ -164,22 +165,6 @@ class ServerEditor:
         return Edited({**result.context_management, **extra}, functools.partial(
             ahead.boundary, key, list(messages), config, result.state, fmt, system,
             list(result.messages), hint, encoding))
-
-
-_NOT_TEXT = frozenset({"type", "id", "tool_call_id", "tool_use_id"})
-
-
-def _texts(value):
-    """The string leaves of a message, in order (ids and block types left out)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key not in _NOT_TEXT:
-                yield from _texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item)
 
 
 def check_generate_messages(body: dict) -> None:
