@@ -57,7 +57,7 @@ class AgentrtConfig:
     bg_max_in_flight: int = _flag(
         2, "Background (lookahead) requests prefilling at once.")
     bg_chunk_tokens: int = _flag(
-        512, "Background prefill chunk; shrinks with the foreground backlog and step time.")
+        256, "Background prefill chunk; shrinks with the foreground backlog and step time.")
     bg_deny_usage: float = _flag(
         0.85, "Deny background admission above this KV usage.")
     bg_reserve: float = _flag(
@@ -68,7 +68,7 @@ class AgentrtConfig:
         0.0, "Foreground time-between-tokens target; background chunks shrink when a step "
              "exceeds it, and may run next to foreground decoding only within it (0: none).")
     bg_max_chunk_ms: float = _flag(
-        150.0, "Background chunks are sized (from the observed prefill time per token) to take "
+        1000.0, "Background chunks are sized (from the observed prefill time per token) to take "
                "at most this long: the longest a foreground arrival waits behind one (0: off).")
     promoted_max_chunk_ms: float = _flag(
         0.0, "Chunk time bound of a promoted preparation (a commit waits on it; its chunks "

@@ -56,8 +56,8 @@ def test_background_finishes_while_foreground_is_served(url):
     stats = status["stats"]
     assert stats["bg_admitted"] > before["bg_admitted"]
     assert stats["bg_tokens_prefilled"] >= before["bg_tokens_prefilled"] + 4 * 1400
-    assert status["policy"]["chunk_tokens"] == 512
-    # 4 x ~1,500 background tokens in chunks of at most 512 (SGLang's own chunk is 4,096)
+    assert status["policy"]["chunk_tokens"] == 256
+    # 4 x ~1,500 background tokens in chunks of at most 256 (SGLang's own chunk is 4,096)
     assert stats["bg_chunks"] - before["bg_chunks"] >= 12
     metrics = requests.get(f"{url}/agentrt/metrics", timeout=30).text
     assert 'agentrt_ttft_seconds_count{cls="fg"}' in metrics

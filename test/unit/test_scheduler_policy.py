@@ -41,12 +41,12 @@ def test_agentsched_blends_sjf_and_cache_preservation():
 
 
 @pytest.mark.parametrize("snap, expected", [
-    (SNAP, Admission(True, 512, "admitted")),
+    (SNAP, Admission(True, 256, "admitted")),
     (SNAP._replace(bg_running=2), Admission(False, 0, "2 background requests in flight")),
     (SNAP._replace(kv_used=8600), Admission(False, 0, "KV usage 0.86 >= 0.85")),
     (SNAP._replace(kv_used=8980), Admission(False, 0, "KV usage 0.90 >= 0.85")),
-    (SNAP._replace(fg_waiting=1), Admission(True, 256, "admitted")),
-    (SNAP._replace(fg_waiting=3), Admission(True, 128, "admitted")),
+    (SNAP._replace(fg_waiting=1), Admission(True, 128, "admitted")),
+    (SNAP._replace(fg_waiting=3), Admission(True, 64, "admitted")),
     (SNAP._replace(fg_waiting=8), Admission(True, 64, "admitted")),
 ])
 def test_background_admission(snap, expected):
@@ -55,12 +55,12 @@ def test_background_admission(snap, expected):
 
 def test_admission_keeps_reserve_and_tracks_step_time():
     tight = Snapshot(0.0, kv_used=8400, kv_total=10000, fg_waiting=0, bg_running=0)
-    assert admit_background(tight, BgPolicy(deny_usage=0.9)) == Admission(True, 512, "admitted")
+    assert admit_background(tight, BgPolicy(deny_usage=0.9)) == Admission(True, 256, "admitted")
     tighter = tight._replace(kv_used=8950)
     assert admit_background(tighter, BgPolicy(deny_usage=0.95)).reason == \
         "KV reserve for foreground"
     slow = SNAP._replace(last_step_ms=200.0)
-    assert admit_background(slow, BgPolicy(tbt_slo_ms=50)) == Admission(True, 128, "admitted")
+    assert admit_background(slow, BgPolicy(tbt_slo_ms=50)) == Admission(True, 64, "admitted")
     assert admit_background(SNAP, BgPolicy(max_in_flight=0)).admit is False
 
 
@@ -68,7 +68,7 @@ def test_admission_keeps_reserve_and_tracks_step_time():
     (SNAP._replace(fg_in_batch=1), False, Admission(False, 0, "foreground prefill in this batch")),
     (SNAP._replace(fg_running=3), False, Admission(False, 0, "foreground decoding")),
     # starving background no longer yields, and ignores the in-flight cap
-    (SNAP._replace(fg_running=3, bg_running=2), True, Admission(True, 512, "admitted")),
+    (SNAP._replace(fg_running=3, bg_running=2), True, Admission(True, 256, "admitted")),
     # KV pressure denies even aged work
     (SNAP._replace(fg_running=3, kv_used=9000), True,
      Admission(False, 0, "KV usage 0.90 >= 0.85")),
@@ -89,22 +89,23 @@ def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
     assert admit_background(decoding._replace(prefill_ms_per_token=0.0),
                             BgPolicy(tbt_slo_ms=100)).admit is False
     # yielding off: a full chunk (here 250 ms / 0.5 ms per token = 500 tokens)
-    assert admit_background(decoding, BgPolicy(yield_to_foreground=False, max_chunk_ms=250)) \
+    assert admit_background(decoding, BgPolicy(yield_to_foreground=False, max_chunk_ms=250,
+                                                     chunk_tokens=512)) \
         == Admission(True, 500, "admitted")
 
 
 def test_chunked_background_shrinks_to_the_minimum_while_foreground_decodes():
-    assert continue_background(SNAP, BgPolicy()) == Admission(True, 512, "admitted")
+    assert continue_background(SNAP, BgPolicy()) == Admission(True, 256, "admitted")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy()) == \
         Admission(True, 16, "yielding: foreground decoding")
     assert continue_background(SNAP._replace(fg_running=1), BgPolicy(), aged=True) == \
-        Admission(True, 512, "admitted")
+        Admission(True, 256, "admitted")
     # KV pressure does not shrink a running chunk (that frees nothing; preemption does)
     assert continue_background(SNAP._replace(kv_used=9900), BgPolicy()).admit is True
     assert continue_background(SNAP._replace(fg_waiting=3), BgPolicy()) == \
-        Admission(True, 128, "admitted")
+        Admission(True, 64, "admitted")
     slo = SNAP._replace(fg_running=1, decode_step_ms=50.0, prefill_ms_per_token=0.1)
-    assert continue_background(slo, BgPolicy(tbt_slo_ms=100)) == \
+    assert continue_background(slo, BgPolicy(tbt_slo_ms=100, chunk_tokens=512)) == \
         Admission(True, 500, "admitted within the TBT SLO")
 
 
@@ -125,9 +126,12 @@ def test_chunk_is_sized_to_a_time_bound():
     assert admit_background(slow, bound) == Admission(True, 100, "admitted")
     assert admit_background(slow._replace(prefill_ms_per_token=10.0), bound) == \
         Admission(True, 64, "admitted")                   # never under the minimum chunk
-    assert admit_background(slow, BgPolicy(max_chunk_ms=0)) == Admission(True, 512, "admitted")
+    assert admit_background(slow, BgPolicy(max_chunk_ms=0)) == Admission(True, 256, "admitted")
     assert continue_background(slow, bound) == Admission(True, 100, "admitted")
-    assert admit_background(slow, BgPolicy()) == Admission(True, 64, "admitted")  # 150 ms: 60
+    # the default 1,000 ms fit 400 tokens: the 256-token chunk
+    assert admit_background(slow, BgPolicy()) == Admission(True, 256, "admitted")
+    assert admit_background(slow._replace(prefill_ms_per_token=8.0), BgPolicy()) == \
+        Admission(True, 125, "admitted")
 
 
 def test_promoted_preparation_is_uncapped_unless_bounded():
@@ -237,6 +241,6 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     adder = cls()
     assert adder.add_one_req(req("fg")) == "added"
     assert adder.add_one_req(req("agentrt-prepare:b1:n:s")) == "added"
-    assert adder.seen == [("fg", None), ("agentrt-prepare:b1:n:s", 512)]
+    assert adder.seen == [("fg", None), ("agentrt-prepare:b1:n:s", 256)]
     assert adder.rem_chunk_tokens is None and STATS.bg_admitted == 1 and STATS.bg_tokens == 10
     STATS.reset()

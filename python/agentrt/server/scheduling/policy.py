@@ -53,7 +53,7 @@ class BgPolicy:
     deny_usage: float = 0.85          # deny background admission above this KV usage
     reserve: float = 0.10             # ... or when free KV would fall under this fraction
     max_in_flight: int = 2            # background requests running at once
-    chunk_tokens: int = 512           # background prefill chunk
+    chunk_tokens: int = 256           # background prefill chunk
     min_chunk_tokens: int = 64
     yield_chunk_tokens: int = 16      # a running background prefill's chunk while it yields
     backlog_shrink: int = 8           # foreground waiting >= this: chunk shrinks to the minimum
@@ -61,7 +61,7 @@ class BgPolicy:
     tbt_slo_ms: float = 0.0           # 0: no step-time target
     program_policy: str = "fcfs"
     yield_to_foreground: bool = True  # no background chunk next to foreground prefill / decode
-    max_chunk_ms: float = 150.0       # a chunk takes at most this long (observed ms per token):
+    max_chunk_ms: float = 1000.0      # a chunk takes at most this long (observed ms per token):
                                       # the longest a foreground arrival waits behind one
     promoted_max_chunk_ms: float = 0.0  # the same bound for a promoted preparation (0: a
                                         # commit waits on it: SGLang's own chunks, as for a
