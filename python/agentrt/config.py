@@ -69,7 +69,7 @@ class AgentrtConfig:
              "exceeds it, and may run next to foreground decoding only within it (0: none).")
     bg_max_chunk_ms: float = _flag(
         1000.0, "Background chunks are sized (from the observed prefill time per token) to take "
-               "at most this long: the longest a foreground arrival waits behind one (0: off).")
+                "at most this long: the longest a foreground arrival waits behind one (0: off).")
     promoted_max_chunk_ms: float = _flag(
         0.0, "Chunk time bound of a promoted preparation (a commit waits on it; its chunks "
              "alternate with decode steps) (0: SGLang's own chunks, as a foreground request's).")
