@@ -90,7 +90,7 @@ def test_background_runs_next_to_decoding_only_within_the_tbt_slo():
                             BgPolicy(tbt_slo_ms=100)).admit is False
     # yielding off: a full chunk (here 250 ms / 0.5 ms per token = 500 tokens)
     assert admit_background(decoding, BgPolicy(yield_to_foreground=False, max_chunk_ms=250,
-                                                     chunk_tokens=512)) \
+                                               chunk_tokens=512)) \
         == Admission(True, 500, "admitted")
 
 

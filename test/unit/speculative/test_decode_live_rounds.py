@@ -1,4 +1,6 @@
 """The live decode benchmark's alternated rounds (benchmark/decode/live.py ``--rounds``)."""
+import pytest
+
 from benchmark.decode import live
 
 
@@ -28,7 +30,6 @@ def test_a_round_that_decoded_other_tokens_makes_the_run_not_identical():
 
 
 def test_rounds_must_be_positive():
-    import pytest
     with pytest.raises(SystemExit):
         live.parse(["--rounds", "0"])
     assert live.parse(["--rounds", "3"]).rounds == 3
