@@ -20,9 +20,11 @@ context. Catch-ups are not counted: the commit does not wait for them (its own r
 what they did not append, as the synchronous commit would), so only the branch must be ready.
 Boundaries left: tokens to the hard threshold over the agent's observed growth per boundary
 (at least one). Seconds per boundary: the agent's observed wall time between boundaries (its
-tools and its own model calls). Prefill rate: what branch prefills have cost per token as they
-ran (small background chunks between foreground steps cost about twice a large prefill's per
-token on the 2-core CPU); the server's prefill rate until one ran. Foreground share: model steps
+tools and its own model calls). Prefill rate: the branch's own chunks priced at the context
+positions they sit at, by the step cost the server fitted to its recent prefill steps (server/
+scheduling/prefill_cost.py: a token at 5k of context costs about twice one at 1k on the 2-core
+CPU, and a small chunk pays a step's fixed cost); before there is a fit, what branch prefills
+(else all prefills) cost per token so far. Foreground share: model steps
 that were not branch prefills, over as much recent wall time as the window ahead
 (``lookback_s``, 5-30 s: a server that was idle half a minute ago and is saturated now has no
 idle time to give). Backlog: what the other unfinished preparations on the server still ask
@@ -46,8 +48,7 @@ def lookback_s(window_s: float) -> float:
 
 
 class ServerLoad(NamedTuple):
-    prefill_ms_per_token: float   # measured over recent branch (else all) prefill steps (0: not
-                                  # measured yet)
+    prefill_ms_per_token: float   # the branch's price per token (0: not measured yet)
     foreground_share: float       # model steps other than branch prefills over recent wall
                                   # time, 0..1
     backlog_tokens: int = 0       # unfinished branch prefills' tokens (other preparations)

@@ -76,11 +76,27 @@ def admission(cache, session_id: str, tokens: list[int],
 
     if window_s is None:
         return None
-    lacking = len(tokens) - common_prefix_len(tokens, cache.book.session(session_id).context)
-    load = ServerLoad(STATS.branch_ms_per_token or STATS.prefill_ms_per_token,
+    shared = common_prefix_len(tokens, cache.book.session(session_id).context)
+    lacking = len(tokens) - shared
+    load = ServerLoad(branch_ms_per_token(shared, lacking),
                       STATS.foreground_busy_share(lookback_s=lookback_s(float(window_s))),
                       cache.book.backlog_tokens())
     return decide_start(load, lacking, float(window_s))
+
+
+def branch_ms_per_token(start: int, tokens: int) -> float:
+    """The price per token of prefilling a branch's ``tokens`` from context position ``start``
+    in background chunks: from the server's fitted step cost (scheduling/prefill_cost.py),
+    else what branch prefills, else all prefills, cost per token so far (0: not measured)."""
+    from agentrt.server.scheduling.hooks import background_policy
+    from agentrt.server.scheduling.policy import time_bounded_chunk
+    from agentrt.server.scheduling.stats import STATS
+
+    chunk = time_bounded_chunk(background_policy(), STATS.prefill_ms_per_token)
+    priced = STATS.prefill_cost.price_ms(start, tokens, chunk)
+    if priced and tokens > 0:
+        return priced / tokens
+    return STATS.branch_ms_per_token or STATS.prefill_ms_per_token
 
 
 @op("prepare", prefills=True)

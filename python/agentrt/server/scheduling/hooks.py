@@ -46,6 +46,10 @@ def configure(policy: BgPolicy) -> None:
     _State.policy = policy
 
 
+def background_policy() -> BgPolicy:
+    return _State.policy
+
+
 def promoted_of(tree) -> set:
     """The branches in the fast lane (none unless the tree is agentrt's)."""
     return tree.promoted if isinstance(tree, LookaheadRadixCache) else set()
@@ -315,4 +319,5 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
     finally:
         tokens = sum(int(n) for _, _, n in prefills)
         branch = sum(int(n) for r, _, n in prefills if parse_prepare_rid(r.rid))
-        STATS.step_finished((time.perf_counter() - start_s) * 1000.0, tokens, branch)
+        STATS.step_finished((time.perf_counter() - start_s) * 1000.0, tokens, branch,
+                            tuple((int(p), int(n)) for _, p, n in prefills))

@@ -181,10 +181,16 @@ def _chunk(snap: Snapshot, policy: BgPolicy) -> int:
     if policy.tbt_slo_ms > 0 and snap.last_step_ms > policy.tbt_slo_ms:
         # the last step already missed the SLO: shrink in proportion to the overshoot
         chunk = max(policy.min_chunk_tokens, int(chunk * policy.tbt_slo_ms / snap.last_step_ms))
-    if policy.max_chunk_ms > 0 and snap.prefill_ms_per_token > 0:
-        chunk = min(chunk, max(policy.min_chunk_tokens,
-                               int(policy.max_chunk_ms / snap.prefill_ms_per_token)))
-    return chunk
+    return min(chunk, time_bounded_chunk(policy, snap.prefill_ms_per_token))
+
+
+def time_bounded_chunk(policy: BgPolicy, prefill_ms_per_token: float) -> int:
+    """The largest background chunk ``max_chunk_ms`` allows at the observed prefill rate (the
+    chunk an idle server runs; 0 ms per token: not measured yet, ``chunk_tokens``)."""
+    if policy.max_chunk_ms <= 0 or prefill_ms_per_token <= 0:
+        return policy.chunk_tokens
+    return min(policy.chunk_tokens, max(policy.min_chunk_tokens,
+                                        int(policy.max_chunk_ms / prefill_ms_per_token)))
 
 
 def _yield(snap: Snapshot, policy: BgPolicy, chunk: int) -> Admission | None:

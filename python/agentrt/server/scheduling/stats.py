@@ -3,6 +3,8 @@ import collections
 import time
 from collections import Counter
 
+from agentrt.server.scheduling.prefill_cost import PrefillCostModel
+
 
 BUSY_WINDOW_S = 30.0        # the recent wall time ``busy_share`` is measured over
 PER_TOKEN_MIN_TOKENS = 64   # smaller prefill steps are mostly fixed per-step cost: they would
@@ -28,6 +30,7 @@ class SchedulerStats:
         self.prefill_ms_per_token = 0.0  # moving average over prefill steps
         self.branch_ms_per_token = 0.0   # the same over branch prefills as they run (small
                                          # background chunks cost more per token)
+        self.prefill_cost = PrefillCostModel()   # step time by size and context position
         self.bg_throttled = 0            # minimum-size chunks while yielding to foreground
         self.bg_preempted = 0            # background prefills aborted to free KV for foreground
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
@@ -51,9 +54,12 @@ class SchedulerStats:
         self.denied_reasons[reason.split(" ")[0] if reason[0].isdigit() else reason] += 1
 
     def step_finished(self, step_ms: float, prefill_tokens: int = 0,
-                      lookahead_tokens: int = 0) -> None:
+                      lookahead_tokens: int = 0,
+                      parts: tuple[tuple[int, int], ...] = ()) -> None:
         """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode;
-        ``lookahead_tokens`` of them prefilled prepared branches."""
+        ``lookahead_tokens`` of them prefilled prepared branches; ``parts``: (context before,
+        new tokens) of each request it prefilled."""
+        self.prefill_cost.observe(list(parts), step_ms)
         self.last_step_ms = step_ms
         self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
@@ -123,6 +129,7 @@ class SchedulerStats:
                 "decode_step_ms": round(self.decode_step_ms, 2),
                 "prefill_ms_per_token": round(self.prefill_ms_per_token, 4),
                 "branch_ms_per_token": round(self.branch_ms_per_token, 4),
+                "prefill_cost": self.prefill_cost.to_json(),
                 "busy_share": round(self.busy_share(), 4),
                 "foreground_busy_share": round(self.foreground_busy_share(), 4)}
 

@@ -1,0 +1,108 @@
+"""What a prefill costs on this server, by where its tokens sit: fitted from its own steps.
+
+A prefill step's time, measured on the 2-core CPU against chunk size and context (benchmark/
+README.md), is close to::
+
+    step_ms = fixed + sum over its requests of  tokens x (per_token + per_position x mid)
+
+``mid``: the context position in the middle of the request's new tokens (attention reads what is
+before each token). ``fixed`` is what a step costs whatever its size (small chunks pay it per few
+tokens), ``per_position`` what attention over a longer context adds. One rate per token cannot
+price a branch: the demo's first turns (small prefills at 2.5-6k of context) measured 5.5-6.5
+ms per token, and its branch (256-token chunks from position ~60 to ~2,200) then ran at ~3.
+
+The three coefficients are fitted by least squares, none negative, over the server's last
+``KEEP`` prefill steps (foreground and background alike: the physics is the same), and refitted
+when asked after new steps. Until ``MIN_STEPS`` steps with different shapes were seen, there is
+no fit (``price_ms`` answers None) and callers use a plain rate.
+"""
+import collections
+import itertools
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+
+KEEP = 256        # prefill steps the fit is made over (the recent past: the machine drifts)
+MIN_STEPS = 8     # a fit needs this many steps, of at least two sizes and two positions
+
+
+class PrefillCost(NamedTuple):
+    fixed_ms: float
+    per_token_ms: float
+    per_position_ms: float     # per token and per context position before it
+
+    def step_ms(self, parts: list[tuple[int, int]]) -> float:
+        """A step prefilling ``parts``: (context before, new tokens) per request."""
+        return self.fixed_ms + sum(n * (self.per_token_ms + self.per_position_ms * (p + n / 2))
+                                   for p, n in parts)
+
+
+def _features(parts: list[tuple[int, int]]) -> tuple[float, float, float]:
+    return (1.0, float(sum(n for _, n in parts)),
+            float(sum(n * (p + n / 2) for p, n in parts)))
+
+
+def _nonnegative_fit(x: np.ndarray, y: np.ndarray) -> Optional[np.ndarray]:
+    """Least squares with every coefficient >= 0: the best of the fits over each subset of the
+    columns whose coefficients all came out non-negative (three columns: seven subsets)."""
+    best, best_residual = None, float("inf")
+    columns = range(x.shape[1])
+    for size in range(1, x.shape[1] + 1):
+        for subset in itertools.combinations(columns, size):
+            coef, *_ = np.linalg.lstsq(x[:, subset], y, rcond=None)
+            if (coef < 0).any():
+                continue
+            residual = float(np.sum((x[:, subset] @ coef - y) ** 2))
+            if residual < best_residual:
+                best = np.zeros(x.shape[1])
+                best[list(subset)] = coef
+                best_residual = residual
+    return best
+
+
+class PrefillCostModel:
+    def __init__(self, keep: int = KEEP):
+        self._steps: collections.deque = collections.deque(maxlen=keep)
+        self._fit: Optional[PrefillCost] = None
+        self._stale = False
+
+    def observe(self, parts: list[tuple[int, int]], step_ms: float) -> None:
+        """One prefill step: (context before, new tokens) of each request, and its time."""
+        parts = [(int(p), int(n)) for p, n in parts if n > 0]
+        if parts and step_ms > 0:
+            self._steps.append((_features(parts), step_ms))
+            self._stale = True
+
+    def fitted(self) -> Optional[PrefillCost]:
+        """The current fit (None: too few or too alike steps so far)."""
+        if self._stale:
+            self._stale = False
+            self._fit = self._refit()
+        return self._fit
+
+    def _refit(self) -> Optional[PrefillCost]:
+        if len(self._steps) < MIN_STEPS:
+            return None
+        x = np.array([f for f, _ in self._steps])
+        y = np.array([ms for _, ms in self._steps])
+        if len(np.unique(x[:, 1])) < 2 or len(np.unique(x[:, 2] / x[:, 1])) < 2:
+            return None
+        coef = _nonnegative_fit(x, y)
+        if coef is None or coef[1] + coef[2] <= 0:
+            return None
+        return PrefillCost(*(float(c) for c in coef))
+
+    def price_ms(self, start: int, tokens: int, chunk_tokens: int) -> Optional[float]:
+        """Prefilling ``tokens`` from context position ``start`` in chunks of ``chunk_tokens``,
+        one chunk a step (None: no fit yet)."""
+        fit = self.fitted()
+        if fit is None or tokens <= 0:
+            return None if fit is None else 0.0
+        return sum(fit.step_ms([(p, min(chunk_tokens, start + tokens - p))])
+                   for p in range(start, start + tokens, max(1, chunk_tokens)))
+
+    def to_json(self) -> Optional[dict]:
+        fit = self.fitted()
+        return None if fit is None else {"steps": len(self._steps),
+                                         **{k: round(v, 6) for k, v in fit._asdict().items()}}
