@@ -91,3 +91,20 @@ def test_the_capacity_check_prices_a_branch_by_the_fit_else_by_the_observed_rate
 def model_price(start: int, tokens: int, chunk: int) -> float:
     return sum(TRUE.step_ms([(p, min(chunk, start + tokens - p))])
                for p in range(start, start + tokens, chunk))
+
+
+def test_the_cheapest_recent_decode_step_caps_the_fixed_cost():
+    slow_start = PrefillCost(fixed_ms=900.0, per_token_ms=1.0, per_position_ms=0.0009)
+    shapes = [(start, 700 + 10 * (i % 3)) for i, start in enumerate(range(2500, 6500, 250))]
+    uncapped, capped = PrefillCostModel(), PrefillCostModel()
+    for model in (uncapped, capped):
+        for start, tokens in shapes:
+            model.observe([(start, tokens)], slow_start.step_ms([(start, tokens)]))
+    for ms in (260.0, 230.0, 250.0):            # a step of one token each cost 230 ms at least
+        capped.observe_decode(ms)
+    assert uncapped.fitted().fixed_ms == pytest.approx(900.0, rel=1e-3)
+    fit = capped.fitted()
+    assert fit.fixed_ms == 230.0 and fit.per_token_ms > 1.0    # the rest moved to the tokens
+    start, tokens = shapes[5]
+    assert fit.step_ms([(start, tokens)]) == pytest.approx(
+        slow_start.step_ms([(start, tokens)]), rel=0.05)       # still fits what it saw

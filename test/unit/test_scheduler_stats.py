@@ -68,14 +68,16 @@ def test_lookback_follows_the_window_within_bounds():
     assert lookback_s(1.0) == 5.0 and lookback_s(12.0) == 12.0 and lookback_s(300.0) == 30.0
 
 
-def test_prefill_steps_feed_the_cost_fit_and_decode_steps_do_not():
+def test_prefill_steps_feed_the_cost_fit_and_decode_steps_cap_its_fixed_cost():
     stats = SchedulerStats()
     for start in (0, 1000, 3000, 5000):
         for tokens in (64, 256, 1024):
             stats.step_finished(200 + tokens * (1 + 0.001 * (start + tokens / 2)), tokens,
                                 parts=((start, tokens),))
-    stats.step_finished(40.0)                   # a decode step
+    stats.step_finished(250.0)                  # a decode step: no prefill step, no cap here
     fit = stats.to_json()["prefill_cost"]
     assert fit["steps"] == 12
     assert fit["fixed_ms"] == pytest.approx(200.0, rel=1e-4)
     assert fit["per_position_ms"] == pytest.approx(0.001, rel=1e-4)
+    stats.step_finished(150.0)
+    assert stats.to_json()["prefill_cost"]["fixed_ms"] == 150.0

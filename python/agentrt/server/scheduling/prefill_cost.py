@@ -13,8 +13,12 @@ ms per token, and its branch (256-token chunks from position ~60 to ~2,200) then
 
 The three coefficients are fitted by least squares, none negative, over the server's last
 ``KEEP`` prefill steps (foreground and background alike: the physics is the same), and refitted
-when asked after new steps. Until ``MIN_STEPS`` steps with different shapes were seen, there is
-no fit (``price_ms`` answers None) and callers use a plain rate.
+when asked after new steps. ``fixed`` is at most what the cheapest recent decode step cost (a
+step of one token per request pays it too): a server's first prefills are mostly of one size
+(an agent's turns), which cannot tell a fixed cost from a per-token one, and the demo's fit put
+400-870 ms there before its first branch ran, ~100 ms after (the decode step then cost ~100).
+Until ``MIN_STEPS`` steps with different shapes were seen, there is no fit (``price_ms``
+answers None) and callers use a plain rate.
 """
 import collections
 import itertools
@@ -43,6 +47,16 @@ def _features(parts: list[tuple[int, int]]) -> tuple[float, float, float]:
             float(sum(n * (p + n / 2) for p, n in parts)))
 
 
+def _capped_fit(x: np.ndarray, y: np.ndarray, fixed_cap: Optional[float]) -> Optional[np.ndarray]:
+    """The non-negative fit, its fixed term (column 0) at most ``fixed_cap``: over the cap, the
+    fixed term is the cap and the other terms are fitted to what is left."""
+    coef = _nonnegative_fit(x, y)
+    if coef is None or fixed_cap is None or coef[0] <= fixed_cap:
+        return coef
+    rest = _nonnegative_fit(x[:, 1:], y - fixed_cap)
+    return None if rest is None else np.concatenate(([fixed_cap], rest))
+
+
 def _nonnegative_fit(x: np.ndarray, y: np.ndarray) -> Optional[np.ndarray]:
     """Least squares with every coefficient >= 0: the best of the fits over each subset of the
     columns whose coefficients all came out non-negative (three columns: seven subsets)."""
@@ -64,6 +78,7 @@ def _nonnegative_fit(x: np.ndarray, y: np.ndarray) -> Optional[np.ndarray]:
 class PrefillCostModel:
     def __init__(self, keep: int = KEEP):
         self._steps: collections.deque = collections.deque(maxlen=keep)
+        self._decode_ms: collections.deque = collections.deque(maxlen=keep)
         self._fit: Optional[PrefillCost] = None
         self._stale = False
 
@@ -72,6 +87,12 @@ class PrefillCostModel:
         parts = [(int(p), int(n)) for p, n in parts if n > 0]
         if parts and step_ms > 0:
             self._steps.append((_features(parts), step_ms))
+            self._stale = True
+
+    def observe_decode(self, step_ms: float) -> None:
+        """One decode step's time (its minimum over the recent ones caps the fixed cost)."""
+        if step_ms > 0:
+            self._decode_ms.append(step_ms)
             self._stale = True
 
     def fitted(self) -> Optional[PrefillCost]:
@@ -88,7 +109,7 @@ class PrefillCostModel:
         y = np.array([ms for _, ms in self._steps])
         if len(np.unique(x[:, 1])) < 2 or len(np.unique(x[:, 2] / x[:, 1])) < 2:
             return None
-        coef = _nonnegative_fit(x, y)
+        coef = _capped_fit(x, y, min(self._decode_ms) if self._decode_ms else None)
         if coef is None or coef[1] + coef[2] <= 0:
             return None
         return PrefillCost(*(float(c) for c in coef))

@@ -81,6 +81,7 @@ class SchedulerStats:
                                                   step_ms / prefill_tokens)
         elif not prefill_tokens:
             self.decode_step_ms = step_ms
+            self.prefill_cost.observe_decode(step_ms)
 
     def _trim(self, now: float) -> None:
         while self._recent and self._recent[0][0] < now - BUSY_WINDOW_S:
