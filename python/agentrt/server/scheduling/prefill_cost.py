@@ -1,24 +1,22 @@
 """What a prefill costs on this server, by where its tokens sit: fitted from its own steps.
 
-A prefill step's time, measured on the 2-core CPU against chunk size and context (benchmark/
-README.md), is close to::
+Rule: a prefill step's time is modelled as::
 
     step_ms = fixed + sum over its requests of  tokens x (per_token + per_position x mid)
 
 ``mid``: the context position in the middle of the request's new tokens (attention reads what is
-before each token). ``fixed`` is what a step costs whatever its size (small chunks pay it per few
-tokens), ``per_position`` what attention over a longer context adds. One rate per token cannot
-price a branch: the demo's first turns (small prefills at 2.5-6k of context) measured 5.5-6.5
-ms per token, and its branch (256-token chunks from position ~60 to ~2,200) then ran at ~3.
+before each token). ``fixed`` is what a step costs whatever its size (a small chunk pays it for
+few tokens), ``per_position`` what attention over a longer context adds. One rate per token
+cannot price a branch: an agent's turns prefill small pieces late in a long context, a branch
+prefills chunks from near position 0 (benchmark/README.md, History, has the measurements).
 
 The three coefficients are fitted by least squares, none negative, over the server's last
 ``KEEP`` prefill steps (foreground and background alike: the physics is the same), and refitted
 when asked after new steps. ``fixed`` is at most what the cheapest recent decode step cost (a
-step of one token per request pays it too): a server's first prefills are mostly of one size
-(an agent's turns), which cannot tell a fixed cost from a per-token one, and the demo's fit put
-400-870 ms there before its first branch ran, ~100 ms after (the decode step then cost ~100).
-Until ``MIN_STEPS`` steps with different shapes were seen, there is no fit (``price_ms``
-answers None) and callers use a plain rate.
+step of one token per request pays it too): prefills of one size (an agent's turns, before any
+branch ran) cannot tell a fixed cost from a per-token one. Until ``MIN_STEPS`` steps of at least
+two sizes and two positions were seen, there is no fit (``price_ms`` answers None) and callers
+use a plain rate.
 """
 import collections
 import itertools
