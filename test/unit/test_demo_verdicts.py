@@ -41,7 +41,6 @@ def test_the_baseline_is_each_turns_mean_over_the_synchronous_runs():
 
 def test_a_turn_that_commits_in_any_run_is_not_an_ordinary_turn():
     sync = [turn(1, 3.0), turn(2, 1.0), turn(3, 2.5, COMMIT), turn(4, 1.0)]
-    la = [turn(1, 3.0), turn(2, 1.0), turn(3, 9.0), turn(4, 1.0)]   # committed a turn later
-    la[3] = turn(4, 0.5, COMMIT)
+    la = [turn(1, 3.0), turn(2, 1.0), turn(3, 9.0), turn(4, 0.5, COMMIT)]   # a turn later
     lines = verdicts([sync], la)
     assert lines[0] == "ordinary turns: median TTFT 1000 ms with lookahead, 1000 ms without"

@@ -36,11 +36,11 @@ class PrefillCost(NamedTuple):
 
     def step_ms(self, parts: list[tuple[int, int]]) -> float:
         """A step prefilling ``parts``: (context before, new tokens) per request."""
-        return self.fixed_ms + sum(n * (self.per_token_ms + self.per_position_ms * (p + n / 2))
-                                   for p, n in parts)
+        return sum(c * f for c, f in zip(self, _features(parts)))
 
 
 def _features(parts: list[tuple[int, int]]) -> tuple[float, float, float]:
+    """What each coefficient multiplies: 1, the new tokens, tokens x their mid position."""
     return (1.0, float(sum(n for _, n in parts)),
             float(sum(n * (p + n / 2) for p, n in parts)))
 
@@ -116,8 +116,8 @@ class PrefillCostModel:
         """Prefilling ``tokens`` from context position ``start`` in chunks of ``chunk_tokens``,
         one chunk a step (None: no fit yet)."""
         fit = self.fitted()
-        if fit is None or tokens <= 0:
-            return None if fit is None else 0.0
+        if fit is None:
+            return None
         return sum(fit.step_ms([(p, min(chunk_tokens, start + tokens - p))])
                    for p in range(start, start + tokens, max(1, chunk_tokens)))
 
