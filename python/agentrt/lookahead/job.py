@@ -7,7 +7,7 @@
     ----------  --------------------------------------------  ----------------------------
     prepared    PREPARING                                     READY (COMMITTING stays)
     unchanged   PREPARING, COMMITTING                         DEFERRED
-    deferred    PREPARING                                     DEFERRED (``reason``)
+    deferred    PREPARING, COMMITTING                         DEFERRED (``reason``)
     behind      READY                                         BEHIND
     failed      PREPARING, READY, BEHIND, COMMITTING          FAILED (``reason``)
     commit      PREPARING, READY, BEHIND                      COMMITTING
@@ -54,7 +54,7 @@ _LIVE = (S.PREPARING, S.READY, S.BEHIND)
 _NEXT: dict[str, dict[JobState, JobState]] = {
     "prepared": {S.PREPARING: S.READY, S.COMMITTING: S.COMMITTING},
     "unchanged": {S.PREPARING: S.DEFERRED, S.COMMITTING: S.DEFERRED},
-    "deferred": {S.PREPARING: S.DEFERRED},
+    "deferred": {S.PREPARING: S.DEFERRED, S.COMMITTING: S.DEFERRED},
     "behind": {S.READY: S.BEHIND},
     "failed": {s: S.FAILED for s in _LIVE + (S.COMMITTING,)},
     "commit": {s: S.COMMITTING for s in _LIVE},

@@ -147,6 +147,33 @@ def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
     assert rt.records[0].reason.startswith("deferred: needs ") and len(out) == 4
 
 
+def test_a_deferral_answered_while_the_commit_waits_is_recorded_as_deferred():
+    """The server's capacity answer can come after the commit took the job (a busy scheduler
+    drains its control messages between batches): the commit is ``deferred``, not a fallback."""
+    class SlowAnswer(FakeClient):
+        async def prepare(self, *args, **kwargs):
+            answer = await super().prepare(*args, **kwargs)
+            await asyncio.sleep(0.05)               # decided, answered after the commit came
+            return answer
+
+    async def go():
+        client = SlowAnswer(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)},
+                {"role": "tool", "content": words(25)}]                      # 35: the pace
+        await rt.on_segment_boundary(msgs)
+        msgs = msgs + [{"role": "tool", "content": words(25)}]               # 60: past soft
+        await rt.on_segment_boundary(msgs)
+        await asyncio.sleep(0.01)                   # the prepare call is sent, not answered
+        return rt, client, await rt.on_commit(msgs + [{"role": "tool", "content": words(25)}])
+
+    rt, client, out = asyncio.run(go())
+    assert client.prepared == [] and rt.deferred_starts == 1
+    assert [r.outcome for r in rt.records] == ["deferred"] and len(out) == 4
+    assert rt.records[0].reason.startswith("deferred: needs ")
+
+
 def test_a_branch_over_the_servers_budget_is_deferred_not_failed():
     class NoRoom(FakeClient):
         async def prepare(self, *args, **kwargs):

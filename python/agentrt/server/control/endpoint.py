@@ -55,8 +55,9 @@ class ControlEndpoint:
         return tree if isinstance(tree, LookaheadRadixCache) else None
 
     def drain(self, limit: int = 64) -> int:
-        """Answer pending control messages (at most ``limit``, so batches keep flowing), then
-        the parked calls whose branch's prefill ended."""
+        """Answer pending control messages (at most ``limit``, so batches keep flowing), abort
+        the prefills of branches that ended, then answer the parked calls whose branch's
+        prefill ended."""
         handled = 0
         cache = self.cache
         if cache is not None:
@@ -80,13 +81,13 @@ class ControlEndpoint:
                 self._send(identity, message.get("id"), reply)
             handled += 1
         if cache is not None:
+            self.prefills.end_finished(cache)
             self._answer_parked(cache)
         return handled
 
     def _answer_parked(self, cache) -> None:
         if not self.parked:
             return
-        self.prefills.forget_ended(cache)
         still = []
         for call in self.parked:
             branch = cache.book.branches.get(call.wait.branch_id)

@@ -15,6 +15,9 @@ Rules:
 - one prefill request per branch in flight (callers chain their catch-ups);
 - a commit overtakes a catch-up still in flight: its request is aborted here (what landed stays
   in the tree; the commit request prefills the rest);
+- a branch that ends (abandoned, stale, its session closed) with its prefill in flight has that
+  request aborted at the next control drain, so at most the chunk already running lands for it
+  (counted ``late`` by the ledger): a dead branch's remaining chunks never take a batch;
 - a request SGLang does not queue ends the branch's wait as any ended prefill does.
 """
 import uuid
@@ -57,7 +60,7 @@ class BranchPrefills:
     def submit(self, cache, branch: Branch) -> None:
         """Start the branch's prefill (nothing when the tree already held all its tokens, or
         when its request is in flight already: a retried prepare)."""
-        self.forget_ended(cache)
+        self.end_finished(cache)
         if not awaits_prefill(branch) or branch.id in self.in_flight:
             return
         rid = prepare_rid(branch.session_id, branch.id, uuid.uuid4().hex[:8])
@@ -78,11 +81,20 @@ class BranchPrefills:
         self.scheduler.abort_request(AbortReq(rid=rid))
         return True
 
-    def forget_ended(self, cache) -> None:
-        """Drop the rids of branches that no longer wait for their prefill."""
+    def end_finished(self, cache) -> int:
+        """Drop the rids of branches that no longer wait for their prefill; abort the request
+        of each that ended before it landed (gone, or no longer live). How many it aborted."""
+        from sglang.srt.managers.io_struct import AbortReq
+
+        aborted = 0
         for branch_id in [b for b in self.in_flight
                           if not awaits_prefill(cache.book.branches.get(b))]:
-            del self.in_flight[branch_id]
+            rid = self.in_flight.pop(branch_id)
+            branch = cache.book.branches.get(branch_id)
+            if branch is None or not branch.state.live:
+                self.scheduler.abort_request(AbortReq(rid=rid))
+                aborted += 1
+        return aborted
 
     def _request(self, rid: str, tokens: list[int]):
         """A one-token greedy background request over ``tokens``, as the tokenizer would send."""
