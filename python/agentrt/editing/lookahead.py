@@ -14,10 +14,14 @@ plus the messages appended since, byte for byte, since decisions are sticky.
 
 Segment-decomposability: ``clear_tool_uses_20250919``, ``clear_thinking_20251015`` and
 ``offload`` map each message on its own (its edited form depends only on that message and the
-decision), so a prepared branch catches up by appending new messages as they are;
-``summarize`` and ``sliding_window`` need the whole prefix (the summary reads every covered
-message, the window start depends on the tail's sizes), so their result is prepared from a
-snapshot and the messages after it are appended unedited. Edits without a trigger
+decision). ``settled``: the leading part of such an edit's result that no later request can
+change (before the first message an edit may still rewrite: a result ``keep`` protects now but
+a later trigger clears). A branch holds only that part, so it is a prefix of the synchronous
+edit at the trigger turn, whatever arrives before it: the commit is exactly the synchronous
+edit, and catch-ups append settled (cleared) messages, not the full results a later edit
+drops. ``summarize`` and ``sliding_window`` need the whole prefix (the summary reads every
+covered message, the window start depends on the tail's sizes), so their result is prepared
+from a snapshot and the messages after it are appended unedited. Edits without a trigger
 (``clear_thinking_20251015``, ``offload`` without ``trigger``) apply on every request and are
 never "soft".
 """
@@ -27,8 +31,9 @@ from agentrt.editing.config import ContextManagement
 from agentrt.editing.edits import EDIT_KINDS
 from agentrt.editing.engine import EditResult, Summarizer, apply_context_management, \
     edit_messages
+from agentrt.editing.formats import FORMATS
 from agentrt.editing.state import ConversationState, usable
-from agentrt.editing.work import CountTokens, EditContext, OffloadSink
+from agentrt.editing.work import CountTokens, EditContext, OffloadSink, Work
 from agentrt.lookahead.strategy import Message
 
 
@@ -107,3 +112,28 @@ async def next_trigger(messages: Sequence[Message], config: ContextManagement,
     return await apply_context_management(messages, config, state, fmt=fmt,
                                           count_tokens=count_tokens, summarizer=summarizer,
                                           offload_store=offload_store, system=system, force=True)
+
+
+def decomposable(config: ContextManagement) -> bool:
+    """Every edit of ``config`` maps each message on its own (``settled`` applies)."""
+    return all(EDIT_KINDS[spec.type].decomposable for spec in config.edits)
+
+
+def settled(messages: Sequence[Message], config: ContextManagement, result: EditResult, *,
+            fmt: str, count_tokens: CountTokens) -> list[Message]:
+    """The leading messages of ``result`` (a ``decomposable`` config's edit of ``messages``)
+    that no later request can change: up to the first message an edit may still rewrite under
+    its decision (each kind's ``unsettled``; with several edits each is asked on the unedited
+    messages, which can only end the part earlier), then back to a message a conversation may
+    end on (not an assistant turn's: its results follow it)."""
+    if len(result.messages) != len(messages):
+        return []
+    work = Work(FORMATS[fmt], tuple(messages), tuple(range(len(messages))))
+    ctx = EditContext(count_tokens)
+    end = min((EDIT_KINDS[spec.type].unsettled(work, spec, decision, ctx)
+               for spec, decision in zip(config.edits, result.state.decisions)),
+              default=len(messages))
+    while end > 0 and isinstance(result.messages[end - 1], dict) \
+            and result.messages[end - 1].get("role") == "assistant":
+        end -= 1
+    return list(result.messages[:end])

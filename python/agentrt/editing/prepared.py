@@ -2,11 +2,18 @@
 
 The server's lookahead (server/editing/lookahead.py) prepares ``next_trigger(snapshot)``: the
 edited messages ``P.messages`` and the sticky state ``P.state`` the next trigger would produce on
-the snapshot. It is adopted at the trigger turn by editing the request with ``P.state`` as the
-conversation's state (``adopt``): since decisions are sticky, the result is ``P.messages`` plus
-the messages after the snapshot, byte for byte, unless the adopted prompt still reaches a trigger
-(then the edit goes on from there, like any sticky edit, and the prefix may change: ``tail_after``
-says so).
+the snapshot. Two ways to use it, by the configuration (``EditTransform.segment_local``):
+
+- Decomposable edits (clear tool uses, clear thinking, offload: each message edited on its own):
+  the branch holds only ``settled(P)``, the part no later request can change, and catch-ups
+  append the settled part of later histories (cleared results, not the full ones). The trigger
+  turn gets the synchronous edit (``synchronous``), which starts with the branch: the commit is
+  exactly what the synchronous path serves, as compact.
+- Whole-prefix edits (summarize, sliding window): the branch holds ``P.messages`` and the
+  trigger turn adopts ``P.state`` (``adopt``): since decisions are sticky, the result is
+  ``P.messages`` plus the messages after the snapshot, byte for byte, unless the adopted prompt
+  still reaches a trigger (then the edit goes on from there, like any sticky edit, and the
+  prefix may change: ``tail_after`` says so).
 
 Rules (``stale_reason``): a preparation is used only when
   1. the configuration is the one it was prepared under (same edits);
@@ -27,7 +34,7 @@ from typing import Any, Optional, Sequence
 from agentrt.editing.config import ContextManagement
 from agentrt.editing.engine import EditResult, Summarizer, edit_messages
 from agentrt.editing.errors import EditFailed, SummaryNeeded
-from agentrt.editing.lookahead import next_trigger
+from agentrt.editing.lookahead import decomposable, next_trigger, settled
 from agentrt.editing.state import ConversationState
 from agentrt.editing.work import CountTokens, EditContext, OffloadSink
 from agentrt.lookahead.strategy import Message, Transform, TransformError
@@ -37,9 +44,9 @@ RESULT = "result"      # Transform.strategy_data key of the prepared EditResult
 
 class EditTransform:
     """The conversation's ``context_management`` as the Preparer's strategy: ``transform`` is
-    ``next_trigger`` of the snapshot from the state the preparation started in."""
+    ``next_trigger`` of the snapshot from the state the preparation started in (its settled
+    part when ``segment_local``)."""
     name = "context_management"
-    segment_local = False     # the tail is appended as the adopted edit renders it (tail_after)
 
     def __init__(self, config: ContextManagement, base: Optional[ConversationState], *,
                  fmt: str, count_tokens: CountTokens, summarizer: Optional[Summarizer],
@@ -59,22 +66,52 @@ class EditTransform:
                                         offload_store=self.offload_store, system=self.system)
         except EditFailed as exc:
             raise TransformError(str(exc)) from exc
-        return Transform(result.messages, {RESULT: result})
+        branch = self._settled(messages, result) if self.segment_local else result.messages
+        if branch == list(messages[:len(branch)]):   # nothing settled is edited: nothing to
+            branch = list(messages)                  # prepare (the Preparer's "unchanged")
+        return Transform(branch, {RESULT: result})
+
+    @property
+    def segment_local(self) -> bool:
+        """Every edit maps each message on its own: branches hold settled parts only and the
+        trigger turn gets the synchronous edit."""
+        return decomposable(self.config)
+
+    def synchronous(self, messages: Sequence[Message],
+                    state: Optional[ConversationState]) -> EditResult:
+        """The edit the request gets without lookahead (a decomposable configuration needs no
+        summary); TransformError when it cannot be computed."""
+        ctx = EditContext(self.count_tokens, {}, self.offload_store)
+        return self._edit(messages, state, ctx)
 
     def adopt(self, prepared: EditResult, messages: Sequence[Message]) -> EditResult:
         """The request's edit with the prepared state adopted (no summary is requested: a
         summarize trigger reached again raises TransformError)."""
         ctx = EditContext(self.count_tokens, {}, self.offload_store)
+        return self._edit(messages, prepared.state, ctx)
+
+    def tail_after(self, prepared: EditResult, branch: Sequence[Message],
+                   messages: Sequence[Message]) -> list[Message]:
+        """What a catch-up appends to the ``branch`` messages for the newer history
+        ``messages``: the settled part of the next trigger's edit of it after the branch
+        (``segment_local``), else the adopted edit after the prepared messages; TransformError
+        when it does not start with the branch."""
+        if not self.segment_local:
+            return tail_after(branch, self.adopt(prepared, messages).messages)
+        ctx = EditContext(self.count_tokens, {}, self.offload_store, force=True)
+        return tail_after(branch, self._settled(messages, self._edit(messages, self.base, ctx)))
+
+    def _settled(self, messages: Sequence[Message], result: EditResult) -> list[Message]:
+        return settled(messages, self.config, result, fmt=self.fmt,
+                       count_tokens=self.count_tokens)
+
+    def _edit(self, messages: Sequence[Message], state: Optional[ConversationState],
+              ctx: EditContext) -> EditResult:
         try:
-            return edit_messages(messages, self.config, prepared.state, fmt=self.fmt, ctx=ctx,
+            return edit_messages(messages, self.config, state, fmt=self.fmt, ctx=ctx,
                                  system=self.system)
         except (SummaryNeeded, EditFailed) as exc:
-            raise TransformError(f"the adopted edit needs more: {exc}") from exc
-
-    def tail_after(self, prepared: EditResult, messages: Sequence[Message]) -> list[Message]:
-        """What the adopted edit of ``messages`` appends after the prepared messages (a
-        catch-up); TransformError when it does not start with them."""
-        return tail_after(prepared.messages, self.adopt(prepared, messages).messages)
+            raise TransformError(f"the edit needs more: {exc}") from exc
 
 
 def tail_after(prefix: Sequence[Message], messages: Sequence[Message]) -> list[Message]:

@@ -78,7 +78,8 @@ class Job:
     branch_len: int = 0           # tokens of the branch on the server (transformed + caught up)
     covered: int = 0              # messages[:covered] were seen by the branch: what of them is
                                   # final is in it (transformed + caught up)
-    tail_len: int = 0             # messages the branch holds after the transformed snapshot
+    tail: list = field(default_factory=list)     # messages the branch holds after the
+                                                 # transformed snapshot (caught up)
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
 
     def _on(self, event: str) -> bool:
@@ -99,8 +100,8 @@ class Job:
         if self._on("deferred"):
             self.reason = reason
 
-    def caught_up(self, tokens: int, covered: int, tail_len: int) -> None:
-        self.branch_len, self.covered, self.tail_len = tokens, covered, tail_len
+    def caught_up(self, tokens: int, covered: int, tail: list) -> None:
+        self.branch_len, self.covered, self.tail = tokens, covered, list(tail)
 
     def behind(self) -> None:
         self._on("behind")
@@ -122,6 +123,11 @@ class Job:
         self.lane = Lane.PROMOTED
 
     # --- questions ---------------------------------------------------------------------------
+    @property
+    def branch_messages(self) -> list:
+        """The messages the branch on the server holds: the transform and its caught-up tail."""
+        return list(self.transform.messages if self.transform else []) + self.tail
+
     @property
     def preparing(self) -> bool:
         return self.task is not None and not self.task.done()

@@ -93,8 +93,8 @@ class Preparer:
         of them is final yet: the branch already holds every final one)."""
         try:
             tail = (await self.tail_of(job, messages)).messages
-            if len(tail) == job.tail_len:
-                job.caught_up(job.branch_len, len(messages), job.tail_len)
+            if len(tail) == len(job.tail):
+                job.caught_up(job.branch_len, len(messages), job.tail)
                 return
             branch = await self.client.append(self.session_id, job.branch_id,
                                               job.transform.messages + tail,
@@ -108,7 +108,7 @@ class Preparer:
                 job.failed(f"catch-up left branch {job.branch_id} {branch['outcome']}")
                 logger.info("session %s: %s", self.session_id, job.reason)
                 return
-            job.caught_up(branch["tokens"], len(messages), len(tail))
+            job.caught_up(branch["tokens"], len(messages), tail)
             logger.debug("session %s: branch %s caught up to %d messages, %d tokens",
                          self.session_id, job.branch_id, len(messages), branch["tokens"])
         except (ServerError, ServerUnavailable, TransformError) as exc:

@@ -6,7 +6,8 @@ import pytest
 
 from agentrt.editing import (ConversationStore, EditValidationError, edit_messages,
                              parse_context_management)
-from agentrt.editing.lookahead import hard_triggers, soft_reached
+from agentrt.editing.edits.clear_tool_uses import PLACEHOLDER
+from agentrt.editing.lookahead import hard_triggers, next_trigger, settled, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.work import EditContext
 from agentrt.lookahead.strategy import TransformError
@@ -65,18 +66,68 @@ def test_hard_triggers_need_a_new_decision():
     assert soft_reached(history(5), held, None, **probe) == (0,)
 
 
-def test_adopting_the_prepared_state_appends_the_tail():
-    done = prepared(4)
-    later = history(5) + [o_reply("done")]
-    assert edit().tail_after(done, later) == later[len(history(4)):]
-    assert edit().adopt(done, later).applied_edits[0]["cleared_tool_uses"] == 3
+def cleared(k):
+    return o_result(f"t{k}", PLACEHOLDER)
 
 
-def test_an_adopted_edit_that_fires_again_rewrites_the_prefix():
-    done = prepared(4)
-    long = history(9)                              # still over the trigger after adoption
+def test_a_decomposable_edit_prepares_its_settled_part_and_commits_the_synchronous_edit():
+    """keep 1: the branch stops before the kept use (its call included: a branch ends where a
+    conversation may); a catch-up appends the newly settled (cleared) use, not its result;
+    the trigger turn's synchronous edit starts with the branch."""
+    t = edit()
+    assert t.segment_local
+    job = asyncio.run(t.transform(history(4), {}))
+    assert job.messages == history(4)[:2] + [m for k in (1, 2, 3) for m in (o_call(f"t{k}",
+                                                                               "read"),
+                                                                        cleared(k))]
+    later = history(5)                                  # the trigger turn: 116 > 100
+    tail = t.tail_after(job.strategy_data[RESULT], job.messages, later)
+    assert tail == [o_call("t4", "read"), cleared(4)]
+    state = edit_messages(history(4), CONFIG, None, fmt="openai", ctx=EditContext(words)).state
+    sync = t.synchronous(later, state)
+    assert sync.messages == job.messages + tail + later[-2:]      # the kept use t5 after it
+    assert sync.applied_edits[0]["cleared_tool_uses"] == 4
+
+
+def test_settled_stops_before_what_a_later_edit_may_rewrite():
+    def settled_len(raw, messages):
+        config = parse_context_management({"edits": [raw]})
+        result = asyncio.run(next_trigger(messages, config, None, fmt="openai",
+                                          count_tokens=words))
+        return len(settled(messages, config, result, fmt="openai", count_tokens=words))
+    base = dict(RAW["edits"][0])
+    assert settled_len(base, history(4)) == 8                   # t1-t3, t4 kept
+    # inputs cleared too: the kept use's call is unsettled (already excluded with its result)
+    assert settled_len(dict(base, clear_tool_inputs=True), history(4)) == 8
+    # excluded tools are never rewritten: settled through them
+    assert settled_len(dict(base, exclude_tools=["read"]), history(4)) == len(history(4))
+    # held back by clear_at_least: nothing cleared, nothing settled after the head
+    assert settled_len(dict(base, clear_at_least={"type": "input_tokens", "value": 1000}),
+                       history(4)) == 2
+    thinking = [o_sys(), o_user("a"), o_reply("x", reasoning="r1"), o_user("b"),
+                o_reply("y", reasoning="r2"), o_user("c")]
+    assert settled_len({"type": "clear_thinking_20251015"}, thinking) == 4   # r2 is kept
+    assert settled_len({"type": "clear_thinking_20251015", "keep": "all"}, thinking) == 6
+    # a settled part that edits nothing is nothing to prepare: the Preparer's "unchanged"
+    held = parse_context_management({"edits": [dict(base, clear_at_least={
+        "type": "input_tokens", "value": 1000})]})
+    assert asyncio.run(edit(held).transform(history(4), {})).messages == history(4)
+
+
+def test_a_whole_prefix_edit_adopts_the_prepared_state():
+    window = parse_context_management({"edits": [{
+        "type": "sliding_window", "trigger": {"type": "input_tokens", "value": 100},
+        "keep": {"type": "input_tokens", "value": 50}}]})
+    t = edit(window)
+    assert not t.segment_local
+    job = asyncio.run(t.transform(history(4), {}))
+    done = job.strategy_data[RESULT]
+    assert job.messages == done.messages
+    later = history(4) + [o_reply("done")]
+    assert t.tail_after(done, job.messages, later) == [o_reply("done")]
+    assert t.adopt(done, later).messages == done.messages + [o_reply("done")]
     with pytest.raises(TransformError, match="rewrites the prepared prefix"):
-        edit().tail_after(done, long)
+        t.tail_after(done, job.messages, history(12))          # the window slides again
     with pytest.raises(TransformError):
         tail_after([o_user("a")], [o_user("b"), o_user("c")])
 

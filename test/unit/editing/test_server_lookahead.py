@@ -1,7 +1,8 @@
 """EditLookahead (the server's lookahead of its context edits) on fake in-process ops: a soft turn
-prepares one branch, later turns catch it up, the trigger turn commits it; a forked history
-releases it as stale; the store's eviction closes the tree session; a session another client
-opened gets no lookahead."""
+prepares one branch (a decomposable edit's settled part), later turns catch it up, the trigger
+turn commits it with the synchronous edit; a whole-prefix edit that slides on is served reusing
+the branch; a forked history releases it as stale; the store's eviction closes the tree
+session; a session another client opened gets no lookahead."""
 import asyncio
 import json
 
@@ -87,8 +88,8 @@ async def settle(driver):
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def turn(driver, key, messages, state=None):
-    driver.boundary(key, messages, CONFIG, state, "openai", None, messages, "s1",
+async def turn(driver, key, messages, state=None, config=CONFIG):
+    driver.boundary(key, messages, config, state, "openai", None, messages, "s1",
                     FakeEncoding())
     await settle(driver)
 
@@ -100,14 +101,15 @@ def test_soft_turn_prepares_catches_up_and_commits():
         await turn(driver, "k", history(3))                  # 72 tokens: below the soft 80
         assert ops.calls == []
         await turn(driver, "k", history(4))                  # 94: prepare the next trigger
-        assert ops.calls == [("open", "s1"), ("prepare", "s1", 10)]
-        later = history(4) + [o_reply("working")]
-        await turn(driver, "k", later)                       # catch-up: one more message
-        assert ops.calls[-1] == ("append", "b1", 1)
-        final = later + [o_user("go on")]
-        adopted = await driver.commit("k", final, CONFIG, _state(final[:-1]))
-        assert adopted.report == {"prepared": True, "prepared_tokens": 11, "promoted": False}
-        assert adopted.result.messages[len(history(4)):] == final[len(history(4)):]
+        assert ops.calls == [("open", "s1"), ("prepare", "s1", 8)]    # t4 is kept: unsettled
+        later = history(4) + [o_call("t5", "read"), o_result("t5", "ok")]      # 97
+        await turn(driver, "k", later)                       # catch-up: t4 settles, cleared
+        assert ops.calls[-1] == ("append", "b1", 2)
+        final = later + [o_user("go on " + text(10))]         # 109: the trigger turn
+        adopted = await driver.commit("k", final, CONFIG, _state(later))
+        assert adopted.report == {"prepared": True, "prepared_tokens": 10, "promoted": False}
+        assert adopted.result.messages == _edited(final)     # the synchronous edit, exactly
+        assert adopted.result.messages[10:] == final[10:]
         assert ops.calls[-1] == ("commit", "b1")
         assert driver.slots["k"].job is None                  # consumed
         store.put("k", adopted.result.state)
@@ -117,9 +119,17 @@ def test_soft_turn_prepares_catches_up_and_commits():
     asyncio.run(scenario())
 
 
-def _state(messages):
+def _edit(messages, state=None, config=CONFIG):
     from agentrt.editing import EditContext, edit_messages
-    return edit_messages(messages, CONFIG, None, fmt="openai", ctx=EditContext(words)).state
+    return edit_messages(messages, config, state, fmt="openai", ctx=EditContext(words))
+
+
+def _state(messages):
+    return _edit(messages).state
+
+
+def _edited(messages):
+    return _edit(messages, _state(messages[:-1])).messages
 
 
 def test_forked_history_releases_the_branch_as_stale():
@@ -138,20 +148,40 @@ def test_forked_history_releases_the_branch_as_stale():
     asyncio.run(scenario())
 
 
-def test_an_edit_that_goes_on_into_the_prepared_part_is_served_reusing_the_branch():
-    """A large result after the snapshot keeps the adopted prompt over the trigger: the edit goes
-    on and clears the result the preparation kept. That edit is served (not the synchronous one
-    from scratch) and the branch stays in the tree as cache for the prefix they share."""
+def test_a_large_result_after_the_snapshot_still_commits_the_settled_branch():
+    """The result the preparation kept (t4, protected by ``keep`` then) is cleared at the trigger
+    turn: the branch never held it, so the synchronous edit still starts with the branch."""
     async def scenario():
         ops = FakeOps()
         driver = EditLookahead(ops, ConversationStore(), Editor())
-        await turn(driver, "k", history(4))                  # prepared: t1-t3 cleared, t4 kept
+        await turn(driver, "k", history(4))                  # prepared: t1-t3 cleared
         final = history(4) + [o_call("t5", "read"), o_result("t5", text(200, "big"))]
         adopted = await driver.commit("k", final, CONFIG, _state(history(4)))
+        assert adopted.report["prepared"] is True and adopted.report["prepared_tokens"] == 8
+        assert adopted.result.messages == _edited(final)
+        kept = [m["content"] for m in adopted.result.messages if m["role"] == "tool"]
+        assert kept[-1] == text(200, "big") and text(20, "r4") not in kept     # t4 cleared
+        assert ops.calls[-1] == ("commit", "b1")
+    asyncio.run(scenario())
+
+
+def test_a_window_that_slides_into_the_prepared_part_is_served_reusing_the_branch():
+    """A whole-prefix edit adopts the prepared state; a large result after the snapshot keeps
+    the adopted prompt over the trigger, so the window slides on into the prepared part. That
+    edit is served and the branch stays in the tree as cache for the prefix they share."""
+    window = parse_context_management({"edits": [{
+        "type": "sliding_window", "trigger": {"type": "input_tokens", "value": 100},
+        "keep": {"type": "input_tokens", "value": 60}}]})
+
+    async def scenario():
+        ops = FakeOps()
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(4), config=window)   # prepared: the window's start
+        final = history(4) + [o_call("t5", "read"), o_result("t5", text(200, "big"))]
+        state = _edit(history(4), config=window).state
+        adopted = await driver.commit("k", final, window, state)
         assert adopted.result is not None and adopted.report["prepared"] is False
         assert "shared prefix is reused" in adopted.report["fallback"]
-        kept = [m["content"] for m in adopted.result.messages if m["role"] == "tool"]
-        assert kept[-1] == text(200, "big") and text(20, "r4") not in kept     # t4 cleared now
         assert ops.calls[-1] == ("abandon", "b1", True)       # released, its cache kept
     asyncio.run(scenario())
 

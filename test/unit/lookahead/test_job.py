@@ -20,7 +20,7 @@ def test_prepare_catch_up_commit():
     assert (j.state, j.branch_id, j.covered) == (S.READY, "b1", 3)
     j.latest = [{}] * 5
     assert j.wants_catch_up()
-    j.caught_up([1, 2, 3, 4], 5, 2)
+    j.caught_up([1, 2, 3, 4], 5, [{}, {}])
     assert not j.wants_catch_up() and j.state is S.READY
     j.commit()
     j.swapped()

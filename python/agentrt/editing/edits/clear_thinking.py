@@ -10,7 +10,8 @@ Rules:
   out of ``keep``, so the prompt changes at that (recent) turn; agentrt keeps every turn it
   stripped stripped (sticky), so the prefix before it never changes.
 - Reported as ``cleared_thinking_turns`` (turns whose thinking is absent from this prompt).
-Segment-decomposable: each message's edited form depends on that message and the stripped set.
+Segment-decomposable: each message's edited form depends on that message and the stripped set;
+``unsettled``: the first message of the oldest turn that still has its thinking.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -59,3 +60,13 @@ def apply(work: Work, spec: ClearThinking, decision: Stripped, ctx: EditContext)
     cleared = sum(1 for turn in turns if any(work.origin[i] in origins for i in turn))
     return Step(work, Stripped(origins), report(TYPE, before, ctx.tokens(work),
                                                 cleared_thinking_turns=cleared), False)
+
+
+def unsettled(work: Work, spec: ClearThinking, decision: Stripped, ctx: EditContext) -> int:
+    """Index of the first message a later request may still strip (the oldest turn that keeps
+    its thinking); ``len(messages)`` when none (or ``keep`` is all)."""
+    if spec.keep is None:
+        return len(work.messages)
+    kept = [turn for turn in work.view().thinking_turns
+            if not any(work.origin[i] in decision.origins for i in turn)]
+    return min((turn[0] for turn in kept), default=len(work.messages))

@@ -17,7 +17,9 @@ Rules (Anthropic's documented fields and defaults; agentrt's reading where the t
 - Sticky (agentrt): cleared uses stay cleared on later requests of the conversation; the trigger
   is evaluated on the prompt with them cleared, and ``clear_at_least`` measures the *newly*
   cleared tokens, so between triggers the edited prefix is byte-identical.
-Segment-decomposable: each message's edited form depends on that message and the cleared keys.
+Segment-decomposable: each message's edited form depends on that message and the cleared keys;
+``unsettled``: the first message a later trigger may still rewrite (a clearable result not
+cleared yet, or its call when inputs are cleared).
 """
 from dataclasses import dataclass
 from typing import Optional, Union
@@ -106,3 +108,18 @@ def apply(work: Work, spec: ClearToolUses, decision: Cleared, ctx: EditContext) 
     count = sum(1 for u in uses if u.result is not None and tool_key(work, u) in keys)
     return Step(work, Cleared(keys), report(TYPE, before, ctx.tokens(work),
                                             cleared_tool_uses=count), triggered)
+
+
+def unsettled(work: Work, spec: ClearToolUses, decision: Cleared, ctx: EditContext) -> int:
+    """Index of the first message whose edited form a later trigger may still change (every
+    message before it is final under ``decision``); ``len(messages)`` when none."""
+    first = len(work.messages)
+    for use in work.view().tool_uses:
+        key = tool_key(work, use)
+        if key is None or key in decision.keys or use.name in spec.exclude_tools:
+            continue
+        if use.result is not None:
+            first = min(first, use.result[0])
+        if spec.clears_input(use.name):
+            first = min(first, use.call)
+    return first

@@ -7,7 +7,8 @@ K}`` (default 1): the K most recent tool uses are never offloaded (the model sti
 observation it just got); ``exclude_tools``; ``trigger`` ``{"type": "input_tokens", "value":
 N}`` (default none: every request). Only text results are offloaded (images stay).
 Sticky: an offloaded result keeps the same reference text on every later request.
-Segment-decomposable: each message's edited form depends on that message and the decision.
+Segment-decomposable: each message's edited form depends on that message and the decision;
+``unsettled``: the first large result not offloaded yet.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -52,16 +53,22 @@ def _text_tokens(ctx: EditContext, text: str) -> int:
     return ctx.count_tokens([{"role": "user", "content": text}])
 
 
-def _new_references(work: Work, spec: OffloadSpec, uses, known: dict, ctx: EditContext):
-    """(key, reference) for each older, large, text result not offloaded yet."""
-    found = []
-    for use in uses[:max(0, len(uses) - spec.keep)]:
+def _offloadable(work: Work, spec: OffloadSpec, uses, known: dict, ctx: EditContext):
+    """(use, key, text) for each use whose large text result is not offloaded yet."""
+    for use in uses:
         key = tool_key(work, use)
         if use.result is None or key is None or key in known or use.name in spec.exclude_tools:
             continue
         text = work.fmt.result_text(work.messages[use.result[0]], use.result[1])
-        if text is None or _text_tokens(ctx, text) <= spec.threshold:
-            continue
+        if text is not None and _text_tokens(ctx, text) > spec.threshold:
+            yield use, key, text
+
+
+def _new_references(work: Work, spec: OffloadSpec, uses, known: dict, ctx: EditContext):
+    """(key, reference) for each older, large, text result not offloaded yet."""
+    found = []
+    for _, key, text in _offloadable(work, spec, uses[:max(0, len(uses) - spec.keep)], known,
+                                     ctx):
         if ctx.offload_store is None:
             raise EditFailed("the offload edit needs an offload store")
         found.append((key, _REFERENCE.reference(ctx.offload_store.put(text), text)))
@@ -91,3 +98,10 @@ def apply(work: Work, spec: OffloadSpec, decision: Offloaded, ctx: EditContext) 
     return Step(work, Offloaded(decision.references + tuple(new)),
                 report(TYPE, before, ctx.tokens(work), offloaded_tool_results=count),
                 triggered and spec.trigger is not None)
+
+
+def unsettled(work: Work, spec: OffloadSpec, decision: Offloaded, ctx: EditContext) -> int:
+    """Index of the first message a later request may still offload (a large text result not
+    offloaded yet); ``len(messages)`` when none."""
+    found = _offloadable(work, spec, work.view().tool_uses, dict(decision.references), ctx)
+    return min((use.result[0] for use, _, _ in found), default=len(work.messages))

@@ -7,16 +7,18 @@ its response):
      its value) is reached (``soft_reached``: one past its value but held back by
      ``clear_at_least`` too) and the conversation has no preparation, a Job starts on the
      client-side Preparer, driven here over LocalOps: ``next_trigger`` of the history (a
-     summary is a background request to this server), rendered with the served chat template,
-     prepared as a branch of the conversation's tree session in the background lane (the ledger
-     counts it as ``prepare``; the live branch is locked). A ready preparation is caught up with
-     each later history: the adopted edit of it, past the prepared messages (``catch_up``);
+     summary is a background request to this server; for decomposable edits only its settled
+     part, editing/prepared.py), rendered with the served chat template, prepared as a branch
+     of the conversation's tree session in the background lane (the ledger counts it as
+     ``prepare``; the live branch is locked). A ready preparation is caught up with each later
+     history (``catch_up``): what its edit (settled part, or adopted edit) adds past the branch;
   2. at the trigger turn (the synchronous edit would fire: ``hard_triggers``), ``commit``: a
      preparation still prefilling is promoted and awaited; one that is stale
      (agentrt/editing/prepared.py: other configuration, edited or forked history, reset state),
-     failed, or whose adopted edit rewrites the prepared prefix is released and the turn falls
-     back to the synchronous edit (unedited if that fails too); else its state is adopted (the
-     prompt is the branch plus the messages after it, byte for byte), the session's head is
+     failed, or whose edit does not start with the branch's messages is released and the turn
+     falls back to the synchronous edit (unedited if that fails too); else the edit (the
+     synchronous one for decomposable edits, the prepared state adopted for the others: the
+     branch plus the messages after it, byte for byte) is served, the session's head is
      swapped to the branch (a catch-up still prefilling is aborted: the request carries it) and
      the request is sent.
 The report (``context_management``) of a trigger turn says ``prepared: true`` and
@@ -136,17 +138,18 @@ class EditLookahead:
         if reason is not None:
             await self._release(slot, job, reason, stale=True)
             return _fallback(f"stale: {reason}")
-        try:
-            result = slot.transform.adopt(prepared, messages)
+        try:   # decomposable edits: the synchronous edit itself (the branch is settled)
+            result = slot.transform.synchronous(messages, state) \
+                if slot.transform.segment_local else slot.transform.adopt(prepared, messages)
         except TransformError as exc:
             await self._release(slot, job, "not committed", keep_cache=True)
             return _fallback(str(exc))
         try:
-            tail_after(prepared.messages, result.messages)
+            tail_after(job.branch_messages, result.messages)
         except TransformError as exc:
-            # the adopted prompt reached the trigger again and the edit went on into the
-            # prepared part (e.g. a large result since the snapshot): that edit is served, and
-            # its prompt reuses the part it shares with the branch
+            # the edit went on into the prepared part (e.g. a large result since the snapshot
+            # reached the trigger again): that edit is served, and its prompt reuses the part
+            # it shares with the branch
             await self._release(slot, job, "the adopted edit went on", keep_cache=True)
             return Adopted(result, {"prepared": False,
                                     "fallback": f"{exc}: its shared prefix is reused"})
@@ -242,7 +245,8 @@ class EditLookahead:
     def _tail_of(self, slot: Slot):
         async def tail_of(job: Job, messages: list) -> Transform:
             prepared = job.transform.strategy_data[RESULT]
-            return Transform(slot.transform.tail_after(prepared, messages),
+            return Transform(slot.transform.tail_after(prepared, job.transform.messages,
+                                                       messages),
                              job.transform.strategy_data)
         return tail_of
 
