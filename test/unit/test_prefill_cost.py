@@ -75,9 +75,10 @@ def test_a_batch_step_sums_its_requests_and_only_recent_steps_count():
 
 def test_the_capacity_check_prices_a_branch_by_the_fit_else_by_the_observed_rate(monkeypatch):
     from agentrt.server.control import ops
+    from agentrt.server.scheduling import hooks  # noqa: F401 - imported before STATS is patched
     from agentrt.server.scheduling.stats import SchedulerStats
 
-    stats = SchedulerStats()
+    stats = SchedulerStats()   # (a module importing STATS under the patch would keep this one)
     monkeypatch.setattr("agentrt.server.scheduling.stats.STATS", stats)
     stats.step_finished(6000.0, prefill_tokens=1000)            # 6 ms / token, no fit yet
     assert ops.branch_ms_per_token(0, 2048) == pytest.approx(6.0)
@@ -108,3 +109,27 @@ def test_the_cheapest_recent_decode_step_caps_the_fixed_cost():
     start, tokens = shapes[5]
     assert fit.step_ms([(start, tokens)]) == pytest.approx(
         slow_start.step_ms([(start, tokens)]), rel=0.05)       # still fits what it saw
+
+
+def test_a_background_chunk_is_bounded_in_time_at_its_own_position(monkeypatch):
+    """The scheduler hook prices a background request's next chunk where it is: deep in a long
+    context its tokens cost more, so ``max_chunk_ms`` admits fewer of them."""
+    from types import SimpleNamespace
+
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.policy import BgPolicy, Snapshot, time_bounded_chunk
+
+    policy = BgPolicy(max_chunk_ms=500.0)
+    snap = Snapshot(0.0, 0, 1000, 0, 0, prefill_ms_per_token=1.0)      # the average rate
+    model = PrefillCostModel()
+    monkeypatch.setattr(hooks.STATS, "prefill_cost", model)
+    at_position = hooks.at_position
+    assert at_position(snap, SimpleNamespace(prefix_len=6000), policy) == snap   # no fit yet
+    _observed(model, SHAPES)
+    assert model.ms_per_token_at(6000, 256) == pytest.approx(
+        (TRUE.step_ms([(6000, 256)]) - TRUE.fixed_ms) / 256, rel=1e-6)   # the fixed part aside
+    near, deep = (at_position(snap, SimpleNamespace(prefix_len=p), policy) for p in (0, 6000))
+    assert time_bounded_chunk(policy, deep.prefill_ms_per_token) < \
+        time_bounded_chunk(policy, near.prefill_ms_per_token)
+    chunk = time_bounded_chunk(policy, deep.prefill_ms_per_token)
+    assert TRUE.step_ms([(6000, chunk)]) - TRUE.fixed_ms <= 500 < TRUE.step_ms([(6000, 256)])

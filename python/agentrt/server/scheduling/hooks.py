@@ -96,6 +96,16 @@ def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
                     STATS.last_step_prefill)
 
 
+def at_position(snap: Snapshot, req, policy: BgPolicy) -> Snapshot:
+    """``snap`` with the prefill cost per token of ``req``'s next chunk at its context position
+    (the fitted step cost less its fixed part, prefill_cost.py; unchanged without a fit): deep
+    in a long context a token costs several times the average, so the chunk's time bound
+    (``max_chunk_ms``: what a chunk adds to its step, the longest a decoding request waits
+    behind it beyond a step) holds there too."""
+    rate = STATS.prefill_cost.ms_per_token_at(req.prefix_len, policy.chunk_tokens)
+    return snap if not rate else snap._replace(prefill_ms_per_token=rate)
+
+
 def _views(waiting, tree) -> list[ReqView]:
     pinned = set(tree.pins) if isinstance(tree, LookaheadRadixCache) else set()
     first_seen: dict[str, float] = {}
@@ -140,9 +150,11 @@ class LookaheadAdmission:
 
     _checked = False    # the first adder is checked against sglang_objects.ATTRIBUTES
 
-    def _snapshot(self):
+    def _snapshot(self, req=None):
+        """The scheduler's state; with ``req``, priced at that request's position."""
         running = list(self.running_batch.reqs) if self.running_batch is not None else []
-        return kv_snapshot(self.tree_cache, [], running, self.can_run_list)
+        snap = kv_snapshot(self.tree_cache, [], running, self.can_run_list)
+        return snap if req is None else at_position(snap, req, _State.policy)
 
     def _chunking(self, args, kwargs) -> bool:
         """A request is mid-chunk in this batch (SGLang tracks only one at a time)."""
@@ -198,7 +210,8 @@ class LookaheadAdmission:
         return result
 
     def _add_background(self, req, chunking: bool, add):
-        decision = admit_background(self._snapshot(), _State.policy, aged(req, _State.policy))
+        decision = admit_background(self._snapshot(req), _State.policy,
+                                    aged(req, _State.policy))
         if decision.admit and chunking and self._would_chunk(
                 req, min(decision.max_tokens, self.rem_chunk_tokens or decision.max_tokens)):
             decision = decision._replace(admit=False, reason="another request is mid-chunk")
@@ -219,7 +232,7 @@ class LookaheadAdmission:
                 return self._with_chunk_cap(req, cap, add)
         if cls is not ReqClass.BACKGROUND:
             return add()
-        decision = continue_background(self._snapshot(), _State.policy,
+        decision = continue_background(self._snapshot(req), _State.policy,
                                        aged(req, _State.policy))
         if decision.reason.startswith("yielding"):
             STATS.bg_throttled += 1

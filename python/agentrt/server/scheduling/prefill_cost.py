@@ -121,6 +121,14 @@ class PrefillCostModel:
         return sum(fit.step_ms([(p, min(chunk_tokens, start + tokens - p))])
                    for p in range(start, start + tokens, max(1, chunk_tokens)))
 
+    def ms_per_token_at(self, start: int, tokens: int) -> Optional[float]:
+        """What each of ``tokens`` prefilled from context position ``start`` in one step adds
+        to the step, the step's fixed cost left out (None: no fit)."""
+        fit = self.fitted()
+        if fit is None or tokens <= 0:
+            return None
+        return (fit.step_ms([(start, tokens)]) - fit.fixed_ms) / tokens
+
     def to_json(self) -> Optional[dict]:
         fit = self.fitted()
         return None if fit is None else {"steps": len(self._steps),
