@@ -44,3 +44,14 @@ def test_the_window_is_boundaries_left_times_seconds_per_boundary():
     assert idle_window_s(PACE) == 20.0                        # ceil(800 / 200) x 5 s
     assert idle_window_s(PACE._replace(tokens=5000)) == 5.0   # past the threshold: one left
     assert idle_window_s(PACE._replace(boundary_s=None)) is None
+
+
+def test_a_preparation_that_barely_fits_is_deferred():
+    """A margin of START_MARGIN: estimates from the recent past are not exact, and a preparation
+    that overruns makes its commit wait (the nemo-gym run's 8.85 s needed against 8.86 s idle)."""
+    from agentrt.lookahead.capacity import START_MARGIN
+
+    barely = decide(ServerLoad(8.85 / 3.6, 0.5), BRANCH, PACE)    # 8.85 s of 10 s idle
+    assert round(barely.need_s, 2) == 8.85 and barely.idle_s == 10.0 and START_MARGIN > 1.13
+    assert not barely.start
+    assert decide(ServerLoad(2.0, 0.5), BRANCH, PACE).start   # 7.2 s x 1.2 <= 10 s
