@@ -127,9 +127,11 @@ def test_saturated_server_defers_every_preparation_and_commits_synchronously():
     assert started is not None and rt.deferred_starts == 0    # unmeasured: the soft rule
 
 
-def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
+def _commit_on_a_saturated_server(client_cls, settle):
+    """Two boundaries on a saturated server (the pace, then past the soft threshold),
+    ``settle(rt)``, then the commit past the hard one: (runtime, client, committed messages)."""
     async def go():
-        client = FakeClient(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
+        client = client_cls(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
         rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
                               session_id="s")
         msgs = [{"role": "system", "content": words(10)},
@@ -137,11 +139,13 @@ def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
         await rt.on_segment_boundary(msgs)
         msgs = msgs + [{"role": "tool", "content": words(25)}]               # 60: past soft
         await rt.on_segment_boundary(msgs)
-        await rt.wait_prepared()
-        msgs = msgs + [{"role": "tool", "content": words(25)}]               # 85: past hard
-        return rt, client, await rt.on_commit(msgs)
+        await settle(rt)
+        return rt, client, await rt.on_commit(msgs + [{"role": "tool", "content": words(25)}])
+    return asyncio.run(go())
 
-    rt, client, out = asyncio.run(go())
+
+def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
+    rt, client, out = _commit_on_a_saturated_server(FakeClient, lambda rt: rt.wait_prepared())
     assert client.prepared == [] and rt.deferred_starts == 1
     assert [r.outcome for r in rt.records] == ["deferred"]
     assert rt.records[0].reason.startswith("deferred: needs ") and len(out) == 4
@@ -156,19 +160,8 @@ def test_a_deferral_answered_while_the_commit_waits_is_recorded_as_deferred():
             await asyncio.sleep(0.05)               # decided, answered after the commit came
             return answer
 
-    async def go():
-        client = SlowAnswer(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
-        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
-                              session_id="s")
-        msgs = [{"role": "system", "content": words(10)},
-                {"role": "tool", "content": words(25)}]                      # 35: the pace
-        await rt.on_segment_boundary(msgs)
-        msgs = msgs + [{"role": "tool", "content": words(25)}]               # 60: past soft
-        await rt.on_segment_boundary(msgs)
-        await asyncio.sleep(0.01)                   # the prepare call is sent, not answered
-        return rt, client, await rt.on_commit(msgs + [{"role": "tool", "content": words(25)}])
-
-    rt, client, out = asyncio.run(go())
+    # the prepare call is sent, not answered, when the commit comes
+    rt, client, out = _commit_on_a_saturated_server(SlowAnswer, lambda rt: asyncio.sleep(0.01))
     assert client.prepared == [] and rt.deferred_starts == 1
     assert [r.outcome for r in rt.records] == ["deferred"] and len(out) == 4
     assert rt.records[0].reason.startswith("deferred: needs ")
