@@ -25,6 +25,7 @@ from a snapshot and the messages after it are appended unedited. Edits without a
 (``clear_thinking_20251015``, ``offload`` without ``trigger``) apply on every request and are
 never "soft".
 """
+from dataclasses import replace
 from typing import Any, Mapping, Optional, Sequence
 
 from agentrt.editing.config import ContextManagement
@@ -112,6 +113,20 @@ async def next_trigger(messages: Sequence[Message], config: ContextManagement,
     return await apply_context_management(messages, config, state, fmt=fmt,
                                           count_tokens=count_tokens, summarizer=summarizer,
                                           offload_store=offload_store, system=system, force=True)
+
+
+def one_use_ahead(config: ContextManagement) -> ContextManagement:
+    """``config`` as the next request finds it when it brings one more tool use (and assistant
+    turn): each decomposable edit's ``keep`` one less. An agent's trigger turn nearly always
+    brings one, and the server sees it only in that request, so a branch settled one use ahead
+    holds what that request settles (a trigger turn without one finds the branch one use too
+    far, and its prompt reuses the prefix they share)."""
+    def ahead(spec):
+        keep = getattr(spec, "keep", None)
+        if keep is None or not EDIT_KINDS[spec.type].decomposable:
+            return spec
+        return replace(spec, keep=max(0, keep - 1))
+    return replace(config, edits=tuple(ahead(spec) for spec in config.edits))
 
 
 def decomposable(config: ContextManagement) -> bool:

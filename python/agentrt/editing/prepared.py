@@ -5,10 +5,11 @@ edited messages ``P.messages`` and the sticky state ``P.state`` the next trigger
 the snapshot. Two ways to use it, by the configuration (``EditTransform.segment_local``):
 
 - Decomposable edits (clear tool uses, clear thinking, offload: each message edited on its own):
-  the branch holds only ``settled(P)``, the part no later request can change, and catch-ups
-  append the settled part of later histories (cleared results, not the full ones). The trigger
-  turn gets the synchronous edit (``synchronous``), which starts with the branch: the commit is
-  exactly what the synchronous path serves, as compact.
+  the branch holds only the part no later request can change (``settled``), taken one tool use
+  ahead (``one_use_ahead``: the trigger turn brings one, and the server sees it only then), and
+  catch-ups append the settled part of later histories (cleared results, not the full ones).
+  The trigger turn gets the synchronous edit (``synchronous``), which starts with the branch:
+  the commit is exactly what the synchronous path serves, as compact.
 - Whole-prefix edits (summarize, sliding window): the branch holds ``P.messages`` and the
   trigger turn adopts ``P.state`` (``adopt``): since decisions are sticky, the result is
   ``P.messages`` plus the messages after the snapshot, byte for byte, unless the adopted prompt
@@ -34,7 +35,7 @@ from typing import Any, Optional, Sequence
 from agentrt.editing.config import ContextManagement
 from agentrt.editing.engine import EditResult, Summarizer, edit_messages
 from agentrt.editing.errors import EditFailed, SummaryNeeded
-from agentrt.editing.lookahead import decomposable, next_trigger, settled
+from agentrt.editing.lookahead import decomposable, next_trigger, one_use_ahead, settled
 from agentrt.editing.state import ConversationState
 from agentrt.editing.work import CountTokens, EditContext, OffloadSink
 from agentrt.lookahead.strategy import Message, Transform, TransformError
@@ -66,7 +67,7 @@ class EditTransform:
                                         offload_store=self.offload_store, system=self.system)
         except EditFailed as exc:
             raise TransformError(str(exc)) from exc
-        branch = self._settled(messages, result) if self.segment_local else result.messages
+        branch = self._settled(messages) if self.segment_local else result.messages
         if branch == list(messages[:len(branch)]):   # nothing settled is edited: nothing to
             branch = list(messages)                  # prepare (the Preparer's "unchanged")
         return Transform(branch, {RESULT: result})
@@ -98,17 +99,20 @@ class EditTransform:
         when it does not start with the branch."""
         if not self.segment_local:
             return tail_after(branch, self.adopt(prepared, messages).messages)
-        ctx = EditContext(self.count_tokens, {}, self.offload_store, force=True)
-        return tail_after(branch, self._settled(messages, self._edit(messages, self.base, ctx)))
+        return tail_after(branch, self._settled(messages))
 
-    def _settled(self, messages: Sequence[Message], result: EditResult) -> list[Message]:
-        return settled(messages, self.config, result, fmt=self.fmt,
-                       count_tokens=self.count_tokens)
+    def _settled(self, messages: Sequence[Message]) -> list[Message]:
+        """The settled part, one tool use ahead (``one_use_ahead``), of the next trigger's edit
+        of ``messages``."""
+        ahead = one_use_ahead(self.config)
+        ctx = EditContext(self.count_tokens, {}, self.offload_store, force=True)
+        edited = self._edit(messages, None, ctx, ahead)
+        return settled(messages, ahead, edited, fmt=self.fmt, count_tokens=self.count_tokens)
 
     def _edit(self, messages: Sequence[Message], state: Optional[ConversationState],
-              ctx: EditContext) -> EditResult:
+              ctx: EditContext, config: Optional[ContextManagement] = None) -> EditResult:
         try:
-            return edit_messages(messages, self.config, state, fmt=self.fmt, ctx=ctx,
+            return edit_messages(messages, config or self.config, state, fmt=self.fmt, ctx=ctx,
                                  system=self.system)
         except (SummaryNeeded, EditFailed) as exc:
             raise TransformError(f"the edit needs more: {exc}") from exc

@@ -71,22 +71,23 @@ def cleared(k):
 
 
 def test_a_decomposable_edit_prepares_its_settled_part_and_commits_the_synchronous_edit():
-    """keep 1: the branch stops before the kept use (its call included: a branch ends where a
-    conversation may); a catch-up appends the newly settled (cleared) use, not its result;
-    the trigger turn's synchronous edit starts with the branch."""
+    """keep 1, settled one tool use ahead (the trigger turn brings one): the branch holds t1-t4
+    cleared; a later request without a new use settles nothing more; the trigger turn's
+    synchronous edit (t5 arrived, t1-t4 cleared, t5 kept) starts with the branch."""
     t = edit()
     assert t.segment_local
     job = asyncio.run(t.transform(history(4), {}))
-    assert job.messages == history(4)[:2] + [m for k in (1, 2, 3) for m in (o_call(f"t{k}",
-                                                                               "read"),
-                                                                        cleared(k))]
+    assert job.messages == history(4)[:2] + [m for k in (1, 2, 3, 4)
+                                             for m in (o_call(f"t{k}", "read"), cleared(k))]
+    done = job.strategy_data[RESULT]
+    assert t.tail_after(done, job.messages, history(4) + [o_reply("thinking")]) == []
     later = history(5)                                  # the trigger turn: 116 > 100
-    tail = t.tail_after(job.strategy_data[RESULT], job.messages, later)
-    assert tail == [o_call("t4", "read"), cleared(4)]
     state = edit_messages(history(4), CONFIG, None, fmt="openai", ctx=EditContext(words)).state
     sync = t.synchronous(later, state)
-    assert sync.messages == job.messages + tail + later[-2:]      # the kept use t5 after it
+    assert sync.messages == job.messages + later[-2:]   # the kept use t5 after the branch
     assert sync.applied_edits[0]["cleared_tool_uses"] == 4
+    # a later boundary past the trigger settles t5 too (one more use ahead)
+    assert t.tail_after(done, job.messages, later) == [o_call("t5", "read"), cleared(5)]
 
 
 def test_settled_stops_before_what_a_later_edit_may_rewrite():

@@ -101,15 +101,19 @@ def test_soft_turn_prepares_catches_up_and_commits():
         await turn(driver, "k", history(3))                  # 72 tokens: below the soft 80
         assert ops.calls == []
         await turn(driver, "k", history(4))                  # 94: prepare the next trigger
-        assert ops.calls == [("open", "s1"), ("prepare", "s1", 8)]    # t4 is kept: unsettled
-        later = history(4) + [o_call("t5", "read"), o_result("t5", "ok")]      # 97
-        await turn(driver, "k", later)                       # catch-up: t4 settles, cleared
-        assert ops.calls[-1] == ("append", "b1", 2)
-        final = later + [o_user("go on " + text(10))]         # 109: the trigger turn
+        # settled one use ahead: t1-t4 cleared (the trigger turn will bring t5)
+        assert ops.calls == [("open", "s1"), ("prepare", "s1", 10)]
+        later = history(4) + [o_reply("working")]             # 95: no new use, nothing settles
+        await turn(driver, "k", later)
+        assert ops.calls[-1] == ("prepare", "s1", 10)
+        later += [o_call("t5", "read"), o_result("t5", "ok")]             # 98: t5 settles
+        await turn(driver, "k", later)
+        assert ops.calls[-1] == ("append", "b1", 3)        # the reply, t5's call and cleared t5
+        final = later + [o_call("t6", "read"), o_result("t6", text(20))]      # 120: trigger
         adopted = await driver.commit("k", final, CONFIG, _state(later))
-        assert adopted.report == {"prepared": True, "prepared_tokens": 10, "promoted": False}
+        assert adopted.report == {"prepared": True, "prepared_tokens": 13, "promoted": False}
         assert adopted.result.messages == _edited(final)     # the synchronous edit, exactly
-        assert adopted.result.messages[10:] == final[10:]
+        assert adopted.result.messages[13:] == final[13:]
         assert ops.calls[-1] == ("commit", "b1")
         assert driver.slots["k"].job is None                  # consumed
         store.put("k", adopted.result.state)
@@ -154,14 +158,30 @@ def test_a_large_result_after_the_snapshot_still_commits_the_settled_branch():
     async def scenario():
         ops = FakeOps()
         driver = EditLookahead(ops, ConversationStore(), Editor())
-        await turn(driver, "k", history(4))                  # prepared: t1-t3 cleared
+        await turn(driver, "k", history(4))                  # prepared: t1-t4 cleared
         final = history(4) + [o_call("t5", "read"), o_result("t5", text(200, "big"))]
         adopted = await driver.commit("k", final, CONFIG, _state(history(4)))
-        assert adopted.report["prepared"] is True and adopted.report["prepared_tokens"] == 8
+        assert adopted.report["prepared"] is True and adopted.report["prepared_tokens"] == 10
         assert adopted.result.messages == _edited(final)
         kept = [m["content"] for m in adopted.result.messages if m["role"] == "tool"]
         assert kept[-1] == text(200, "big") and text(20, "r4") not in kept     # t4 cleared
         assert ops.calls[-1] == ("commit", "b1")
+    asyncio.run(scenario())
+
+
+def test_a_trigger_turn_without_a_new_tool_use_reuses_the_shared_prefix():
+    """The branch is settled one tool use ahead; a trigger turn that brings none keeps the use
+    the branch cleared: its synchronous edit is served, reusing the prefix they share."""
+    async def scenario():
+        ops = FakeOps()
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(4))                  # prepared: t1-t4 cleared
+        final = history(4) + [o_user("now explain " + text(10))]          # 107: trigger
+        adopted = await driver.commit("k", final, CONFIG, _state(history(4)))
+        assert adopted.report["prepared"] is False
+        assert "shared prefix is reused" in adopted.report["fallback"]
+        assert adopted.result.messages == _edited(final)     # t4 kept: the synchronous edit
+        assert ops.calls[-1] == ("abandon", "b1", True)
     asyncio.run(scenario())
 
 
