@@ -121,11 +121,10 @@ def one_use_ahead(config: ContextManagement) -> ContextManagement:
     brings one, and the server sees it only in that request, so a branch settled one use ahead
     holds what that request settles (a trigger turn without one finds the branch one use too
     far, and its prompt reuses the prefix they share)."""
-    def ahead(spec):
-        keep = getattr(spec, "keep", None)
-        if keep is None or not EDIT_KINDS[spec.type].decomposable:
+    def ahead(spec):   # every decomposable kind has ``keep`` (None: keep all)
+        if not EDIT_KINDS[spec.type].decomposable or spec.keep is None:
             return spec
-        return replace(spec, keep=max(0, keep - 1))
+        return replace(spec, keep=max(0, spec.keep - 1))
     return replace(config, edits=tuple(ahead(spec) for spec in config.edits))
 
 
