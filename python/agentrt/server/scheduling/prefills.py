@@ -72,7 +72,8 @@ class BranchPrefills:
             cache.prefill_ended(branch.id, "the scheduler did not queue the prefill")
 
     def overtake(self, branch_id: str) -> bool:
-        """The branch was committed: abort its catch-up still in flight. Whether one was."""
+        """Abort the branch's prefill still in flight (a committed branch's catch-up, an ended
+        branch's preparation). Whether one was."""
         from sglang.srt.managers.io_struct import AbortReq
 
         rid = self.in_flight.pop(branch_id, None)
@@ -84,16 +85,14 @@ class BranchPrefills:
     def end_finished(self, cache) -> int:
         """Drop the rids of branches that no longer wait for their prefill; abort the request
         of each that ended before it landed (gone, or no longer live). How many it aborted."""
-        from sglang.srt.managers.io_struct import AbortReq
-
         aborted = 0
         for branch_id in [b for b in self.in_flight
                           if not awaits_prefill(cache.book.branches.get(b))]:
-            rid = self.in_flight.pop(branch_id)
             branch = cache.book.branches.get(branch_id)
             if branch is None or not branch.state.live:
-                self.scheduler.abort_request(AbortReq(rid=rid))
-                aborted += 1
+                aborted += self.overtake(branch_id)
+            else:
+                del self.in_flight[branch_id]
         return aborted
 
     def _request(self, rid: str, tokens: list[int]):
