@@ -207,10 +207,11 @@ def test_server_edit_verdict_rows():
     own, speed = sync_rows
     assert own.target == "server_edit commit / ordinary TTFT p50"
     assert (own.measured, own.verdict) == ("1.12x", "met")
-    assert own.bound == "prepared 2 of 3 commits"
+    assert own.bound == "prepared 2 of 3 commits; commits at their floor (ordinary turns as " \
+                        "large): —"                     # no turns in these records
     assert speed.target == "commit TTFT p50 vanilla / server_edit"
     assert (speed.measured, speed.verdict) == ("10.0x", "met")
-    assert speed.bound == "a commit costing an ordinary turn: 11.25x"
+    assert speed.bound == "a commit costing an ordinary turn: 11.25x; at its floor: —"
     # server_edit_sync, when it ran, is the synchronous baseline
     by = {"vanilla": rec("vanilla", 9000.0, 800.0),
           "server_edit_sync": rec("server_edit_sync", 4000.0, 800.0),
