@@ -11,8 +11,9 @@ Who holds locks (each holder holds exactly one lock on one node; SGLang's reques
     ----------------------  ----------------------------------  -------------------------------
     live branch             end of branch.tokens (page-aligned)  commit (-> commit pin), abandon,
                                                                  stale, budget, reset
-    pin (tool TTL, commit)  end of the session's context         next turn, TTL expiry, budget,
-                                                                 close, reset
+    pin (tool TTL, commit)  end of the session's context         next turn, TTL expiry, an
+                                                                 allocation the pool cannot
+                                                                 serve, close, reset
 
 Freeing at once (``_free_path``) walks up a released path from its end and frees every node
 that is now an unlocked leaf and lies on no other session's context: the slots go straight back
@@ -115,12 +116,27 @@ class LookaheadRadixCache(RadixCache):
     def evict(self, params: EvictParams) -> EvictResult:
         """Overrides RadixCache.evict: expired pins first; if the unlocked tree cannot give the
         tokens asked for, the oldest prepared branches are abandoned (background work yields to
-        foreground). Pins stay: they are bounded by their TTL and the budget."""
+        foreground). Pins stay: they are bounded by their TTL."""
+        return self._evict(params, pins_yield=False)
+
+    def evict_for_alloc(self, params: EvictParams, *,
+                        allocation_reclaim_satisfied=None) -> EvictResult:
+        """Overrides BasePrefixCache.evict_for_alloc, SGLang's eviction for an allocation about
+        to happen: ``evict``, and if the pool is still short, pins yield too, oldest first. A
+        pin taken after SGLang admitted a request locks memory that admission counted as
+        evictable; a chunked prefill continues regardless, and its allocation failing takes the
+        scheduler down (the full memory regime of 2 Dec 09:52: 1,801 tokens asked, 7 free, all
+        of the 9,000-token pool locked). A pin given up costs a re-prefill at most."""
+        if allocation_reclaim_satisfied is not None:
+            raise NotImplementedError("LookaheadRadixCache does not support joint reclaim")
+        return self._evict(params, pins_yield=True)
+
+    def _evict(self, params: EvictParams, pins_yield: bool) -> EvictResult:
         self.expire_pins()
         result = super().evict(params)
         evicted = result.num_tokens_evicted
         while evicted < params.num_tokens:
-            freed = self._abandon_oldest_work("KV memory pressure", branches_only=True)
+            freed = self._abandon_oldest_work("KV memory pressure", branches_only=not pins_yield)
             if freed is None:
                 break
             more = super().evict(EvictParams(num_tokens=params.num_tokens - evicted))

@@ -71,3 +71,23 @@ def test_memory_pressure_abandons_lookahead_for_foreground():
     assert branch.history[-1].reason == "KV memory pressure"
     assert c.token_to_kv_pool_allocator.available_size() >= 12 and result.num_tokens_evicted >= 8
     c.check_integrity(expected_free=True)
+
+
+def test_an_allocation_the_pool_cannot_serve_takes_pins_oldest_first():
+    """SGLang's allocation path (evict_from_tree_cache -> evict_for_alloc): when only pins hold
+    the memory an allocation needs, the oldest pin yields; a plain evict keeps pins."""
+    from sglang.srt.mem_cache.common import evict_from_tree_cache
+    clock = FakeClock()
+    c = make_cache(16, clock=clock)
+    for sid, tokens in (("old", [1, 2, 3, 4, 5, 6]), ("new", [7, 8, 9, 10, 11, 12])):
+        cache_sequence(c, tokens)
+        c.open_session(sid, tokens)
+        c.pin(sid, tool="bash", ttl_s=60.0)
+        clock.t += 1.0
+    allocator = c.token_to_kv_pool_allocator
+    assert allocator.available_size() == 4
+    assert c.evict(EvictParams(num_tokens=8)).num_tokens_evicted == 0 and len(c.pins) == 2
+    evict_from_tree_cache(c, 8)
+    assert allocator.available_size() >= 8 and allocator.alloc(8) is not None
+    assert set(c.pins) == {"new"}                      # the oldest pin yielded, no more
+    assert matched(c, [7, 8, 9, 10, 11, 12]) == 6 and matched(c, [1, 2, 3, 4, 5, 6]) == 0
