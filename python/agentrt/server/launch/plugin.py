@@ -47,6 +47,8 @@ SEAMS: tuple[Seam, ...] = (
          "protect branches / move session heads when requests are cached"),
     Seam("sglang.srt.mem_cache.radix_cache:RadixCache.release_aborted_request",
          "a branch's prefill aborted before it ran ends what waited for it"),
+    Seam("sglang.srt.mem_cache.base_prefix_cache:BasePrefixCache.evict_for_alloc",
+         "eviction for an allocation: pins yield when nothing else frees the memory"),
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
          "the tokenizer manager, to tokenize /agentrt bodies with the served chat template"),
     Seam("sglang.srt.managers.io_struct:TokenizedGenerateReqInput",
