@@ -85,7 +85,7 @@ def latest_run(records: list[dict], regime: str, workload: str, quick: bool) -> 
     for r in records:
         if (r.get("regime"), r.get("workload"), bool(r.get("quick"))) != (regime, workload, quick):
             continue
-        if not runs or r["system"] in {x["system"] for x in runs[-1]}:
+        if not runs or r["system"] == "vanilla" or r["system"] in {x["system"] for x in runs[-1]}:
             runs.append([])
         runs[-1].append(r)
     return runs[-1] if runs else []

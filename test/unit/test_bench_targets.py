@@ -101,3 +101,7 @@ def test_latest_run_groups_one_runs_records():
     run = latest_run(records, "idle", "miniagent", quick=True)
     assert [(x["system"], x["jct_mean_s"]) for x in run] == [("vanilla", 2.0), ("agentrt", 3.0)]
     assert latest_run(records, "saturated", "miniagent", quick=True) == []
+    # vanilla starts a run even when the run before never named it
+    records = [r("ttl_only"), r("server_edit"), r("vanilla", jct=5.0), r("ttl_only", jct=6.0)]
+    run = latest_run(records, "idle", "miniagent", quick=True)
+    assert [(x["system"], x["jct_mean_s"]) for x in run] == [("vanilla", 5.0), ("ttl_only", 6.0)]
