@@ -43,7 +43,7 @@ class Regime:
 
 # tool scales measured on this 2-core CPU (benchmark/README.md): ttl_only busy 40-60 %
 REGIMES = {r.name: r for r in (
-    Regime("idle", tool_scale=10.0, quick_tool_scale=4.0, agents=4, quick_agents=2),
+    Regime("idle", tool_scale=11.0, quick_tool_scale=4.0, agents=4, quick_agents=2),
     Regime("saturated", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=2),
     Regime("memory", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=4,
            pool_contexts=1.5),
