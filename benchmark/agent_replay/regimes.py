@@ -39,11 +39,15 @@ class Regime:
     agents: int                     # full mode; quick: quick_agents
     quick_agents: int
     pool_contexts: Optional[float] = None   # KV pool in agents' contexts (None: 65,536 tokens)
+    workload_tool_scales: tuple[tuple[str, float], ...] = ()   # full mode's factor where a
+                                                               # workload needs its own
 
 
-# tool scales measured on this 2-core CPU (benchmark/README.md): ttl_only busy 40-60 %
+# tool scales measured on this 2-core CPU (benchmark/README.md): ttl_only busy 40-60 % (nemo-gym's
+# tool calls are short next to its turns: at 10 its ttl_only was busy 71 %, at 20 49 %)
 REGIMES = {r.name: r for r in (
-    Regime("idle", tool_scale=11.0, quick_tool_scale=4.0, agents=4, quick_agents=2),
+    Regime("idle", tool_scale=11.0, quick_tool_scale=4.0, agents=4, quick_agents=2,
+           workload_tool_scales=(("nemo_gym", 20.0),)),
     Regime("saturated", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=2),
     Regime("memory", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=4,
            pool_contexts=1.5),
@@ -61,14 +65,16 @@ class Settings:
 
 
 def regime_settings(name: str, quick: bool, budget: int, *, agents: Optional[int] = None,
-                    tool_scale: Optional[float] = None) -> Settings:
-    """The settings of regime ``name``; ``agents`` / ``tool_scale`` (flags) override its own.
-    Raises KeyError for an unknown regime, ValueError for a non-positive override."""
+                    tool_scale: Optional[float] = None, workload: str = "") -> Settings:
+    """The settings of regime ``name`` for ``workload``; ``agents`` / ``tool_scale`` (flags)
+    override its own. Raises KeyError for an unknown regime, ValueError for a non-positive
+    override."""
     r = REGIMES[name]
     if agents is not None and agents <= 0 or tool_scale is not None and tool_scale <= 0:
         raise ValueError("agents and tool_scale must be positive")
+    full_scale = dict(r.workload_tool_scales).get(workload, r.tool_scale)
     scale = tool_scale if tool_scale is not None else (r.quick_tool_scale if quick
-                                                       else r.tool_scale)
+                                                       else full_scale)
     n = agents if agents is not None else (r.quick_agents if quick else r.agents)
     pool = None if r.pool_contexts is None else round(r.pool_contexts * budget)
     return Settings(name, n, scale, pool)

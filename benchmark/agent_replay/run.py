@@ -336,7 +336,7 @@ def run_systems(args, model, counter) -> int:
 def run_regime(args, model, counter) -> int:
     """Every system of the regime on the same desynchronized traces; regime table + targets."""
     cfg = regime_settings(args.regime, args.quick, args.budget, agents=args.agents,
-                          tool_scale=args.tool_scale)
+                          tool_scale=args.tool_scale, workload=args.workload)
     traces = regime_traces(args.workload, cfg.agents, args.seed, args.steps, cfg.tool_scale,
                            tokenizer_counter(model))
     offsets = start_offsets(traces)

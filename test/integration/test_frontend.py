@@ -227,7 +227,9 @@ def test_a_session_lost_mid_program_is_not_fatal(url, backend):
     assert state.error() is None and isinstance(state["b"], str)
     report = frontend.report(state)
     assert any("pin for read" in n and "404" in n for n in report.notes), report.notes
-    assert report.commits and report.commits[0].outcome in ("fallback", "ready", "promoted")
+    # (the commit follows its boundary at once: it may take the transform before the branch)
+    assert report.commits and report.commits[0].outcome in ("fallback", "ready", "promoted",
+                                                            "deferred")
     assert "[old tool result cleared]" in report.calls[-1].prompt
     assert_released(url, report)
 

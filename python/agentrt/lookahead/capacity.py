@@ -6,14 +6,24 @@ the foreground and then is re-done or wasted, so the runtime defers it and the c
 synchronous path having spent nothing (outcome ``deferred``).
 
 The rule, checked for each preparation by the server that would prefill it, in the prepare op
-itself (a preparation the commit already waits on is never deferred: the synchronous path would
-prefill the same)::
+itself (a promoted preparation is not checked: the commit is near and the synchronous path
+would prefill the same; one the commit already waits on is not sent at all: the commit request
+prefills its transform)::
 
     window_s = boundaries until the hard threshold x seconds per boundary   (the agent's side:
                                                                               ``idle_window_s``)
     need_s   = (backlog + branch tokens the tree lacks) x prefill ms per token
     idle_s   = window_s x (1 - foreground share)                             (the server's side:
     start  iff  need_s x START_MARGIN <= idle_s                               ``decide_start``)
+           and not  need_s x LATER_MARGIN <= idle_later_s
+
+The latest start that still fits: ``idle_later_s`` is the idle time left if the preparation
+started at the agent's next boundary instead (``later_window_s``: one boundary later, after the
+largest growth seen; 0 when that growth may cross the hard threshold). While the preparation
+would fit that later window twice over, it waits: a later start prepares from a newer snapshot
+(less to catch up) and is exposed for less time to what wastes a preparation (a trace that
+ends below the hard threshold, a source that changes). The margin is wider than the start
+margin because waiting gives up slack that a late surprise (a big tool output) would need.
 
 The margin (1.2): both sides are estimates from the recent past, and a preparation that does
 not finish in time costs more than none (the commit waits for it, promoted, in front of the
@@ -46,6 +56,8 @@ from typing import NamedTuple, Optional
 
 LOOKBACK_S = (5.0, 30.0)      # bounds of the past the foreground share is measured over
 START_MARGIN = 1.2            # the idle time must exceed the prefill it needs by this factor
+LATER_MARGIN = 2.0            # ... and a preparation waits while one boundary later leaves
+                              # this factor
 
 
 def lookback_s(window_s: float) -> float:
@@ -65,6 +77,13 @@ class AgentPace(NamedTuple):
     hard_tokens: int
     growth: Optional[float]       # tokens per boundary (None: not observed yet)
     boundary_s: Optional[float]   # wall seconds per boundary (None: not observed yet)
+
+
+class IdleWindows(NamedTuple):
+    """The idle time an agent expects before its commit, from now and from its next
+    boundary (None: not known)."""
+    now_s: float
+    later_s: Optional[float] = None
 
 
 class StartDecision(NamedTuple):
@@ -102,9 +121,22 @@ class Pace:
 
     def window_s(self, hard_tokens: int) -> Optional[float]:
         """``idle_window_s`` from the means of what was observed (None: not observed yet)."""
+        return idle_window_s(self._pace(self.tokens, hard_tokens))
+
+    def windows(self, hard_tokens: int) -> Optional[IdleWindows]:
+        """The idle window now and from the next boundary, after the largest growth seen (0
+        when that growth reaches the hard threshold); None: not observed yet."""
+        now = self.window_s(hard_tokens)
+        if now is None:
+            return None
+        ahead = self.tokens + self.largest_growth
+        later = 0.0 if ahead >= hard_tokens else idle_window_s(self._pace(ahead, hard_tokens))
+        return IdleWindows(now, later)
+
+    def _pace(self, tokens: int, hard_tokens: int) -> AgentPace:
         growth = sum(self.growth) / len(self.growth) if self.growth else None
         boundary_s = sum(self.intervals) / len(self.intervals) if self.intervals else None
-        return idle_window_s(AgentPace(self.tokens, hard_tokens, growth, boundary_s))
+        return AgentPace(tokens, hard_tokens, growth, boundary_s)
 
 
 def idle_window_s(pace: AgentPace) -> Optional[float]:
@@ -117,16 +149,23 @@ def idle_window_s(pace: AgentPace) -> Optional[float]:
 
 
 def decide_start(load: Optional[ServerLoad], branch_tokens: int,
-                 window_s: Optional[float]) -> StartDecision:
+                 window_s: Optional[float], later_window_s: Optional[float] = None
+                 ) -> StartDecision:
     """Start a preparation whose branch needs ``branch_tokens`` prefilled, or defer it (see the
-    module docstring)."""
+    module docstring; ``later_window_s`` None: no later start is considered)."""
     if load is None or load.prefill_ms_per_token <= 0:
         return StartDecision(True, "server load unknown")
     if window_s is None:
         return StartDecision(True, "agent pace unknown")
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
     idle_s = window_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
-    if need_s * START_MARGIN <= idle_s:
-        return StartDecision(True, "fits in idle time", need_s, idle_s)
-    return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle before "
-                                "the commit", need_s, idle_s)
+    if need_s * START_MARGIN > idle_s:
+        return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle "
+                                    "before the commit", need_s, idle_s)
+    if later_window_s is not None:
+        idle_later_s = later_window_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
+        if need_s * LATER_MARGIN <= idle_later_s:
+            return StartDecision(False, f"fits later: needs {need_s:.1f} s of prefill, "
+                                        f"{idle_later_s:.1f} s idle from the next boundary",
+                                 need_s, idle_s)
+    return StartDecision(True, "fits in idle time", need_s, idle_s)

@@ -131,15 +131,16 @@ class AgentrtClient:
 
     async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
                       source_signature: str, wait: bool = True, promote: bool = False,
-                      window_s: Optional[float] = None) -> dict:
+                      window_s: Optional[float] = None,
+                      later_window_s: Optional[float] = None) -> dict:
         """Register and prefill a branch of ``messages``; with ``wait`` the answer says what
         became of it (``outcome``). ``promote``: a commit is due soon: the branch's prefill goes
         first at once. ``window_s``: the idle time expected before the commit; the server
-        defers a preparation that would not fit it (``outcome: deferred``, nothing spent)."""
+        defers a preparation that would not fit it (``outcome: deferred``, nothing spent), or
+        that would still fit ``later_window_s``, the same from the agent's next boundary."""
         body = dict(self.context_body(messages), strategy=strategy, version=version,
                     source_signature=source_signature, wait=wait, promote=promote)
-        if window_s is not None:
-            body["window_s"] = window_s
+        body.update(_given(window_s=window_s, later_window_s=later_window_s))
         return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", body,
                                 session_id)
 
@@ -204,3 +205,8 @@ class AgentrtClient:
                                      **sampling)
             return result.text
         return call
+
+
+def _given(**fields) -> dict:
+    """The fields that have a value."""
+    return {k: v for k, v in fields.items() if v is not None}

@@ -69,6 +69,8 @@ class Job:
     segment_end: int
     source_signature: str
     lane: Lane = Lane.BACKGROUND
+    held: bool = False            # the commit was due before its prepare was sent: the prepare
+                                  # waits a beat for it (preparation.py)
     state: JobState = JobState.PREPARING
     reason: str = ""                          # why it FAILED
     task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill

@@ -13,30 +13,34 @@ import logging
 from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
-from agentrt.lookahead.capacity import StartDecision
+from agentrt.lookahead.capacity import IdleWindows, StartDecision
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Transform,
                                         TransformError)
 
 logger = logging.getLogger("agentrt.lookahead")
+COMMIT_DUE_HOLD_S = 0.25   # a preparation started where the commit is due waits this long for
+                           # it (an agent that calls the model right after its boundary sends
+                           # the commit within milliseconds; tool time is longer)
 
 
 class Preparer:
     def __init__(self, client, session_id: str, before_prepare: Callable[[], Awaitable[None]],
                  session_lost: Callable[[], None],
                  tail_of: Callable[[Job, list[Message]], Awaitable[Transform]],
-                 window_s: Callable[[], Optional[float]],
+                 windows: Callable[[], Optional[IdleWindows]],
                  admitted: Callable[[StartDecision], None]):
         """``before_prepare`` is awaited right before a prepare request is sent (the last
         commit's swap must land first); ``session_lost`` is called when the server no longer
         knows the session (it restarted); ``tail_of`` gives the segments after the job's
         snapshot as a catch-up appends them: the part whose committed form is final (the
-        runtime's one rule for it); ``window_s`` gives the idle time the agent expects before
-        its commit (None: unknown, or the check is off), sent with a background preparation so
-        the server can defer it (capacity.py); ``admitted`` hears the server's decision."""
+        runtime's one rule for it); ``windows`` gives the idle time the agent expects before
+        its commit, from now and from its next boundary (None: unknown, or the check is off),
+        sent with a background preparation so the server can defer it (capacity.py);
+        ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
         self.before_prepare, self.session_lost = before_prepare, session_lost
-        self.tail_of, self.window_s, self.admitted = tail_of, window_s, admitted
+        self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
         self.started = 0               # preparations that sent a branch to the server
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
 
@@ -55,14 +59,21 @@ class Preparer:
             job.unchanged()     # nothing to prepare; a later boundary tries a fresh snapshot
             return
         try:
-            window = self.window_s() if job.state is JobState.PREPARING \
-                and job.lane is Lane.BACKGROUND else None
+            if job.held:      # the commit is due: one that follows at once takes the transform
+                await asyncio.sleep(COMMIT_DUE_HOLD_S)
             await self.before_prepare()
+            if job.state is JobState.COMMITTING:
+                # the commit came first and waits: its own request prefills the transform (one
+                # request, as the synchronous path, instead of a branch and a request after it)
+                job.deferred("the commit came before the branch was sent")
+                return
+            window = self.windows() if job.lane is Lane.BACKGROUND else None
+            now_s, later_s = (None, None) if window is None else window
             branch = await self.client.prepare(self.session_id, job.transform.messages,
                                                strategy.name, job.version,
                                                job.source_signature, wait=True,
                                                promote=job.lane is Lane.PROMOTED,
-                                               window_s=window)
+                                               window_s=now_s, later_window_s=later_s)
             if "admission" in branch:
                 self.admitted(StartDecision(**branch["admission"]))
             if branch["outcome"] == "deferred":

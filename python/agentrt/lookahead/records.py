@@ -6,8 +6,9 @@ Outcomes (the returned messages are the same in every case; only the latency dif
   stale     the prefix changed since the snapshot: dropped, transformed synchronously
   fallback  transform or preparation failed, or the server refused the swap: synchronous path
   sync      lookahead disabled (the baseline): the transform runs at commit time
-  deferred  the server had no idle time for a preparation (capacity.py): nothing was spent,
-            the transform runs at commit time
+  deferred  the server had no idle time for a preparation (capacity.py), or the commit came
+            before its branch was sent: nothing was prefilled, the commit request prefills the
+            transformed context (the transform done ahead of time is used when there is one)
 
 A record is written when ``on_commit`` decides and completed later, here only: ``swapped``
 with the background tokens the server's ledger spent on the branch, ``refused`` when the swap

@@ -22,9 +22,15 @@ Rules:
   (a new branch of the same strategy would supersede the one being committed).
 - A transform that changes nothing prepares and commits nothing (``noop_transforms``).
 - Capacity-aware start (capacity.py): a background preparation sends its branch only when the
-  server's idle time before the hard threshold fits its prefill; otherwise it is deferred
-  (retried at the next boundary) and a commit with nothing prepared is recorded as
-  ``deferred``.
+  server's idle time before the hard threshold fits its prefill, and no later boundary would
+  still fit it; otherwise it is deferred (retried at the next boundary) and a commit with
+  nothing prepared is recorded as ``deferred``.
+- A commit that finds the transform done but its branch not sent yet does not send it: the
+  commit request prefills the transformed context (``deferred``), one request instead of two.
+  A preparation whose commit is due (past the hard threshold) before its branch is sent is
+  held ``COMMIT_DUE_HOLD_S`` before it is sent (promoted): a commit that follows at once (no
+  tool time in between) takes it that way; after tool time it is sent and ready by the commit
+  (with ``capacity_aware=False`` it is sent at once).
 """
 import asyncio
 import collections
@@ -33,7 +39,7 @@ import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
-from agentrt.lookahead.capacity import Pace, StartDecision
+from agentrt.lookahead.capacity import IdleWindows, Pace, StartDecision
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
@@ -77,7 +83,7 @@ class LookaheadRuntime:
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
-                                  self._session_lost, self._final_tail, self._window_s,
+                                  self._session_lost, self._final_tail, self._windows,
                                   self._admitted)
 
     @property
@@ -112,6 +118,7 @@ class LookaheadRuntime:
                 return
             if job.state is JobState.FAILED:
                 return
+            job.held |= self._commit_due()         # (read by a prepare not sent yet)
             if job.lane is Lane.BACKGROUND and self.strategy.should_promote(self.state):
                 self._preparer.promote_early(job)
             if len(messages) > job.covered:
@@ -186,12 +193,17 @@ class LookaheadRuntime:
             self._session_open = False
 
     # --- observing the context ---------------------------------------------------------------
-    def _window_s(self) -> Optional[float]:
+    def _windows(self) -> Optional[IdleWindows]:
         """The idle time this agent expects before its commit (capacity.py), sent with a
         background preparation; None when the capacity check is off or the pace unknown."""
         if not self.capacity_aware:
             return None
-        return self._pace.window_s(self.strategy.budget.hard_tokens)
+        return self._pace.windows(self.strategy.budget.hard_tokens)
+
+    def _commit_due(self) -> bool:
+        """The commit is due at the next model call (with the capacity check on: a prepare not
+        sent yet waits a beat for it; ``capacity_aware=False`` always prepares)."""
+        return self.capacity_aware and self.strategy.should_commit(self.state)
 
     def _admitted(self, decision: StartDecision) -> None:
         """The server's capacity decision on a preparation: counted, and a deferral is
@@ -242,7 +254,7 @@ class LookaheadRuntime:
     def _start(self, messages: list[Message]) -> None:
         self._versions += 1
         end = self.strategy.segment_end(messages)
-        job = Job(self._versions, end, signature(messages, end))
+        job = Job(self._versions, end, signature(messages, end), held=self._commit_due())
         if self.strategy.should_promote(self.state):
             job.promote()
         self._preparer.start(job, list(messages), self.strategy,
@@ -273,18 +285,19 @@ class LookaheadRuntime:
 
     async def _commit_prepared(self, job: Job, messages: list[Message]):
         """The job prepared this prefix: swap to what is prepared now (a catch-up still running
-        is left behind). A preparation still running is promoted and awaited."""
+        is left behind). A preparation still running is promoted and awaited; one whose
+        branch was deferred (or never sent) commits its transform synchronously."""
         job.commit()
         promoted = job.preparing
         if promoted:
             await self._preparer.promote()
             await job.task
-        if job.state is JobState.DEFERRED and job.reason:    # the server had no idle time
-            return await self._commit_synchronously(messages, Outcome.DEFERRED,
-                                                    f"deferred: {job.reason}")
-        if job.state is JobState.DEFERRED:
+        if job.state is JobState.DEFERRED and not job.reason:   # the transform changed nothing
             return messages, None
         if job.transform is None:
+            if job.state is JobState.DEFERRED:
+                return await self._commit_synchronously(messages, Outcome.DEFERRED,
+                                                        f"deferred: {job.reason}")
             return await self._commit_synchronously(messages, Outcome.FALLBACK,
                                                     job.reason or "no transform")
         try:
@@ -305,6 +318,9 @@ class LookaheadRuntime:
             return result, CommitRecord(outcome, name, job.branch_len, 0.0,
                                         segment_end=end)
         await self._release(job, "not committed")
+        if job.state is JobState.DEFERRED:   # transformed, nothing prefilled: the commit
+            return result, CommitRecord(Outcome.DEFERRED, name, 0, 0.0,  # request prefills it
+                                        f"deferred: {job.reason}", segment_end=end)
         return result, CommitRecord(Outcome.FALLBACK, name, 0, 0.0,
                                     job.reason or "branch not prepared", segment_end=end)
 

@@ -55,3 +55,31 @@ def test_a_preparation_that_barely_fits_is_deferred():
     assert round(barely.need_s, 2) == 8.85 and barely.idle_s == 10.0 and START_MARGIN > 1.13
     assert not barely.start
     assert decide(ServerLoad(2.0, 0.5), BRANCH, PACE).start   # 7.2 s x 1.2 <= 10 s
+
+
+def test_a_preparation_that_would_still_fit_one_boundary_later_waits():
+    """The latest start that still fits: 7.2 s needed; from the next boundary 3 boundaries
+    (15 s) are left, 7.5 s idle at half load: not twice 7.2 s, so it starts now. With a
+    quarter load 11.25 s idle from the next boundary would not hold it twice either; with none,
+    15 s does: it waits for the next boundary."""
+    later = idle_window_s(PACE._replace(tokens=4200))           # 15 s from the next boundary
+    assert later == 15.0
+    assert decide_start(ServerLoad(2.0, 0.5), BRANCH, 20.0, later).start
+    assert decide_start(ServerLoad(2.0, 0.25), BRANCH, 20.0, later).start
+    waits = decide_start(ServerLoad(2.0, 0.0), BRANCH, 20.0, later)
+    assert not waits.start and waits.reason.startswith("fits later: needs 7.2 s")
+    assert decide_start(ServerLoad(2.0, 0.0), BRANCH, 20.0, 0.0).start   # no later start
+
+
+def test_the_agents_windows_from_now_and_from_its_next_boundary():
+    from agentrt.lookahead.capacity import IdleWindows, Pace
+
+    pace = Pace()
+    assert pace.windows(1000) is None                 # nothing observed yet
+    for at, tokens in ((0.0, 400), (2.0, 500), (4.0, 600), (6.0, 800)):
+        pace.tick(at)
+        pace.count(tokens)
+    # mean growth 133, mean interval 2 s: ceil(200 / 133) = 2 boundaries now; the largest
+    # growth (200) reaches the threshold: nothing is left from the next boundary
+    assert pace.windows(1000) == IdleWindows(4.0, 0.0)
+    assert pace.windows(2000) == IdleWindows(18.0, 16.0)   # 9 boundaries now, 8 after 1000

@@ -35,11 +35,11 @@ class FakeClient:
         return {}
 
     async def prepare(self, sid, messages, strategy, version, sig, wait=True, promote=False,
-                      window_s=None):
+                      window_s=None, later_window_s=None):
         tokens = await self.tokenize(messages)
         checked = {}
         if window_s is not None:
-            decision = decide_start(self.load, len(tokens), window_s)
+            decision = decide_start(self.load, len(tokens), window_s, later_window_s)
             checked = {"admission": decision._asdict()}
             if not decision.start:
                 return dict(checked, outcome="deferred", reason=decision.reason)
@@ -118,11 +118,10 @@ def test_runtime_tracks_growth_and_starts_near_the_deadline():
 def test_saturated_server_defers_every_preparation_and_commits_synchronously():
     busy = FakeClient(ServerLoad(prefill_ms_per_token=50.0, foreground_share=1.0))
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), busy))
-    # nothing is prefilled in the background; a preparation the commit is due on goes in the
-    # fast lane (the synchronous path would prefill the same tokens at the commit)
-    sent_promoted = [b for b in client.promoted if b.startswith("b")]
-    assert rt.deferred_starts > 0 and len(client.prepared) == len(sent_promoted)
-    assert rt.records and {r.outcome for r in rt.records} <= {"deferred", "promoted", "ready"}
+    # nothing is prefilled in the background, not even at a boundary where the commit is due
+    # and follows at once (the synchronous commit prefills the same tokens in one request)
+    assert rt.deferred_starts > 0 and client.prepared == []
+    assert rt.records and {r.outcome for r in rt.records} == {"deferred"}
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), FakeClient()))
     assert started is not None and rt.deferred_starts == 0    # unmeasured: the soft rule
 
@@ -265,3 +264,31 @@ def test_catch_ups_of_a_promoted_preparation_are_promoted_too():
 
     client = asyncio.run(go())
     assert client.appends and client.promoted_appends, (client.appends, client.promoted_appends)
+
+
+def test_a_commit_that_comes_before_the_branch_is_sent_commits_the_transform_and_sends_nothing():
+    """The transform was still running when the commit came: the commit takes it and its own
+    request prefills it (``deferred``), with the synchronous path's messages; no branch is sent
+    for it to wait on."""
+    class SlowTransform(ClearToolResults):
+        async def transform(self, messages, strategy_data, llm=None):
+            await asyncio.sleep(0.05)
+            return await super().transform(messages, strategy_data, llm)
+
+    async def go(enabled):
+        client = FakeClient()
+        rt = LookaheadRuntime(client, SlowTransform(ContextBudget(100), keep_last=1),
+                              session_id="s", enabled=enabled)
+        msgs = [{"role": "system", "content": words(10)}] + \
+            [{"role": "tool", "content": f"{i} " + words(24)} for i in range(2)]   # past soft
+        await rt.on_segment_boundary(msgs)
+        out = await rt.on_commit(msgs + [{"role": "tool", "content": "2 " + words(24)}])
+        await asyncio.sleep(0.1)
+        return rt, client, out
+
+    rt, client, out = asyncio.run(go(True))
+    _, _, synchronous = asyncio.run(go(False))
+    assert client.prepared == [] and rt.preparations_started == 0
+    assert [r.outcome for r in rt.records] == ["deferred"]
+    assert rt.records[0].reason == "deferred: the commit came before the branch was sent"
+    assert out == synchronous and out[1]['content'] == '[old tool result cleared]'

@@ -68,8 +68,8 @@ def _started(cache, prefills, branch, asked_tokens: int, wait: bool):
     return outcome(branch, asked_tokens)
 
 
-def admission(cache, session_id: str, tokens: list[int],
-              window_s: Optional[float]) -> Optional[StartDecision]:
+def admission(cache, session_id: str, tokens: list[int], window_s: Optional[float],
+              later_window_s: Optional[float] = None) -> Optional[StartDecision]:
     """Capacity-aware start (lookahead/capacity.py) with this server's own load; None when the
     caller sent no idle window (a preparation the commit waits on, or the check is off)."""
     from agentrt.server.scheduling.stats import STATS
@@ -81,7 +81,8 @@ def admission(cache, session_id: str, tokens: list[int],
     load = ServerLoad(branch_ms_per_token(shared, lacking),
                       STATS.foreground_busy_share(lookback_s=lookback_s(float(window_s))),
                       cache.book.backlog_tokens())
-    return decide_start(load, lacking, float(window_s))
+    return decide_start(load, lacking, float(window_s),
+                        None if later_window_s is None else float(later_window_s))
 
 
 def branch_ms_per_token(start: int, tokens: int) -> float:
@@ -103,7 +104,8 @@ def branch_ms_per_token(start: int, tokens: int) -> float:
 def prepare(cache, a, prefills):
     """Register the branch and start its prefill; ``deferred`` (nothing registered, nothing
     spent) when it would not finish in the idle time the caller expects (``window_s``)."""
-    decision = admission(cache, a["session_id"], a["tokens"], a.get("window_s"))
+    decision = admission(cache, a["session_id"], a["tokens"], a.get("window_s"),
+                         a.get("later_window_s"))
     checked = {} if decision is None else {"admission": decision._asdict()}
     if decision is not None and not decision.start:
         return dict(checked, outcome="deferred", reason=decision.reason)

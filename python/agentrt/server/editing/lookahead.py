@@ -49,7 +49,7 @@ from agentrt.editing import ContextManagement, ConversationState, ConversationSt
 from agentrt.editing.lookahead import hard_triggers, soft_reached
 from agentrt.editing.prepared import RESULT, EditTransform, stale_reason, tail_after
 from agentrt.editing.state import history_digest
-from agentrt.lookahead.capacity import Pace
+from agentrt.lookahead.capacity import IdleWindows, Pace
 from agentrt.lookahead.client import ServerError, ServerUnavailable
 from agentrt.lookahead.job import Job, JobState
 from agentrt.lookahead.preparation import Preparer
@@ -237,7 +237,7 @@ class EditLookahead:
         slot = Slot(sid, ops)
         slot.preparer = Preparer(ops, sid, lambda: self._retired_done(slot),
                                  lambda: self._lost(key), self._tail_of(slot),
-                                 lambda: self._window_s(key),
+                                 lambda: self._windows(key),
                                  lambda decision: None)
         self.slots[key] = slot
         return slot
@@ -256,9 +256,10 @@ class EditLookahead:
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    def _window_s(self, key: str) -> Optional[float]:
-        """The idle time the conversation is expected to leave before its trigger turn (the
-        server's capacity check defers a preparation that would not fit it); None: not known,
+    def _windows(self, key: str) -> Optional[IdleWindows]:
+        """The idle time the conversation is expected to leave before its trigger turn, from now
+        and from its next request (the server's capacity check defers a preparation that would
+        not fit it, or would fit it later); None: not known,
         or the check is off. Its trigger turn is estimated ``tokens / F`` tokens once the soft
         trigger (F of the trigger) is reached, whatever the trigger counts (it grows with the
         context)."""
@@ -268,7 +269,7 @@ class EditLookahead:
         config = slot.transform.config
         if not config.capacity_aware or not 0 < config.lookahead < 1:
             return None
-        return pace.window_s(int(pace.tokens / config.lookahead))
+        return pace.windows(int(pace.tokens / config.lookahead))
 
     def _lost(self, key: str) -> None:
         """The scheduler no longer knows the session (restart, flush): reopened on need."""

@@ -19,7 +19,8 @@ PREPARE = {"type": "object", "required": ["strategy", "version"],
                           "version": {"type": "integer", "minimum": 0},
                           "source_signature": NAME, "wait": {"type": "boolean"},
                           "promote": {"type": "boolean"},
-                          "window_s": {"type": "number", "minimum": 0}}}
+                          "window_s": {"type": "number", "minimum": 0},
+                          "later_window_s": {"type": "number", "minimum": 0}}}
 APPEND = {"type": "object", "properties": {**CONTENT, "wait": {"type": "boolean"}}}
 ABANDON = {"type": "object", "properties": {"reason": NAME}}
 PIN = {"type": "object", "properties": {"tool": NAME, "ttl_s": {"type": "number", "minimum": 0}}}

@@ -5,7 +5,7 @@
     DELETE /agentrt/sessions/{sid}                   close: abandon branches, drop pins
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
                                                       source_signature?, wait?, promote?,
-                                                      window_s?}
+                                                      window_s?, later_window_s?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?,
                                                              promote?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
@@ -20,7 +20,8 @@ the served chat template), the scheduler registers the branch (validation happen
 atomically) and starts its background prefill itself (scheduling/prefills.py). The answer has
 ``outcome``: ``preparing`` at once, or with ``wait: true`` what became of the branch when its
 prefill ended (``ready``, ``cancelled``, ``abandoned``, ...); a prepare given the caller's idle
-``window_s`` may be ``deferred`` instead (capacity.py), having registered nothing.
+``window_s`` (and ``later_window_s``, the same from its next boundary) may be ``deferred``
+instead (capacity.py), having registered nothing.
 """
 import asyncio
 import logging
@@ -79,11 +80,13 @@ class SessionApi:
         """Validate a prepare body, tokenize it (once, here), register and prefill the branch
         in the scheduler: one control call, answered when the prefill ended with ``wait``."""
         window_s = rf.field(body, "window_s", float, None, minimum=0)
+        later_window_s = rf.field(body, "later_window_s", float, None, minimum=0)
         args = dict(tokens=await self.tokens_of(body, required=True),
                     strategy=_name(body, "strategy"),
                     version=rf.field(body, "version", int, minimum=0),
                     source_signature=_name(body, "source_signature", ""),
-                    promote=rf.field(body, "promote", bool, False), window_s=window_s)
+                    promote=rf.field(body, "promote", bool, False), window_s=window_s,
+                    later_window_s=later_window_s)
         return await self.call("prepare", rf.field(body, "wait", bool, False),
                                session_id=session_id, **args)
 
