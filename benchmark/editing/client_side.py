@@ -61,11 +61,12 @@ def describe(args: argparse.Namespace) -> dict:
 
 
 def model_counter(model_path: Optional[str]) -> Callable[[str], int]:
-    """The model's tokenizer (``--model-path``, else the default model), memoized by text."""
+    """The model's tokenizer (``--model-path``, else the default model, prepared on first use),
+    memoized by text."""
     if model_path is None:
-        from agentrt.models import model_dir
+        from agentrt.models import prepare_default_model
 
-        model_path = model_dir()
+        model_path = prepare_default_model()
     return functools.lru_cache(maxsize=8192)(tokenizer_counter(Path(model_path)))
 
 

@@ -17,13 +17,14 @@ ARGS = ["--agents", "2", "--steps", "6", "--min-tokens", "1500", "--trigger", "1
 
 
 @pytest.fixture(scope="module")
-def records(url, tmp_path_factory):
+def records(url, tiny_model, tmp_path_factory):
     try:
         fetch.fetch_wheel("nemo_gym")
     except fetch.TraceFetchError as exc:   # only when not cached and the index is unreachable
         pytest.skip(f"nemo_gym wheel not cached and not downloadable: {exc}")
     out = tmp_path_factory.mktemp("editing")
-    got = replay.main(ARGS + ["--url", url, "--results-dir", str(out)])
+    got = replay.main(ARGS + ["--url", url, "--model-path", str(tiny_model),   # its tokenizer
+                              "--results-dir", str(out)])
     return got, out
 
 
