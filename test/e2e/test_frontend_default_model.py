@@ -43,8 +43,12 @@ def test_coding_agent_answers_equal_with_and_without_prepared_kv(tmp_path):
     with ManagedServer(["--max-total-tokens", "16384"]) as srv:
         backend = frontend.AgentrtBackend(srv.url)
         try:
+            # (capacity_aware=False: every commit takes a prepared branch, the path this test
+            # checks; with the check on, a commit right after its boundary takes the transform
+            # and prefills it in its own request)
             agent = frontend.function(coding_agent, strategy=Offload(
-                ContextBudget(1400), OffloadStore(tmp_path), limit_tokens=120))
+                ContextBudget(1400), OffloadStore(tmp_path), limit_tokens=120),
+                capacity_aware=False)
             state = agent.run(task="Find where ContextBudget is defined.", symbol="ContextBudget",
                               repo=str(REPO), max_steps=3, max_tokens=NEW, backend=backend)
             assert state.error() is None

@@ -82,8 +82,10 @@ class AgentrtBackend(RuntimeEndpoint):
 
     # --- program runs -----------------------------------------------------------------------------
     def start_program(self, executor, name: str, strategy: LookaheadStrategy | None,
-                      lookahead: bool = True, program_id: str | None = None) -> AgentProgram:
-        program = AgentProgram(name, self.client, self.loop, strategy, lookahead, program_id)
+                      lookahead: bool = True, program_id: str | None = None,
+                      capacity_aware: bool = True) -> AgentProgram:
+        program = AgentProgram(name, self.client, self.loop, strategy, lookahead, program_id,
+                               capacity_aware=capacity_aware)
         self.programs[executor.sid] = program
         return program
 

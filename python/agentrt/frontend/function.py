@@ -10,8 +10,9 @@
 The program declares its policy once; each run gets its own session and LookaheadRuntime, so
 transformations are prepared in the background and committed by pointer at the turn that needs
 them. ``agent.with_policy(lookahead=False)`` is the same program with the policy applied
-synchronously (the baseline). On a backend other than AgentrtBackend (or under SGLang's tracer)
-the body runs as a plain SGLang program.
+synchronously (the baseline); ``capacity_aware=False`` prepares at the policy's threshold
+whatever the server's load (``LookaheadRuntime``'s option). On a backend other than
+AgentrtBackend (or under SGLang's tracer) the body runs as a plain SGLang program.
 """
 from collections.abc import Callable
 
@@ -26,11 +27,11 @@ StrategySpec = LookaheadStrategy | Callable[[], LookaheadStrategy] | None
 class AgentFunction(SglFunction):
     def __init__(self, body, strategy: StrategySpec = None, lookahead: bool = True,
                  program_id: str | None = None, num_api_spec_tokens=None,
-                 bind_arguments=None):
+                 bind_arguments=None, capacity_aware: bool = True):
         super().__init__(body, num_api_spec_tokens=num_api_spec_tokens,
                          bind_arguments=bind_arguments)
         self.body, self.strategy, self.lookahead = body, strategy, lookahead
-        self.program_id = program_id
+        self.program_id, self.capacity_aware = program_id, capacity_aware
         self.func = self._run   # what SGLang's run_program calls with the run's state
 
     def _strategy(self) -> LookaheadStrategy | None:
@@ -46,7 +47,7 @@ class AgentFunction(SglFunction):
         if not isinstance(backend, AgentrtBackend):
             return self.body(s, *args, **kwargs)
         program = backend.start_program(executor, self.body.__name__, self._strategy(),
-                                        self.lookahead, self.program_id)
+                                        self.lookahead, self.program_id, self.capacity_aware)
         try:
             return self.body(AgentProgramState(executor, program, main=True, owns=False),
                              *args, **kwargs)
@@ -54,9 +55,11 @@ class AgentFunction(SglFunction):
             backend.finish_program(executor, program)
 
     def with_policy(self, **changes) -> "AgentFunction":
-        """The same body with other options (strategy, lookahead, program_id)."""
+        """The same body with other options (strategy, lookahead, program_id,
+        capacity_aware)."""
         options = {"strategy": self.strategy, "lookahead": self.lookahead,
-                   "program_id": self.program_id, **changes}
+                   "program_id": self.program_id, "capacity_aware": self.capacity_aware,
+                   **changes}
         return AgentFunction(self.body, num_api_spec_tokens=self.num_api_spec_tokens,
                              bind_arguments=self.bind_arguments, **options)
 
@@ -64,11 +67,12 @@ class AgentFunction(SglFunction):
         """Overrides SglFunction.bind: keep the policy."""
         assert all(key in self.arg_names for key in kwargs)
         return AgentFunction(self.body, self.strategy, self.lookahead, self.program_id,
-                             self.num_api_spec_tokens, {**self.bind_arguments, **kwargs})
+                             self.num_api_spec_tokens, {**self.bind_arguments, **kwargs},
+                             self.capacity_aware)
 
 
 def function(func=None, *, strategy: StrategySpec = None, lookahead: bool = True,
-             program_id: str | None = None):
+             program_id: str | None = None, capacity_aware: bool = True):
     """Decorator (with or without arguments), also applicable to an existing ``@sgl.function``
     program: ``frontend.function(program, strategy=...)``."""
     def wrap(f):
@@ -76,7 +80,8 @@ def function(func=None, *, strategy: StrategySpec = None, lookahead: bool = True
             f = f.body
         elif isinstance(f, SglFunction):
             f = f.func
-        return AgentFunction(f, strategy=strategy, lookahead=lookahead, program_id=program_id)
+        return AgentFunction(f, strategy=strategy, lookahead=lookahead, program_id=program_id,
+                             capacity_aware=capacity_aware)
     return wrap(func) if func is not None else wrap
 
 

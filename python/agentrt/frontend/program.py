@@ -76,14 +76,15 @@ class CallTicket:
 class AgentProgram:
     def __init__(self, name: str, client: ProgramClient, loop: LoopThread,
                  strategy: LookaheadStrategy | None, lookahead: bool = True,
-                 program_id: str | None = None, session_id: str | None = None):
+                 program_id: str | None = None, session_id: str | None = None,
+                 capacity_aware: bool = True):
         self.client, self.loop = client, loop
         self.session_id = session_id or f"program-{name}-{uuid.uuid4().hex[:10]}"
         self.program_id = program_id or self.session_id
         self.runtime = None
         if strategy is not None:
             self.runtime = LookaheadRuntime(client, strategy, session_id=self.session_id,
-                                            enabled=lookahead)
+                                            enabled=lookahead, capacity_aware=capacity_aware)
         self.report = ProgramReport(name, self.session_id, self.program_id,
                                     strategy.name if strategy is not None else None,
                                     lookahead and strategy is not None)
