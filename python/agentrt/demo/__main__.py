@@ -63,6 +63,8 @@ def show(sync_runs: list[list], la_turns) -> None:
             detail = (f"{decision.need_s:.1f} s of prefill needed, {decision.idle_s:.1f} s idle "
                       "expected before the commit") if decision.need_s or decision.idle_s \
                 else decision.reason
+            if decision.reason.startswith("fits later"):
+                detail = decision.reason   # it would still fit from the next boundary
             print(f"      lookahead {'started' if decision.start else 'deferred'}: {detail}")
         print(textwrap.indent(textwrap.fill(r.text.strip() or "(empty answer)", 96), "   > "))
     for s, la in zip(baseline(sync_runs), la_turns):
