@@ -19,8 +19,8 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Tra
                                         TransformError)
 
 logger = logging.getLogger("agentrt.lookahead")
-COMMIT_DUE_HOLD_S = 0.25   # a preparation started where the commit is due waits this long for
-                           # it (an agent that calls the model right after its boundary sends
+COMMIT_DUE_HOLD_S = 0.25   # a preparation whose commit is due before it is sent waits this long
+                           # for it (an agent that calls the model right after its boundary sends
                            # the commit within milliseconds; tool time is longer)
 
 

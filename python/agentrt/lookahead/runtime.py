@@ -22,8 +22,8 @@ Rules:
   (a new branch of the same strategy would supersede the one being committed).
 - A transform that changes nothing prepares and commits nothing (``noop_transforms``).
 - Capacity-aware start (capacity.py): a background preparation sends its branch only when the
-  server's idle time before the hard threshold fits its prefill, and no later boundary would
-  still fit it; otherwise it is deferred (retried at the next boundary) and a commit with
+  server's idle time before the hard threshold fits its prefill, and not while the agent's next
+  boundary would still leave twice the time it needs; otherwise it is deferred (retried at the next boundary) and a commit with
   nothing prepared is recorded as ``deferred``.
 - A commit that finds the transform done but its branch not sent yet does not send it: the
   commit request prefills the transformed context (``deferred``), one request instead of two.
