@@ -158,12 +158,13 @@ def decide_start(load: Optional[ServerLoad], branch_tokens: int,
     if window_s is None:
         return StartDecision(True, "agent pace unknown")
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
-    idle_s = window_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
+    free = max(0.0, 1.0 - min(1.0, load.foreground_share))
+    idle_s = window_s * free
     if need_s * START_MARGIN > idle_s:
         return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle "
                                     "before the commit", need_s, idle_s)
     if later_window_s is not None:
-        idle_later_s = later_window_s * max(0.0, 1.0 - min(1.0, load.foreground_share))
+        idle_later_s = later_window_s * free
         if need_s * LATER_MARGIN <= idle_later_s:
             return StartDecision(False, f"fits later: needs {need_s:.1f} s of prefill, "
                                         f"{idle_later_s:.1f} s idle from the next boundary",

@@ -140,7 +140,10 @@ class AgentrtClient:
         that would still fit ``later_window_s``, the same from the agent's next boundary."""
         body = dict(self.context_body(messages), strategy=strategy, version=version,
                     source_signature=source_signature, wait=wait, promote=promote)
-        body.update(_given(window_s=window_s, later_window_s=later_window_s))
+        if window_s is not None:
+            body["window_s"] = window_s
+        if later_window_s is not None:
+            body["later_window_s"] = later_window_s
         return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", body,
                                 session_id)
 
@@ -205,8 +208,3 @@ class AgentrtClient:
                                      **sampling)
             return result.text
         return call
-
-
-def _given(**fields) -> dict:
-    """The fields that have a value."""
-    return {k: v for k, v in fields.items() if v is not None}
