@@ -6,20 +6,21 @@
 
 Rows: commit TTFT p50, ordinary TTFT p50 / p99, TBT p99 (ms), JCT (s), prefilled / background /
 wasted tokens (``work.work_of``: the server's ledger, or per-turn prompt - cached where the
-server keeps none: marked ``*``), the server's busy share, commit outcomes.
+server keeps none: marked ``*``), the server's busy share, commit outcomes, the machine's speed.
 """
 import argparse
 import json
 import sys
 from pathlib import Path
 
+from benchmark.agent_replay.drift import combine
 from benchmark.agent_replay.report import plot_ttft
 from benchmark.agent_replay.targets import busy_share, regime_verdicts, target_table
 from benchmark.agent_replay.work import work_of
 from benchmark.common import RESULTS, table
 
 HEADERS = ["system", "commit p50", "ordinary p50", "ordinary p99", "TBT p99", "JCT s",
-           "prefilled", "background", "wasted", "busy share", "commit outcomes"]
+           "prefilled", "background", "wasted", "busy share", "commit outcomes", "GFLOP/s"]
 
 
 def _cell(value) -> str:
@@ -42,7 +43,7 @@ def regime_rows(records: list[dict]) -> list[list[str]]:
                      _cell(r.get("ordinary_ttft_p50_ms")), _cell(r.get("ordinary_ttft_p99_ms")),
                      _cell(r.get("tbt_p99_ms")), _cell(r.get("jct_mean_s")),
                      f"{_cell(w.prefilled)}{mark}", str(w.background), str(w.wasted),
-                     _cell(busy_share(r)), outcomes_text(r)])
+                     _cell(busy_share(r)), outcomes_text(r), _cell(r.get("machine_gflops"))])
     return rows
 
 
@@ -51,7 +52,8 @@ def regime_markdown(records: list[dict], regime: str, workload: str, png_name: s
     first = records[0]
     setup = ", ".join(f"{k} {first[k]}" for k in (
         "n_agents", "steps", "budget", "tool_scale", "max_total_tokens", "start_offsets_s",
-        "quick", "model", "seed", "commit", "device", "time") if k in first)
+        "quick", "model", "seed", "commit", "device", "time", "repeats", "calibrations")
+        if k in first)
     lines = [f"# agent_replay: {workload}, regime {regime}", "", setup, ""]
     if command:
         lines += ["```", command, "```", ""]
@@ -59,7 +61,9 @@ def regime_markdown(records: list[dict], regime: str, workload: str, png_name: s
               "TTFT / TBT in ms; JCT = mean job completion time per agent; prefilled = every "
               "token the server prefilled (its ledger; `*`: no ledger, the sum over turns of "
               "prompt - cached); background = branch prepare + catch-up; busy share = model-step "
-              "time / wall time (agentrt servers).", "",
+              "time / wall time (agentrt servers); GFLOP/s = the machine's speed before the system's "
+              "server started (drift.py); with repeats, every number is the mean of the "
+              "system's repeats, run in ABBA order.", "",
               "Targets:", "", target_table(regime_verdicts(regime, records)), "",
               f"![TTFT per turn]({png_name})", ""]
     for r in records:
@@ -79,16 +83,28 @@ def write_regime_report(records: list[dict], regime: str, workload: str, command
 
 
 def latest_run(records: list[dict], regime: str, workload: str, quick: bool) -> list[dict]:
-    """The records of the latest run of ``regime`` on ``workload`` (a run starts at vanilla or at
-    its first system; its records are consecutive)."""
+    """The latest run of ``regime`` on ``workload``, a record per system (its repeats combined,
+    drift.py). Records tagged with a ``run`` belong to it (a system's repeat replayed twice, as
+    calibration does: the last); untagged ones to a run that starts at vanilla or at its first
+    system, its records consecutive."""
     runs: list[list[dict]] = []
     for r in records:
         if (r.get("regime"), r.get("workload"), bool(r.get("quick"))) != (regime, workload, quick):
             continue
-        if not runs or r["system"] == "vanilla" or r["system"] in {x["system"] for x in runs[-1]}:
+        if r.get("run") is not None:
+            new = not runs or runs[-1][0].get("run") != r["run"]
+        else:
+            new = not runs or r["system"] == "vanilla" or \
+                r["system"] in {x["system"] for x in runs[-1]}
+        if new:
             runs.append([])
         runs[-1].append(r)
-    return runs[-1] if runs else []
+    if not runs:
+        return []
+    by: dict[str, dict] = {}
+    for r in runs[-1]:
+        by.setdefault(r["system"], {})[r.get("repeat", 0)] = r
+    return [combine([reps[k] for k in sorted(reps)]) for reps in by.values()]
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,10 @@ Every regime runs the same four systems side by side (SYSTEMS below) on desynchr
   step) come ``i x 9 / N`` steps earlier than agent 0's (``trace_phase``), so the agents cross
   the hard threshold, and commit, at different steps. Real traces (nemo_gym, bfcl) already
   differ per agent.
+- The idle regime calibrates itself (``calibrated_scale``): its first replay is ttl_only; when
+  ttl_only's busy share falls outside ``targets.BUSY_RANGE`` (the machine is faster or slower
+  than the one the scale was set on), the tool scale is recomputed from that replay and ttl_only
+  runs again (at most ``CALIBRATIONS`` times); the run reports the scale it ran at.
 - Agent i starts ``i x START_FRACTION`` (0.5) of its mean step time after agent 0
   (``start_offsets``; mean step time: the trace's mean tool duration after scaling plus
   ``TURN_S_ESTIMATE``, a turn's model time on this CPU); this replaces run.py's fixed
@@ -23,9 +27,11 @@ pool is ``round(pool_contexts x budget)`` tokens.
 from dataclasses import dataclass, replace
 from typing import Optional
 
+from benchmark.agent_replay.targets import BUSY_RANGE
 from benchmark.agent_replay.workload import AgentTrace
 
 SYSTEMS = ("vanilla", "ttl_only", "kernel_only", "agentrt")
+CALIBRATIONS = 2               # at most this many ttl_only replays re-scale the idle regime
 BIG_PERIOD = 9                 # workload.miniagent: a big tool output every 9th step
 START_FRACTION = 0.5
 TURN_S_ESTIMATE = 1.0          # seconds of model time a turn takes (8 tokens, ~4k context)
@@ -100,6 +106,25 @@ def start_offsets(traces: list[AgentTrace], fraction: float = START_FRACTION,
         mean_tool = sum(s.tool_s for s in t.steps) / len(t.steps) if t.steps else 0.0
         out.append(round(i * fraction * (mean_tool + turn_s), 3))
     return out
+
+
+def tool_path_s(traces: list[AgentTrace], offsets: list[float]) -> float:
+    """The longest agent's tool time on the run's critical path: its start offset plus its tool
+    durations (an agent ends at its last reply: that step's tool time is not replayed)."""
+    return max((off + sum(s.tool_s for s in t.steps[:-1]) for t, off in zip(traces, offsets)),
+               default=0.0)
+
+
+def calibrated_scale(scale: float, busy_s: float, wall_s: float, tool_s: float,
+                     target: float = sum(BUSY_RANGE) / 2) -> float:
+    """The tool scale at which a replay that was busy ``busy_s`` of ``wall_s`` at ``scale``
+    (``tool_s`` of it the critical path's tool time) would be busy ``target`` of its wall time:
+    the model time on the critical path (``wall_s - tool_s``) and the busy time stay; the tool
+    time takes the rest of ``busy_s / target``. Never below a tenth of ``scale``."""
+    if tool_s <= 0 or wall_s <= 0:
+        return scale
+    other = wall_s - tool_s
+    return round(scale * max(0.1, (busy_s / target - other) / tool_s), 2)
 
 
 def regime_traces(workload: str, n_agents: int, seed: int, steps: Optional[int],

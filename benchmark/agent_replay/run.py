@@ -45,15 +45,25 @@ from benchmark.agent_replay.interference import interference_rows, write_interfe
 from benchmark.agent_replay.progress import turn_bar
 from benchmark.agent_replay.regime_report import HEADERS as REGIME_HEADERS
 from benchmark.agent_replay.regime_report import regime_rows, write_regime_report
+from benchmark.agent_replay.drift import combine, machine_gflops, run_order
 from benchmark.agent_replay.regimes import (
+    CALIBRATIONS,
     REGIMES,
+    calibrated_scale,
     regime_settings,
     regime_traces,
     start_offsets,
+    tool_path_s,
 )
 from benchmark.agent_replay.report import turn_records, write_report
 from benchmark.agent_replay.systems import BG_OFF, DEFAULT, SYSTEMS, System, with_pool
-from benchmark.agent_replay.targets import check_targets, regime_verdicts, target_table
+from benchmark.agent_replay.targets import (
+    BUSY_RANGE,
+    busy_share,
+    check_targets,
+    regime_verdicts,
+    target_table,
+)
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
 from benchmark.agent_replay.traces.stats import trace_stats
 from benchmark.agent_replay.traces.tokens import tokenizer_counter
@@ -126,7 +136,12 @@ class Replay:
                 "outcome": record.outcome if record else None,
                 "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
                 "gaps_s": list(reply.gaps_s), "prompt": reply.prompt_tokens,
-                "cached": reply.cached_tokens})
+                "cached": reply.cached_tokens, "hooks_s": hooks_s})
+            if last:
+                # the trace's last reply is the agent's final answer: it ends there (a tool
+                # output after it would start preparations no later call can commit)
+                self.bar.update(1)
+                break
             hooks_start = time.perf_counter()
             msgs.append({"role": "assistant", "content": step.assistant})
             await rt.on_segment_boundary(msgs)
@@ -264,7 +279,9 @@ def _counts_delta(before: dict, after: dict) -> dict:
 def replay(system: System, model, traces, args, counter, label: str,
            offsets: list[float] | None = None) -> dict:
     """A fresh server for ``system``, every agent replayed (agent i starting ``offsets[i]`` s
-    after the first; default ``i x --arrival-s``), the summary with per-turn data."""
+    after the first; default ``i x --arrival-s``), the summary with per-turn data and the
+    machine's speed just before the server started (drift.py)."""
+    gflops = machine_gflops()
     with ManagedServer(list(system.args) + ["--model-path", str(model)], module=system.module,
                        env={"SGLANG_USE_CPU_ENGINE": "1"}) as srv, \
             turn_bar(label, total=sum(len(t.steps) for t in traces)) as bar:
@@ -279,7 +296,7 @@ def replay(system: System, model, traces, args, counter, label: str,
             offsets = [i * args.arrival_s for i in range(len(traces))]
         jcts = asyncio.run(rep.run(traces, offsets))
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
-    return {**summarize(rep.turns, jcts, rep.preparations), **stats,
+    return {**summarize(rep.turns, jcts, rep.preparations), **stats, "machine_gflops": gflops,
             "deferred_starts": rep.deferred_starts, "start_decisions": rep.start_decisions,
             "commit_records": rep.commits, "turns": turn_records(rep.turns)}
 
@@ -334,30 +351,78 @@ def run_systems(args, model, counter) -> int:
 
 
 def run_regime(args, model, counter) -> int:
-    """Every system of the regime on the same desynchronized traces; regime table + targets."""
+    """Every system of the regime on the same desynchronized traces (the idle regime calibrated
+    first, ``--repeats`` in ABBA order: drift.py); regime table + targets."""
     cfg = regime_settings(args.regime, args.quick, args.budget, agents=args.agents,
                           tool_scale=args.tool_scale, workload=args.workload)
-    traces = regime_traces(args.workload, cfg.agents, args.seed, args.steps, cfg.tool_scale,
-                           tokenizer_counter(model))
-    offsets = start_offsets(traces)
-    extra = {"regime": cfg.regime, "tool_scale": cfg.tool_scale, "start_offsets_s": offsets,
-             "max_total_tokens": cfg.max_total_tokens or 65536}
-    results = []
-    names = args.systems.split(",") if args.systems else cfg.systems
-    for name in names:
-        system = with_pool(SYSTEMS[name], cfg.max_total_tokens)
-        summary = replay(system, model, traces, args, counter, f"{name} ({cfg.regime})", offsets)
-        record = {"system": name, **base_record(args, cfg.agents), **extra, **summary}
-        append_result("agent_replay", record)
-        results.append(record)
+    names = args.systems.split(",") if args.systems else list(cfg.systems)
+    run = RegimeRun(args, model, counter, cfg)
+    if cfg.regime == "idle" and args.tool_scale is None and "ttl_only" in names:
+        names = ["ttl_only"] + [n for n in names if n != "ttl_only"]
+        run.calibrate()
+    for repeat in range(args.repeats):
+        for name in run_order(names, repeat):
+            if repeat > 0 or name not in run.records:     # (calibrate ran repeat 0's ttl_only)
+                run.system(name, repeat)
+    results = [combine(run.records[name]) for name in names]
     print(f"regime {cfg.regime}: {args.workload}, N = {cfg.agents}, tool scale "
-          f"{cfg.tool_scale}, KV pool {extra['max_total_tokens']} tokens, starts {offsets} s")
+          f"{run.scale}, KV pool {run.extra['max_total_tokens']} tokens, starts "
+          f"{run.extra['start_offsets_s']} s, {args.repeats} repeat(s)")
     print(table(REGIME_HEADERS, regime_rows(results)))
     print(target_table(regime_verdicts(cfg.regime, results)))
     command = "python -m benchmark.agent_replay.run " + shlex.join(args.argv)
     png, md = write_regime_report(results, cfg.regime, args.workload, command)
     print(f"report: {md}\nplot: {png}")
     return 0
+
+
+class RegimeRun:
+    """One regime run's replays: the traces at the current tool scale, each system's records
+    (one per repeat, each also a line of agent_replay.jsonl tagged with the run's start)."""
+
+    def __init__(self, args, model, counter, cfg):
+        self.args, self.model, self.counter, self.cfg = args, model, counter, cfg
+        self.run_id = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        self.records: dict[str, list[dict]] = {}
+        self.calibrations: list[dict] = []      # (tool scale, ttl_only busy share) tried first
+        self.rescale(cfg.tool_scale)
+
+    def rescale(self, scale: float) -> None:
+        self.scale = scale
+        self.traces = regime_traces(self.args.workload, self.cfg.agents, self.args.seed,
+                                    self.args.steps, scale, tokenizer_counter(self.model))
+        offsets = start_offsets(self.traces)
+        self.extra = {"regime": self.cfg.regime, "tool_scale": scale, "start_offsets_s": offsets,
+                      "max_total_tokens": self.cfg.max_total_tokens or 65536,
+                      "run": self.run_id, "repeats": self.args.repeats}
+
+    def system(self, name: str, repeat: int) -> dict:
+        system = with_pool(SYSTEMS[name], self.cfg.max_total_tokens)
+        summary = replay(system, self.model, self.traces, self.args, self.counter,
+                         f"{name} ({self.cfg.regime})", self.extra["start_offsets_s"])
+        record = {"system": name, **base_record(self.args, self.cfg.agents), **self.extra,
+                  "repeat": repeat, "calibrations": self.calibrations, **summary}
+        append_result("agent_replay", record)
+        self.records.setdefault(name, []).append(record)
+        return record
+
+    def calibrate(self) -> None:
+        """ttl_only at the regime's scale; while its busy share is outside the setting's range,
+        re-scale the tools from it (``calibrated_scale``) and run it again. The last ttl_only
+        replay is repeat 0's."""
+        for _ in range(CALIBRATIONS):
+            record = self.system("ttl_only", 0)
+            share = busy_share(record)
+            if share is None or BUSY_RANGE[0] <= share <= BUSY_RANGE[1]:
+                return
+            self.records.pop("ttl_only")
+            self.calibrations.append({"tool_scale": self.scale, "busy_share": share})
+            scale = calibrated_scale(self.scale, record["busy_s"], record["wall_s"],
+                                     tool_path_s(self.traces, self.extra["start_offsets_s"]))
+            print(f"calibration: ttl_only busy {share} at tool scale {self.scale}: "
+                  f"running again at {scale}")
+            self.rescale(scale)
+        self.system("ttl_only", 0)
 
 
 def run_interference(args, model, counter) -> int:
@@ -406,6 +471,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tool-scale", type=float, default=None,
                     help="with --regime: multiply every tool duration by this (default: the "
                          "regime's own factor)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="with --regime: run the systems this many times in ABBA order and "
+                         "report each one's mean (drift.py: the machine's speed drifts)")
     ap.add_argument("--interference", default="",
                     help="comma-separated agent counts: run the lookahead-on/off interference "
                          "benchmark instead (e.g. 1,2,4,8)")

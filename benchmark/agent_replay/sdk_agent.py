@@ -7,8 +7,8 @@ only agentrt-specific part is ``extra_body``: ``session_id``, ``context_manageme
 
 - Every turn sends the agent's full, unedited history (``editing/history.py``: each earlier trace
   step as an assistant message with one tool call and its ``tool`` result); the step's tool time
-  (``step.tool_s``) passes between its assistant message and its tool result, after every step
-  (the last too), as in ``run.Replay.agent``.
+  (``step.tool_s``) passes between its assistant message and its tool result; the agent ends at
+  its last reply, as in ``run.Replay.agent``.
 - The edit: ``clear_tool_uses_20250919``, keep 2 tool uses, no ``clear_at_least``; ``lookahead:
   {"fraction": soft / hard}`` (the runtime's soft threshold over its hard one: the server starts
   preparing where agentrt's runtime would) or ``lookahead: false`` (``server_edit_sync``).
@@ -141,7 +141,8 @@ async def run_agent(url: str, trace, cm: dict, gen_tokens: int,
                      "outcome": outcome_of(turn["report"], commit), "ttft_s": turn["ttft_s"],
                      "gaps_s": turn["gaps_s"], "prompt": turn["prompt"],
                      "cached": turn["cached"], "reason": turn["report"].get("fallback")})
-            await asyncio.sleep(step.tool_s)
+            if k < len(trace.steps) - 1:
+                await asyncio.sleep(step.tool_s)
     finally:
         await client.close()
     return time.perf_counter() - start

@@ -83,8 +83,8 @@ def test_regime_rows_and_markdown():
                rec("agentrt", busy_s=30.0, wall_s=60.0,
                    commit_outcomes={"ready": 1, "deferred": 2}, **ledger(300, 20, 900, 5))]
     rows = regime_rows(records)
-    assert rows[0][6:] == ["1300*", "0", "0", "—", "sync 3"]
-    assert rows[1][6:] == ["1220", "320", "5", "0.5", "deferred 2, ready 1"]
+    assert rows[0][6:] == ["1300*", "0", "0", "—", "sync 3", "—"]
+    assert rows[1][6:] == ["1220", "320", "5", "0.5", "deferred 2, ready 1", "—"]
     md = regime_markdown(records, "saturated", "miniagent", "x.png", command="make bench")
     assert "regime saturated" in md and "make bench" in md and "deferred 2" in md
     assert "prefilled tokens agentrt / ttl_only" in md and "no data" in md
@@ -105,3 +105,17 @@ def test_latest_run_groups_one_runs_records():
     records = [r("ttl_only"), r("server_edit"), r("vanilla", jct=5.0), r("ttl_only", jct=6.0)]
     run = latest_run(records, "idle", "miniagent", quick=True)
     assert [(x["system"], x["jct_mean_s"]) for x in run] == [("vanilla", 5.0), ("ttl_only", 6.0)]
+
+
+def test_latest_run_combines_a_tagged_runs_repeats():
+    from benchmark.agent_replay.regime_report import latest_run
+
+    def r(system, repeat, jct, run="B"):
+        return {"system": system, "regime": "saturated", "workload": "bfcl", "quick": False,
+                "run": run, "repeat": repeat, "jct_mean_s": jct}
+    records = [r("agentrt", 0, 9.0, run="A"),
+               r("ttl_only", 0, 50.0), r("ttl_only", 0, 10.0),     # calibration: the last counts
+               r("agentrt", 0, 11.0), r("agentrt", 1, 13.0), r("ttl_only", 1, 14.0)]
+    run = latest_run(records, "saturated", "bfcl", quick=False)
+    assert [(x["system"], x["jct_mean_s"], x["jct_runs_s"]) for x in run] == [
+        ("ttl_only", 12.0, [10.0, 14.0]), ("agentrt", 12.0, [11.0, 13.0])]
