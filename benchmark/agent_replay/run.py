@@ -114,11 +114,11 @@ class Replay:
                                                    self.count_text),
                               session_id=sid, enabled=self.system.lookahead,
                               count_tokens=self.counter)
+        start = time.perf_counter()     # a session's open is part of the job (the runtime's is)
         if self.system.agentrt_session:
             await client.open_session(sid)
         msgs = [{"role": "system", "content": trace.system},
                 {"role": "user", "content": trace.task}]
-        start = time.perf_counter()
         for step_no, step in enumerate(trace.steps):
             before = len(rt.records)
             hooks_start = time.perf_counter()

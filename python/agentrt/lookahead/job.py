@@ -83,6 +83,7 @@ class Job:
     tail: list = field(default_factory=list)     # messages the branch holds after the
                                                  # transformed snapshot (caught up)
     latest: list = field(default_factory=list)   # newest messages seen (catch-up target)
+    committing: asyncio.Event = field(default_factory=asyncio.Event)   # set by ``commit``
 
     def _on(self, event: str) -> bool:
         new = _NEXT[event].get(self.state)
@@ -114,6 +115,7 @@ class Job:
 
     def commit(self) -> None:
         self._on("commit")
+        self.committing.set()
 
     def swapped(self) -> None:
         self._on("swapped")
@@ -138,6 +140,13 @@ class Job:
     def busy(self) -> bool:
         """The preparation or a catch-up is running."""
         return any(t is not None and not t.done() for t in (self.task, self.catch_up))
+
+    async def wait_for_commit(self, timeout_s: float) -> None:
+        """Return when the commit takes the job, or after ``timeout_s``."""
+        try:
+            await asyncio.wait_for(self.committing.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
 
     def wants_catch_up(self) -> bool:
         """The branch is ready and newer messages than it covers were seen."""

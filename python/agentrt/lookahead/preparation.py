@@ -19,9 +19,10 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Tra
                                         TransformError)
 
 logger = logging.getLogger("agentrt.lookahead")
-COMMIT_DUE_HOLD_S = 0.25   # a preparation whose commit is due before it is sent waits this long
-                           # for it (an agent that calls the model right after its boundary sends
-                           # the commit within milliseconds; tool time is longer)
+COMMIT_DUE_HOLD_S = 0.25   # a preparation whose commit is due before it is sent waits up to this
+                           # long for it (an agent that calls the model right after its boundary
+                           # sends the commit within milliseconds; tool time is longer); the
+                           # commit ends the wait at once
 
 
 class Preparer:
@@ -60,7 +61,7 @@ class Preparer:
             return
         try:
             if job.held:      # the commit is due: one that follows at once takes the transform
-                await asyncio.sleep(COMMIT_DUE_HOLD_S)
+                await job.wait_for_commit(COMMIT_DUE_HOLD_S)
             await self.before_prepare()
             if job.state is JobState.COMMITTING:
                 # the commit came first and waits: its own request prefills the transform (one

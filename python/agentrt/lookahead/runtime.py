@@ -28,9 +28,11 @@ Rules:
 - A commit that finds the transform done but its branch not sent yet does not send it: the
   commit request prefills the transformed context (``deferred``), one request instead of two.
   A preparation whose commit is due (past the hard threshold) before its branch is sent is
-  held ``COMMIT_DUE_HOLD_S`` before it is sent (promoted): a commit that follows at once (no
-  tool time in between) takes it that way; after tool time it is sent and ready by the commit
-  (with ``capacity_aware=False`` it is sent at once).
+  held up to ``COMMIT_DUE_HOLD_S`` before it is sent (promoted): a commit that follows at once
+  (no tool time in between) ends the hold and takes it that way; after tool time it is sent
+  and ready by the commit (with ``capacity_aware=False`` it is sent at once).
+- The session opens beside the agent's first model call, not before it (the open waits for the
+  scheduler's loop); the next hook, or the first prepare, waits for its answer.
 """
 import asyncio
 import collections
@@ -80,6 +82,7 @@ class LookaheadRuntime:
         self._versions = 0
         self._lock = asyncio.Lock()
         self._session_open = False
+        self._opening: Optional[asyncio.Task] = None    # the session's open, in flight
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
         self._preparer = Preparer(client, self.session_id, self._swap_landed,
@@ -160,8 +163,9 @@ class LookaheadRuntime:
         return result
 
     async def settle(self) -> None:
-        """Wait for the last commit's pointer swap; one the server refused (e.g. it lost the
-        branch) makes that commit's record a fallback."""
+        """Wait for the session's open and the last commit's pointer swap; a swap the server
+        refused (e.g. it lost the branch) makes that commit's record a fallback."""
+        await self._opened()
         swap, self._swap = self._swap, None
         if swap is None:
             return
@@ -227,24 +231,43 @@ class LookaheadRuntime:
 
     async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages
-        if self.count_tokens is not None and (self._session_open or not self.enabled):
+        opening = self.enabled and not self._session_open and self._opening is None
+        if self.count_tokens is not None and not opening:
             # the server tokenizes only to open the session (with its context)
             self.state.tokens = await self.count_tokens(messages)
             return
         try:
             tokens = await self.client.tokenize(messages, session_id=self.session_id)
-            self.state.tokens = len(tokens) if self.count_tokens is None \
-                else await self.count_tokens(messages)
-            if not self._session_open:
-                await self.client.open_session(self.session_id, tokens)
-                self._session_open = True
-        except ServerError as exc:
-            if exc.status == 409:       # already open (e.g. a second runtime object)
-                self._session_open = True
-            else:
-                raise
         except ServerUnavailable:
             self.state.tokens = sum(len(m.get("content") or "") for m in messages) // 4
+            self._session_open = False
+            return
+        self.state.tokens = len(tokens) if self.count_tokens is None \
+            else await self.count_tokens(messages)
+        if opening:
+            self._opening = asyncio.create_task(self._open_session(tokens))
+
+    async def _open_session(self, tokens: list[int]) -> None:
+        """Open the session with its context, beside the agent's next model call (the open waits
+        for the scheduler's loop, a forward pass on a busy server; a request of a session not
+        open yet is served as any request). ``_opened`` (the next hook, or a prepare) takes the
+        result."""
+        try:
+            await self.client.open_session(self.session_id, tokens)
+        except ServerError as exc:
+            if exc.status != 409:       # 409: already open (e.g. a second runtime object)
+                raise
+
+    async def _opened(self) -> None:
+        """Take the result of a session open sent earlier: open, or (the server unreachable)
+        not open and retried at the next boundary; any other refusal is raised to the agent."""
+        opening, self._opening = self._opening, None
+        if opening is None:
+            return
+        try:
+            await asyncio.shield(opening)
+            self._session_open = True
+        except ServerUnavailable:
             self._session_open = False
 
     def _session_lost(self) -> None:
@@ -262,6 +285,8 @@ class LookaheadRuntime:
         self._job = job
 
     async def _swap_landed(self) -> None:
+        if self._opening is not None:       # a prepare needs the session open
+            await asyncio.shield(self._opening)
         if self._swap is not None:
             await asyncio.shield(self._swap[0])
 

@@ -4,6 +4,7 @@ import asyncio
 
 from agentrt.lookahead.capacity import ServerLoad, decide_start
 from agentrt.lookahead.client import ServerError
+from agentrt.lookahead.preparation import COMMIT_DUE_HOLD_S
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults
 from agentrt.lookahead.strategy import ContextBudget, LookaheadStrategy, MainState
@@ -292,3 +293,58 @@ def test_a_commit_that_comes_before_the_branch_is_sent_commits_the_transform_and
     assert [r.outcome for r in rt.records] == ["deferred"]
     assert rt.records[0].reason == "deferred: the commit came before the branch was sent"
     assert out == synchronous and out[1]['content'] == '[old tool result cleared]'
+
+
+def test_a_commit_ends_the_hold_of_a_preparation_whose_commit_is_due():
+    """The commit is due at the boundary (past the hard threshold), so the preparation is held;
+    the commit that follows at once takes the transform without waiting out the hold."""
+    async def go():
+        client = FakeClient()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)}] + \
+            [{"role": "tool", "content": f"{i} " + words(34)} for i in range(3)]   # past hard
+        await rt.on_segment_boundary(msgs)
+        assert rt._job is not None and rt._job.held
+        return rt, client, await rt.on_commit(msgs)
+
+    rt, client, out = asyncio.run(go())
+    assert client.prepared == [] and [r.outcome for r in rt.records] == ["deferred"]
+    assert rt.records[0].waited_s < COMMIT_DUE_HOLD_S / 2
+
+
+def test_the_session_opens_beside_the_first_model_call():
+    """Opening the session waits for the scheduler's loop: the hook returns without it, the
+    next hook takes its result, and a prepare is sent only once it landed."""
+    class SlowOpen(FakeClient):
+        def __init__(self):
+            super().__init__()
+            self.release, self.opened, self.order = asyncio.Event(), False, []
+
+        async def open_session(self, sid, tokens=None):
+            await self.release.wait()
+            self.opened = True
+            self.order.append("open")
+
+        async def prepare(self, *args, **kwargs):
+            self.order.append("prepare")
+            return await super().prepare(*args, **kwargs)
+
+    async def go():
+        client = SlowOpen()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)}]
+        assert await asyncio.wait_for(rt.on_commit(msgs), 1.0) == msgs   # not blocked
+        assert not client.opened and not rt._session_open
+        msgs = msgs + [{"role": "tool", "content": "0 " + words(59)}]          # past soft
+        boundary = asyncio.create_task(rt.on_segment_boundary(msgs))
+        await asyncio.sleep(0.01)
+        assert not boundary.done()             # the next hook waits for the open's answer
+        client.release.set()
+        await boundary
+        await rt.wait_prepared()
+        return rt, client
+
+    rt, client = asyncio.run(go())
+    assert rt._session_open and client.order[0] == "open"
