@@ -74,6 +74,7 @@ class Job:
     state: JobState = JobState.PREPARING
     reason: str = ""                          # why it FAILED
     task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
+    sent: bool = False                        # its prepare request went to the server
     catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
     transform: Optional[Transform] = None
     branch_id: Optional[str] = None

@@ -70,6 +70,7 @@ class Preparer:
                 return
             window = self.windows() if job.lane is Lane.BACKGROUND else None
             now_s, later_s = (None, None) if window is None else window
+            job.sent = True
             branch = await self.client.prepare(self.session_id, job.transform.messages,
                                                strategy.name, job.version,
                                                job.source_signature, wait=True,
@@ -138,7 +139,13 @@ class Preparer:
         """The commit deadline is near: a preparation not sent yet is sent promoted, one
         running (or its catch-up) is promoted now, so it is ready when the commit comes."""
         job.promote()
-        if not job.busy:
+        if job.busy:
+            self.promote_sent(job)
+
+    def promote_sent(self, job: Job) -> None:
+        """Promote what the job has on the server, if anything, without waiting for the answer
+        (the call waits for the scheduler's loop; the commit waits for the branch instead)."""
+        if not job.sent:
             return
         task = asyncio.create_task(self.promote())
         self._background.add(task)

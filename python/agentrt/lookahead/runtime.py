@@ -310,12 +310,13 @@ class LookaheadRuntime:
 
     async def _commit_prepared(self, job: Job, messages: list[Message]):
         """The job prepared this prefix: swap to what is prepared now (a catch-up still running
-        is left behind). A preparation still running is promoted and awaited; one whose
-        branch was deferred (or never sent) commits its transform synchronously."""
+        is left behind). A preparation still running is awaited, its branch promoted if it was
+        sent (one not sent yet never is: the commit takes its transform); one whose branch was
+        deferred (or never sent) commits its transform synchronously."""
         job.commit()
         promoted = job.preparing
         if promoted:
-            await self._preparer.promote()
+            self._preparer.promote_sent(job)
             await job.task
         if job.state is JobState.DEFERRED and not job.reason:   # the transform changed nothing
             return messages, None

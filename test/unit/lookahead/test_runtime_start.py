@@ -290,6 +290,7 @@ def test_a_commit_that_comes_before_the_branch_is_sent_commits_the_transform_and
     rt, client, out = asyncio.run(go(True))
     _, _, synchronous = asyncio.run(go(False))
     assert client.prepared == [] and rt.preparations_started == 0
+    assert client.promoted == []        # nothing on the server: no promote call to wait for
     assert [r.outcome for r in rt.records] == ["deferred"]
     assert rt.records[0].reason == "deferred: the commit came before the branch was sent"
     assert out == synchronous and out[1]['content'] == '[old tool result cleared]'
