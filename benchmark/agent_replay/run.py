@@ -83,6 +83,11 @@ def strategy_for(i: int, budget: ContextBudget, offload_dir: str, count_text):
     return makers[i % len(makers)]()
 
 
+def fit_of(record) -> float | None:
+    """A commit record's ``best_fit`` for the results (999: no idle time at any check)."""
+    return None if record.best_fit is None else round(min(record.best_fit, 999.0), 2)
+
+
 def pct(values, q):
     """The q-quantile of ``values`` (seconds) in ms, nearest rank; None when empty."""
     if not values:
@@ -159,7 +164,7 @@ class Replay:
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
                           "ttft_ms": round((r.ttft_s or 0) * 1e3),
                           "prepared_tokens": r.prepared_tokens, "cached_tokens": r.cached_tokens,
-                          "reason": r.reason} for r in rt.records]
+                          "reason": r.reason, "best_fit": fit_of(r)} for r in rt.records]
         await rt.close()
         if self.system.agentrt_session:
             await client.close_session(sid)

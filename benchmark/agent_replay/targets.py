@@ -120,6 +120,18 @@ def speedup_bound(sync, rec) -> str:
             f"{_x(_div(sync_p50, _floor(rec)))}")
 
 
+def fit_note(rec) -> str:
+    """How many of ``rec``'s commits had a preparation that fit its agent's idle time at some
+    boundary (the capacity check's need <= idle, margin aside): a commit whose preparation
+    never fit could be ready only by taking time the foreground needed (unchecked commits
+    count as fitting)."""
+    commits = [c for c in _get(rec, "commit_records") or [] if "best_fit" in c]
+    if not commits:
+        return "no fit data"        # (records before the field, or no commits)
+    fit = sum(1 for c in commits if c["best_fit"] is None or c["best_fit"] <= 1.0)
+    return f"commits whose preparation fit idle time: {fit} of {len(commits)}"
+
+
 def idle_verdicts(by: dict) -> list[Verdict]:
     v, t, a = by.get("vanilla"), by.get("ttl_only"), by.get("agentrt")
     share = busy_share(t)
@@ -137,7 +149,8 @@ def idle_verdicts(by: dict) -> list[Verdict]:
                lambda x: x >= TARGET_IDLE_SPEEDUP, speedup_bound(v, a)),
         _check("agentrt commits ready", f">= {TARGET_READY}", _get(a, "commits_ready_share"),
                lambda x: x >= TARGET_READY,
-               f"branch prefill s / ttl_only idle s: {_x(lookahead_vs_idle)}", unit=""),
+               f"branch prefill s / ttl_only idle s: {_x(lookahead_vs_idle)}; "
+               + fit_note(a), unit=""),
         _check("ordinary TTFT p99 agentrt / ttl_only", f"<= {TARGET_ON_OFF}x",
                _div(_get(a, "ordinary_ttft_p99_ms"), _get(t, "ordinary_ttft_p99_ms")),
                lambda x: x <= TARGET_ON_OFF),

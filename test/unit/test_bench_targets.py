@@ -119,3 +119,12 @@ def test_latest_run_combines_a_tagged_runs_repeats():
     run = latest_run(records, "saturated", "bfcl", quick=False)
     assert [(x["system"], x["jct_mean_s"], x["jct_runs_s"]) for x in run] == [
         ("ttl_only", 12.0, [10.0, 14.0]), ("agentrt", 12.0, [11.0, 13.0])]
+
+
+def test_ready_share_bound_counts_commits_whose_preparation_fit():
+    from benchmark.agent_replay.targets import fit_note
+
+    a = {"commit_records": [{"best_fit": 0.5}, {"best_fit": 1.4}, {"best_fit": None},
+                            {"best_fit": 999.0}]}
+    assert fit_note(a) == "commits whose preparation fit idle time: 2 of 4"
+    assert fit_note({"commit_records": [{"outcome": "ready"}]}) == "no fit data"

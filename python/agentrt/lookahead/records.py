@@ -44,6 +44,9 @@ class CommitRecord(NamedTuple):
     ttft_s: Optional[float] = None   # of the commit request, once measured
     cached_tokens: Optional[int] = None
     background_tokens: Optional[int] = None   # the server prefilled for the branch (its ledger)
+    best_fit: Optional[float] = None  # the capacity check's lowest need / idle since the last
+                                      # commit (<= 1: the preparation fit the idle time at some
+                                      # boundary; None: never checked)
 
 
 class CommitLog:

@@ -37,6 +37,7 @@ Rules:
 import asyncio
 import collections
 import logging
+import math
 import time
 import uuid
 from typing import Awaitable, Callable, Optional
@@ -77,6 +78,7 @@ class LookaheadRuntime:
         self.start_decisions: collections.deque = collections.deque(maxlen=64)  # the capacity
                                       # check's StartDecisions, oldest first
         self._deferred: Optional[str] = None   # why, since the last commit
+        self._best_fit: Optional[float] = None  # lowest need / idle checked since the last commit
         self._pace = Pace(GROWTH_WINDOW)
         self._job: Optional[Job] = None
         self._versions = 0
@@ -143,8 +145,9 @@ class LookaheadRuntime:
             if record is None:   # the transform changed nothing: no commit
                 self.noop_transforms += 1
                 return messages
-            index = self.log.add(record._replace(waited_s=time.perf_counter() - started))
-            self._deferred = None
+            index = self.log.add(record._replace(waited_s=time.perf_counter() - started,
+                                                 best_fit=self._best_fit))
+            self._deferred = self._best_fit = None
             if record.outcome.swapped:
                 self._swap = (asyncio.create_task(self._send_swap(job)), index)
             await self._observe(result)
@@ -214,6 +217,9 @@ class LookaheadRuntime:
         remembered for the commit's record."""
         self._deferred = None if decision.start else decision.reason
         self.deferred_starts += not decision.start
+        if decision.need_s > 0:
+            fit = decision.need_s / decision.idle_s if decision.idle_s > 0 else math.inf
+            self._best_fit = fit if self._best_fit is None else min(self._best_fit, fit)
         self.start_decisions.append(decision)
         logger.info("session %s: lookahead %s (%s)", self.session_id,
                     "starts" if decision.start else "deferred", decision.reason)

@@ -349,3 +349,12 @@ def test_the_session_opens_beside_the_first_model_call():
 
     rt, client = asyncio.run(go())
     assert rt._session_open and client.order[0] == "open"
+
+
+def test_a_commit_records_how_close_its_preparation_came_to_fitting():
+    rt, client, _ = _commit_on_a_saturated_server(FakeClient, lambda rt: rt.wait_prepared())
+    [decision] = rt.start_decisions          # deferred: need 50 ms x tokens, no idle time
+    assert not decision.start and decision.idle_s == 0
+    assert rt.records[0].best_fit == float("inf")
+    rt, client, _ = asyncio.run(_replay(ContextBudget(1000), FakeClient()))  # load unknown
+    assert rt.records and rt.records[0].best_fit is None                     # never checked
