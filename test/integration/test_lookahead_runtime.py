@@ -116,6 +116,7 @@ def test_session_closed_mid_preparation_and_racing_commits(url, tmp_path):
         tokens = len(await client.tokenize(msgs))
         strategy.budget = ContextBudget(int(tokens / 0.7))          # soft, not hard
         await rt.on_segment_boundary(msgs)
+        await rt.settle()                                           # the session's open landed
         await client.close_session("rt-race")                     # the server forgets it
         strategy.budget = ContextBudget(tokens)                     # now hard
         a, b = await asyncio.gather(rt.on_commit(msgs), rt.on_commit(msgs))
