@@ -41,11 +41,11 @@ from agentrt.lookahead.strategies.offload import OffloadStore
 from agentrt.lookahead.strategy import ContextBudget
 from agentrt.models import prepare_default_model
 from benchmark.agent_replay import sdk_agent
+from benchmark.agent_replay.drift import combine, machine_gflops, run_order
 from benchmark.agent_replay.interference import interference_rows, write_interference
 from benchmark.agent_replay.progress import turn_bar
 from benchmark.agent_replay.regime_report import HEADERS as REGIME_HEADERS
 from benchmark.agent_replay.regime_report import regime_rows, write_regime_report
-from benchmark.agent_replay.drift import combine, machine_gflops, run_order
 from benchmark.agent_replay.regimes import (
     CALIBRATIONS,
     REGIMES,
