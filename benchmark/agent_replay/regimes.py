@@ -49,11 +49,12 @@ class Regime:
                                                                # workload needs its own
 
 
-# tool scales measured on this 2-core CPU (benchmark/README.md): ttl_only busy 40-60 % (nemo-gym's
-# tool calls are short next to its turns: at 10 its ttl_only was busy 71 %, at 20 49 %)
+# full mode's idle scales: the calibration's results on this 2-core CPU (benchmark/README.md,
+# 2 Dec: MiniAgent x16.87 gave ttl_only 50 % busy, nemo-gym x27.19 53 %; nemo-gym's tool calls are
+# short next to its turns); the calibration re-scales them when the machine's speed moved
 REGIMES = {r.name: r for r in (
-    Regime("idle", tool_scale=11.0, quick_tool_scale=4.0, agents=4, quick_agents=2,
-           workload_tool_scales=(("nemo_gym", 20.0),)),
+    Regime("idle", tool_scale=17.0, quick_tool_scale=4.0, agents=4, quick_agents=2,
+           workload_tool_scales=(("nemo_gym", 27.0),)),
     Regime("saturated", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=2),
     Regime("memory", tool_scale=1.0, quick_tool_scale=1.0, agents=4, quick_agents=4,
            pool_contexts=1.5),

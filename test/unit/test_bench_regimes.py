@@ -24,7 +24,7 @@ def test_settings_per_regime_and_overrides():
     assert mem.agents == 4 and mem.max_total_tokens == 2700          # 1.5 x the budget
     assert regime_settings("memory", quick=False, budget=6000).max_total_tokens == 9000
     assert regime_settings("idle", quick=False, budget=6000, workload="nemo_gym").tool_scale \
-        == 20.0 != idle.tool_scale                        # its own factor (ttl_only 49 % busy)
+        == 27.0 != idle.tool_scale                        # its own factor (ttl_only 53 % busy)
     assert regime_settings("idle", quick=True, budget=1800, workload="nemo_gym").tool_scale \
         == regime_settings("idle", quick=True, budget=1800).tool_scale
     over = regime_settings("idle", quick=True, budget=1800, agents=3, tool_scale=2.5)
