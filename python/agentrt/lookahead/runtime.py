@@ -237,9 +237,11 @@ class LookaheadRuntime:
 
     async def _count(self, messages: list[Message]) -> None:
         self.state.messages = messages
-        opening = self.enabled and not self._session_open and self._opening is None
+        # the session is opened with its context, tokenized by the server; a baseline runtime
+        # (``enabled=False``) given ``count_tokens`` uses no agentrt endpoint at all
+        opening = not self._session_open and self._opening is None and \
+            (self.enabled or self.count_tokens is None)
         if self.count_tokens is not None and not opening:
-            # the server tokenizes only to open the session (with its context)
             self.state.tokens = await self.count_tokens(messages)
             return
         try:

@@ -358,3 +358,30 @@ def test_a_commit_records_how_close_its_preparation_came_to_fitting():
     assert rt.records[0].best_fit == float("inf")
     rt, client, _ = asyncio.run(_replay(ContextBudget(1000), FakeClient()))  # load unknown
     assert rt.records and rt.records[0].best_fit is None                     # never checked
+
+
+def test_a_baseline_runtime_opens_its_session_only_without_a_local_counter():
+    """``enabled=False`` with ``count_tokens`` uses no agentrt endpoint; without it, the server
+    tokenizes and the session is opened (its pins and turns are tracked as before)."""
+    class Opens(FakeClient):
+        def __init__(self):
+            super().__init__()
+            self.opened = []
+
+        async def open_session(self, sid, tokens=None):
+            self.opened.append(sid)
+
+    async def go(count_tokens):
+        client = Opens()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(1000)), session_id="s",
+                              enabled=False, count_tokens=count_tokens)
+        msgs = [{"role": "system", "content": words(10)}]
+        await rt.on_segment_boundary(msgs)
+        await rt.on_segment_boundary(msgs + [{"role": "tool", "content": words(5)}])
+        await rt.close()
+        return client.opened, rt.state.tokens
+
+    async def count(messages):
+        return 7
+    assert asyncio.run(go(count)) == ([], 7)
+    assert asyncio.run(go(None)) == (["s"], 15)
