@@ -87,7 +87,7 @@ class LookaheadRuntime:
         self._opening: Optional[asyncio.Task] = None    # the session's open, in flight
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
-        self._preparer = Preparer(client, self.session_id, self._swap_landed,
+        self._preparer = Preparer(client, self.session_id, self._before_prepare,
                                   self._session_lost, self._final_tail, self._windows,
                                   self._admitted)
 
@@ -292,7 +292,9 @@ class LookaheadRuntime:
                              dict(self.state.strategy_data), self.llm)
         self._job = job
 
-    async def _swap_landed(self) -> None:
+    async def _before_prepare(self) -> None:
+        """What a prepare waits for: the session's open and the last commit's swap (a new branch
+        of the same strategy would supersede the one being committed)."""
         if self._opening is not None:       # a prepare needs the session open
             await asyncio.shield(self._opening)
         if self._swap is not None:
