@@ -19,6 +19,7 @@ import time
 
 import requests
 
+from agentrt.client.flush import flush_cache
 from agentrt.cluster.launch import Cluster
 from agentrt.cluster.routing import routing_headers
 from benchmark.agent_replay.workload import miniagent
@@ -67,7 +68,7 @@ def replay(url: str, traces) -> dict:
 
 def flush(cluster: Cluster) -> None:
     for worker in cluster.workers:
-        requests.post(worker.url + "/flush_cache", timeout=60)
+        flush_cache(worker.url)
 
 
 def main(argv=None) -> int:

@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Optional
 
 import openai
-import requests
 
+from agentrt.client.flush import flush_cache
 from benchmark.agent_replay.traces import load_workload
 from benchmark.common import RESULTS, device, git_commit, table
 from benchmark.editing import client_side
@@ -120,7 +120,7 @@ def summarize(turns: list[dict]) -> dict:
 
 def run_system(url: str, traces, system: str, args: argparse.Namespace) -> dict:
     """One system's record, on a flushed cache; tool time only where it prepares."""
-    requests.post(url + "/flush_cache", timeout=60).raise_for_status()
+    flush_cache(url)
     config = system_config(system, args)
     idle_factor = args.idle_factor if system in WITH_TOOL_TIME else 0.0
     record = {"system": system, "context_management": config, "idle_factor": idle_factor}

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from agentrt.client.flush import flush_cache
 from agentrt.client.managed_server import ManagedServer
 from benchmark.common import append_result, table
 
@@ -41,9 +42,9 @@ def measure(url, sizes, repeats, rng):
         for _ in range(repeats):
             base = [rng.randrange(100, 40000) for _ in range(p)]
             tail = [rng.randrange(100, 40000) for _ in range(NEW)]
-            requests.post(f"{url}/flush_cache", timeout=60)
+            flush_cache(url)
             cold.append(generate(url, base + tail)[0])
-            requests.post(f"{url}/flush_cache", timeout=60)
+            flush_cache(url)
             generate(url, base)
             t, meta = generate(url, base + [rng.randrange(100, 40000) for _ in range(NEW)])
             assert meta["cached_tokens"] >= p - 1, meta

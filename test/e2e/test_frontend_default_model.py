@@ -7,11 +7,11 @@ again, cold (a full prefill, no lookahead, no session): the greedy answers must 
 for token, to what the program got over prepared and committed branches.
 """
 import sys
-import time
 from pathlib import Path
 
 import requests
 from agentrt import frontend
+from agentrt.client.flush import flush_cache
 from agentrt.client.managed_server import ManagedServer
 from agentrt.lookahead.strategies import Offload
 from agentrt.lookahead.strategies.offload import OffloadStore
@@ -29,14 +29,6 @@ def cold_answer(url: str, prompt: str) -> str:
         "max_new_tokens": NEW, "temperature": 0, "stop": ["<|im_end|>"]}}, timeout=600)
     assert resp.status_code == 200, resp.text
     return resp.json()["text"]
-
-
-def flush(url: str, timeout_s: float = 120) -> None:
-    """Empty the tree (SGLang flushes only when idle: a left-behind catch-up may still run)."""
-    deadline = time.monotonic() + timeout_s
-    while requests.post(f"{url}/flush_cache", timeout=60).status_code != 200:
-        assert time.monotonic() < deadline, "the server never became idle"
-        time.sleep(1)
 
 
 def test_coding_agent_answers_equal_with_and_without_prepared_kv(tmp_path):
@@ -66,7 +58,7 @@ def test_coding_agent_answers_equal_with_and_without_prepared_kv(tmp_path):
                 assert call.cached_tokens >= report.commits[call.commit].prepared_tokens
         gens = [c for c in report.calls if c.kind == "gen"]
         assert len(gens) == 4 and all(c.output for c in gens)
-        flush(srv.url)
+        flush_cache(srv.url)
         for call in gens:
             assert cold_answer(srv.url, call.prompt) == call.output, call.prompt[-300:]
         assert requests.get(f"{srv.url}/agentrt/sessions/{report.session_id}",

@@ -16,8 +16,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import requests
 
+from agentrt.client.flush import flush_cache
 from agentrt.client.managed_server import ManagedServer, ServerStartError
 from agentrt.demo.agent import POLICIES, RepoReviewAgent
 
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             args.lookahead_run = lookahead
             print(f"demo: running the agent ({'lookahead' if lookahead else 'synchronous'}) ...",
                   flush=True)
-            requests.post(f"{url}/flush_cache", timeout=60)   # every run starts cold
+            flush_cache(url)   # every run starts cold
             runs.append(run_agent(url, args, run))
         show([runs[0], *runs[2:]], runs[1])
         return 0
