@@ -58,17 +58,25 @@ def test_a_preparation_that_barely_fits_is_deferred():
 
 
 def test_a_preparation_that_would_still_fit_one_boundary_later_waits():
-    """The latest start that still fits: 7.2 s needed; from the next boundary 3 boundaries
-    (15 s) are left, 7.5 s idle at half load: not twice 7.2 s, so it starts now. With a
-    quarter load 11.25 s idle from the next boundary would not hold it twice either; with none,
-    15 s does: it waits for the next boundary."""
-    later = idle_window_s(PACE._replace(tokens=4200))           # 15 s from the next boundary
-    assert later == 15.0
-    assert decide_start(ServerLoad(2.0, 0.5), BRANCH, 20.0, later).start
-    assert decide_start(ServerLoad(2.0, 0.25), BRANCH, 20.0, later).start
-    waits = decide_start(ServerLoad(2.0, 0.0), BRANCH, 20.0, later)
+    """The latest start that still fits: 7.2 s needed, 30 s of window now; from the next
+    boundary 5 boundaries (25 s) are left. At half load 12.5 s idle there does not hold 7.2 s
+    LATER_MARGIN (3) times over, so it starts now; at a quarter load neither (18.75 s); with no
+    load, 25 s does (21.6 s): it waits for the next boundary."""
+    now, later = (idle_window_s(PACE._replace(tokens=t)) for t in (3600, 3800))
+    assert (now, later) == (30.0, 25.0)
+    assert decide_start(ServerLoad(2.0, 0.5), BRANCH, now, later).start
+    assert decide_start(ServerLoad(2.0, 0.25), BRANCH, now, later).start
+    waits = decide_start(ServerLoad(2.0, 0.0), BRANCH, now, later)
     assert not waits.start and waits.reason.startswith("fits later: needs 7.2 s")
-    assert decide_start(ServerLoad(2.0, 0.0), BRANCH, 20.0, 0.0).start   # no later start
+    assert decide_start(ServerLoad(2.0, 0.0), BRANCH, now, 0.0).start   # no later start
+
+
+def test_a_forecast_that_holds_the_need_only_twice_over_does_not_hold_the_start():
+    """The idle nemo-gym run of 2 Dec 18:24: 2.9 s needed, 22 s idle now, 7.3 s forecast from
+    the next boundary. Waiting on it (margin 2) found 4.2 s there, under the start margin, and
+    the commit went synchronous; with LATER_MARGIN 3 the preparation starts now."""
+    d = decide_start(ServerLoad(1.0, 0.0), 2900, 22.0, 7.3)
+    assert d.start and d.reason == "fits in idle time"
 
 
 def test_the_agents_windows_from_now_and_from_its_next_boundary():
