@@ -123,13 +123,16 @@ def speedup_bound(sync, rec) -> str:
 def fit_note(rec) -> str:
     """How many of ``rec``'s commits had a preparation that fit its agent's idle time at some
     boundary (the capacity check's need <= idle, margin aside): a commit whose preparation
-    never fit could be ready only by taking time the foreground needed (unchecked commits
-    count as fitting)."""
+    never fit could be ready only by taking time the foreground needed. A commit with no check
+    since the previous commit (``best_fit`` None: its boundary came right after that commit, or
+    the server's load was not known yet) is counted apart."""
     commits = [c for c in _get(rec, "commit_records") or [] if "best_fit" in c]
     if not commits:
         return "no fit data"        # (records before the field, or no commits)
-    fit = sum(1 for c in commits if c["best_fit"] is None or c["best_fit"] <= 1.0)
-    return f"commits whose preparation fit idle time: {fit} of {len(commits)}"
+    fit = sum(1 for c in commits if c["best_fit"] is not None and c["best_fit"] <= 1.0)
+    unchecked = sum(1 for c in commits if c["best_fit"] is None)
+    note = f"commits whose preparation fit idle time: {fit} of {len(commits)}"
+    return note + (f" ({unchecked} never checked)" if unchecked else "")
 
 
 def idle_verdicts(by: dict) -> list[Verdict]:

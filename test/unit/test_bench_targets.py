@@ -126,5 +126,7 @@ def test_ready_share_bound_counts_commits_whose_preparation_fit():
 
     a = {"commit_records": [{"best_fit": 0.5}, {"best_fit": 1.4}, {"best_fit": None},
                             {"best_fit": 999.0}]}
+    assert fit_note(a) == "commits whose preparation fit idle time: 1 of 4 (1 never checked)"
+    a["commit_records"][2]["best_fit"] = 0.9
     assert fit_note(a) == "commits whose preparation fit idle time: 2 of 4"
     assert fit_note({"commit_records": [{"outcome": "ready"}]}) == "no fit data"
