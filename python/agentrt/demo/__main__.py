@@ -16,7 +16,6 @@ import textwrap
 import time
 from pathlib import Path
 
-
 from agentrt.client.flush import flush_cache
 from agentrt.client.managed_server import ManagedServer, ServerStartError
 from agentrt.demo.agent import POLICIES, RepoReviewAgent

@@ -22,9 +22,9 @@ started at the agent's next boundary instead (``later_window_s``: one boundary l
 largest growth seen; 0 when that growth may cross the hard threshold). While the preparation
 would fit that later window ``LATER_MARGIN`` times over, it waits: a later start prepares from
 a newer snapshot (less to catch up) and is exposed for less time to what wastes a preparation
-(a trace that ends below the hard threshold, a source that changes). The margin is wider than the start
-margin because waiting gives up slack that a late surprise (a big tool output, a busier
-server) would need: in the idle nemo-gym run of 2 Dec 18:24 (bc3d259) an agent waited on a
+(a trace that ends below the hard threshold, a source that changes). The margin is wider than
+the start margin because waiting gives up slack that a late surprise (a big tool output, a
+busier server) would need: in the idle nemo-gym run of 2 Dec 18:24 (bc3d259) an agent waited on a
 forecast of 7.3 s idle from its next boundary for a 2.9 s preparation (margin 2.0), found
 4.2 s there (0.58 of the forecast, below the 1.2 start margin) and never fitted again: its
 commit went synchronous. The margin is the start margin over the worst forecast seen, with
