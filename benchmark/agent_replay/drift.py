@@ -8,8 +8,8 @@ server starts (``machine_gflops``).
 Rules of ``combine`` (the records of one system, one per repeat):
 - a number (top level or in a nested dict: ledger, outcomes) becomes its mean over the repeats
   that have one (None: no data); a key missing from a nested dict counts as 0 there (counters);
-- the per-turn lists (``CONCATENATED``: turns, commit records, start decisions) are
-  concatenated; every other value (a run's settings) comes from the first;
+- the per-turn lists (``CONCATENATED``: turns, commit records, start decisions, waste
+  events) are concatenated; every other value (a run's settings) comes from the first;
 - ``repeats`` says how many were combined and ``jct_runs_s`` lists each repeat's JCT
   (``repeat``, one repeat's number, is dropped).
 """
@@ -17,7 +17,7 @@ import time
 
 PROBE_SIZE = 1024         # square float32 matrices: ~2 GFLOP a product
 PROBE_PRODUCTS = 8
-CONCATENATED = ("turns", "commit_records", "start_decisions")
+CONCATENATED = ("turns", "commit_records", "start_decisions", "waste_events")
 
 
 def run_order(names: list[str], repeat: int) -> list[str]:

@@ -246,7 +246,7 @@ def server_stats(url: str) -> dict:
     ledger = body.get("ledger") or {}
     flat = {f"prefilled_{k}": v for k, v in ledger.get("prefilled", {}).items()}
     flat.update({f"wasted_{k}": v for k, v in ledger.get("wasted", {}).items()})
-    return {**body.get("stats", {}), **flat}
+    return {**body.get("stats", {}), **flat, "waste_events": ledger.get("waste_events") or []}
 
 
 def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
@@ -265,6 +265,9 @@ def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
             "ledger": ledger if ledger["prefilled"] else None,    # by purpose (radix/ledger.py)
             "prefilled_tokens": sum(ledger["prefilled"].values()) if ledger["prefilled"] else None,
             "wasted_tokens": sum(ledger["wasted"].values()) if ledger["wasted"] else None,
+            # what each waste was (branch, its states, the transition that ended it)
+            "waste_events": [e for e in after.get("waste_events", [])
+                             if e not in before.get("waste_events", [])],
             "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
             "bg_denied": diff("bg_denied"),
             "bg_denied_reasons": _counts_delta(before.get("bg_denied_reasons") or {},

@@ -22,10 +22,12 @@ Waste (a part of prepare + catch_up, never added to the total): when a branch en
 the tokens the tree drops with it (its exclusive tail, at most what was prefilled for it) are
 wasted, by reason; tokens prefilled for a branch that had already ended are wasted at once.
 Tokens a branch leaves in the tree as ordinary cache (a cancelled catch-up, a path another
-branch shares) are not waste: whoever reuses them prefills nothing.
+branch shares) are not waste: whoever reuses them prefills nothing. The last ``MAX_EVENTS`` wastes
+are kept with their branch and the transition that ended it (``waste_events``), so a run's waste
+can be traced to its cause.
 """
 import enum
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from typing import NamedTuple, Optional
 
 from agentrt.radix.branch import Branch, BranchBook, BranchState, common_prefix_len
@@ -97,6 +99,7 @@ def plan_foreground(tokens: list[int], context: list[int], branches: list[list[i
 
 class WorkLedger:
     MAX_PLANS = 4096   # foreground requests mid-prefill remembered (oldest forgotten first)
+    MAX_EVENTS = 32    # waste events kept (oldest forgotten first)
 
     def __init__(self):
         self.prefilled: Counter = Counter()     # Purpose -> tokens
@@ -105,6 +108,7 @@ class WorkLedger:
         self.committed: OrderedDict[str, int] = OrderedDict()   # the same, once committed
         self._plans: OrderedDict[str, ForegroundPlan] = OrderedDict()
         self._prompt_lens: OrderedDict[str, int] = OrderedDict()   # session -> last prompt
+        self.events: deque = deque(maxlen=self.MAX_EVENTS)   # the last wastes (``_waste``)
         self.listeners: list = []               # fn(kind, label, tokens): "prefilled"/"wasted"
 
     # --- feeding --------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ class WorkLedger:
             branch is not None and branch.state is BranchState.COMMITTED) else Purpose.PREPARE
         self._add(purpose, tokens)
         if branch is None or (not branch.state.live and branch.state is not BranchState.COMMITTED):
-            self._waste(Waste.LATE, tokens)
+            self._waste(Waste.LATE, tokens, branch)
         elif branch.state.live:
             self.by_branch[branch_id] = self.by_branch.get(branch_id, 0) + tokens
         return purpose
@@ -152,7 +156,7 @@ class WorkLedger:
     def branch_ended(self, branch: Branch, dropped_tokens: int) -> None:
         """``branch`` ended uncommitted; the tree dropped ``dropped_tokens`` of its path."""
         prefilled = self.by_branch.pop(branch.id, 0)
-        self._waste(waste_reason(branch), min(prefilled, max(0, dropped_tokens)))
+        self._waste(waste_reason(branch), min(prefilled, max(0, dropped_tokens)), branch)
 
     # --- reading --------------------------------------------------------------------------------
     def background_tokens(self) -> int:
@@ -164,7 +168,7 @@ class WorkLedger:
         return {"prefilled": {p.value: self.prefilled.get(p, 0) for p in Purpose},
                 "total": sum(self.prefilled.values()), "background": background,
                 "wasted": {w.value: self.wasted.get(w, 0) for w in Waste},
-                "wasted_total": wasted,
+                "wasted_total": wasted, "waste_events": list(self.events),
                 "wasted_share": round(wasted / background, 4) if background else 0.0}
 
     # --- internals ------------------------------------------------------------------------------
@@ -194,8 +198,16 @@ class WorkLedger:
             for listener in self.listeners:
                 listener("prefilled", purpose.value, tokens)
 
-    def _waste(self, reason: Waste, tokens: int) -> None:
+    def _waste(self, reason: Waste, tokens: int, branch: Optional[Branch]) -> None:
         if tokens > 0:
             self.wasted[reason] += tokens
+            last = branch.history[-1].reason if branch is not None and branch.history else ""
+            self.events.append({"waste": reason.value, "tokens": tokens,
+                                "branch": branch.id if branch else None,
+                                "session": branch.session_id if branch else None,
+                                "strategy": branch.strategy if branch else None,
+                                "branch_tokens": len(branch.tokens) if branch else None,
+                                "states": [t.new.value for t in branch.history] if branch else [],
+                                "why": last})
             for listener in self.listeners:
                 listener("wasted", reason.value, tokens)

@@ -90,6 +90,12 @@ def test_abandoned_and_superseded_branches_are_waste_by_reason():
     # the successor shares [1, 2, 9] with its predecessor: that stayed and was not prefilled
     # again; only the successor's own [8] was dropped with it
     assert ledger(cache) == ({"fg_new": 6, "prepare": 3}, {"budget": 1})
+    # each waste names its branch and the transition that ended it (the superseded first
+    # dropped nothing: its tokens lie on its successor's path)
+    events = cache.ledger.to_json()["waste_events"]
+    assert [(e["waste"], e["tokens"], e["branch"], e["why"]) for e in events] == \
+        [("budget", 1, second.id, "over lookahead budget")]
+    assert events[0]["session"] == "s" and events[0]["states"][-1] == "abandoned"
     cache.check_integrity()
 
 
