@@ -10,6 +10,8 @@ best lookahead can do: a commit still prefills the turn's new tokens and queues 
 
 Step 10's targets per regime (``regime_verdicts``, ``target_table``) follow below.
 """
+import re
+from collections import Counter
 from typing import NamedTuple
 
 from benchmark.agent_replay.floor import commit_floor_ms
@@ -206,6 +208,18 @@ def memory_verdicts(by: dict) -> list[Verdict]:
     ]
 
 
+def waste_causes(events: list[dict]) -> str:
+    """The run's waste by what ended each branch (the ledger's ``waste_events``), most first:
+    ``815 session closed (1 branch)``; empty without events."""
+    tokens, branches = Counter(), Counter()
+    for e in events:
+        why = re.sub(r"(\s+by)?\s+b\d+$", "", e.get("why") or e.get("waste") or "?")
+        tokens[why] += e.get("tokens", 0)
+        branches[why] += 1
+    return ", ".join(f"{n} {why} ({branches[why]} branch{'es' if branches[why] > 1 else ''})"
+                     for why, n in tokens.most_common())
+
+
 def waste_verdict(by: dict) -> Verdict:
     a = by.get("agentrt")
     if a is None:
@@ -213,6 +227,9 @@ def waste_verdict(by: dict) -> Verdict:
     w, t = work_of(a), by.get("ttl_only")
     share = round(w.wasted / w.background, 3) if w.background else 0.0
     bound = f"{w.wasted} of {w.background} ({w.source})"
+    causes = waste_causes(a.get("waste_events") or [])
+    if causes:
+        bound += f": {causes}"
     wt = work_of(t) if t is not None else None
     if wt is not None and wt.prefilled is not None and w.prefilled is not None:
         # the same agents synchronously: every token agentrt prefilled beyond that is waste

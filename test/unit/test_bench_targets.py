@@ -55,6 +55,15 @@ def test_idle_verdicts_meet_and_miss():
         "100 of 1000 (ledger); prefilled beyond ttl_only: 4700"
     text = target_table(list(v.values()))
     assert "| missed " in text and "| met " in text
+    # the ledger's waste events name what ended each wasted branch
+    records[2]["waste_events"] = [
+        {"waste": "not_committed", "tokens": 60, "why": "session closed"},
+        {"waste": "superseded", "tokens": 30, "why": "superseded by b7"},
+        {"waste": "not_committed", "tokens": 10, "why": "session closed"}]
+    v = by_target(regime_verdicts("idle", records))
+    assert v["agentrt wasted / background tokens"].bound == \
+        "100 of 1000 (ledger): 70 session closed (2 branches), 30 superseded (1 branch); " \
+        "prefilled beyond ttl_only: 4700"
 
 
 def test_saturated_and_memory_verdicts():

@@ -328,8 +328,12 @@ class LookaheadRuntime:
         if promoted:
             self._preparer.promote_sent(job)
             await job.task
-        if job.state is JobState.DEFERRED and not job.reason:   # the transform changed nothing
-            return messages, None
+        if job.state is JobState.DEFERRED and not job.reason:
+            # its snapshot's transform changed nothing (a boundary that came before it ended
+            # started no fresh one); what arrived since may change the context's: the commit
+            # transforms it synchronously (no record when that changes nothing either)
+            return await self._commit_synchronously(messages, Outcome.FALLBACK,
+                                                    "the snapshot's transform changed nothing")
         if job.transform is None:
             if job.state is JobState.DEFERRED:
                 return await self._commit_synchronously(messages, Outcome.DEFERRED,

@@ -39,12 +39,13 @@ def strategies(tmp_path):
     }
 
 
-async def _run(strategy, steps=14, output_words=lambda step: 59):
-    """An agent loop: per step a reply (20 words) and a tool output (60 by default); the context
-    after each commit, and the synchronous transform of the same messages."""
+async def _run(strategy, steps=14, output_words=lambda step: 59, system_words=30,
+               enabled=True):
+    """An agent loop: per step a reply (20 words) and a tool output (60 by default); the outcome
+    and the context's tokens after each commit (``enabled=False``: the synchronous baseline)."""
     client = FakeClient()
-    rt = LookaheadRuntime(client, strategy, session_id="s", llm=summary_llm)
-    msgs = [{"role": "system", "content": words(30)}]
+    rt = LookaheadRuntime(client, strategy, session_id="s", llm=summary_llm, enabled=enabled)
+    msgs = [{"role": "system", "content": words(system_words)}]
     after_commits = []
     for step in range(steps):
         before = len(rt.records)
@@ -72,8 +73,8 @@ def test_every_commit_leaves_the_context_below_soft(name, tmp_path):
 def test_clearing_clears_a_large_kept_output_rather_than_commit_above_soft():
     """Every fourth output is 300 words: keeping the last two would leave commits above the
     soft threshold (600 words), each followed soon by another commit; the cap clears the older
-    of them instead (the most recent output is always kept, so it cannot help when that one
-    alone is too large)."""
+    of them instead (the most recent output is kept until answered, so it cannot help when
+    that one alone is too large)."""
     big = lambda step: 299 if step % 4 == 2 else 59     # noqa: E731
     uncapped = ClearToolResults(BUDGET, keep_last=2, count_tokens=lambda s: 0)
     capped = ClearToolResults(BUDGET, keep_last=2, count_tokens=count_words)
@@ -84,7 +85,21 @@ def test_clearing_clears_a_large_kept_output_rather_than_commit_above_soft():
     assert len(after) < len(before)
 
 
-def test_clearing_never_clears_the_most_recent_output_and_its_end_only_moves_forward():
+def test_an_answered_output_too_large_to_keep_is_cleared_ahead_of_the_next_commit():
+    """A 560-word system prompt: every commit leaves the context above the soft threshold with
+    only the most recent output kept, and the next output crosses the hard one at once. The
+    preparation after a commit clears that output once it is answered, so every commit but the
+    first (the agent's pace unknown yet) is prepared, and each equals the synchronous one."""
+    def run(enabled):
+        return asyncio.run(_run(ClearToolResults(BUDGET, keep_last=2, count_tokens=count_words),
+                                6, lambda step: 149, system_words=560, enabled=enabled))
+    prepared, synchronous = run(True), run(False)
+    assert len(prepared) >= 3 and all(tokens >= BUDGET.soft_tokens for _, tokens in prepared)
+    assert [o for o, _ in prepared[1:]] == ["ready"] * (len(prepared) - 1), prepared
+    assert [t for _, t in prepared] == [t for _, t in synchronous]
+
+
+def test_clearing_never_clears_an_unanswered_output_and_its_end_only_moves_forward():
     strategy = ClearToolResults(BUDGET, keep_last=3, count_tokens=count_words)
     msgs, ends = [{"role": "system", "content": words(30)}], []
     for step in range(12):

@@ -204,6 +204,31 @@ def test_noop_transform_prepares_nothing_and_commits_nothing():
     assert client.prepared == []
 
 
+def test_a_commit_after_an_unchanged_snapshot_transforms_what_arrived_since():
+    """Two boundaries back to back (the preparation had no time to run in between): the
+    snapshot taken at the first changed nothing, the context at the commit does; the commit
+    transforms it as the synchronous path does, not as a no-op."""
+    async def go():
+        strategy = ClearToolResults(ContextBudget(1000), keep_last=1,
+                                    count_tokens=lambda s: len(s.split()))
+        rt = LookaheadRuntime(FakeClient(), strategy, session_id="s")
+        msgs = [{"role": "system", "content": words(560)}]
+        await rt.on_segment_boundary(msgs)                     # below soft; the session opens
+        await asyncio.sleep(0.01)
+        msgs = msgs + [{"role": "assistant", "content": words(20)},
+                       {"role": "tool", "content": words(200)}]     # 780: kept, not answered
+        await rt.on_segment_boundary(msgs)
+        msgs = msgs + [{"role": "assistant", "content": words(20)}]    # answered: 800, hard
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+        synchronous = await strategy.apply(msgs, {}, None)
+        return rt, await rt.on_commit(msgs), synchronous.messages
+
+    rt, out, synchronous = asyncio.run(go())
+    assert out == synchronous and out[2]["content"] != words(200)
+    assert rt.noop_transforms == 0 and [r.outcome for r in rt.records] == ["fallback"]
+
+
 def test_should_promote_at_the_commit_deadline():
     s = ClearToolResults(ContextBudget(1000, promote_segments=2))
     assert s.should_promote(MainState([], 800))                  # the commit is due

@@ -2,9 +2,15 @@
 
 What a commit keeps: the last ``keep_last`` tool outputs, fewer when keeping them would leave
 the committed context at or above the soft threshold (older ones are cleared first; the most
-recent output is always kept: the agent has not answered it yet). Without that cap a large
-kept output leaves the context above the soft threshold, the next preparation starts at once
-and the next commit comes a segment or two later, each prefilling its branch again.
+recent output is kept: the agent has not answered it yet). Without that cap a large kept
+output leaves the context above the soft threshold, the next preparation starts at once and
+the next commit comes a segment or two later, each prefilling its branch again.
+
+Where even the most recent output alone leaves the context above the soft threshold (the
+replies themselves are large), the preparation after that commit clears it once the agent has
+answered it, before the next output arrives: the next commit, which would clear it anyway, is
+then prepared in that tool's time instead of taken synchronously (its branch prefills little:
+the answer after the cleared output).
 
 The transformed prefix ends at the first kept output (``segment_end``) and the transform clears
 every tool output in it, so the transform is segment-local: an output, once cleared, stays
@@ -35,19 +41,18 @@ class ClearToolResults(LookaheadStrategy):
         return True     # each tool output of the prefix is cleared on its own
 
     def segment_end(self, messages) -> int:
-        """The first tool output kept: the oldest of the last N whose keeping leaves the context
-        below the soft threshold (else the most recent output); with fewer than N outputs the
-        first output (nothing to clear); without any, the end."""
+        """The first tool output kept: of the last N, the oldest whose keeping leaves the context
+        below the soft threshold. When none does, the most recent output is kept while the
+        agent has not answered it; once answered (an assistant message follows it) it is
+        cleared too and nothing is kept (the end). Without any output: the end."""
         tool_idx = [i for i, m in enumerate(messages) if is_tool_output(m)]
         kept = tool_idx[max(0, len(tool_idx) - self.keep_last):] if self.keep_last else []
-        if not kept:
-            return len(messages)
-        if len(kept) == len(tool_idx):
-            return kept[0]     # nothing older to clear
-        for start in kept[:-1]:
+        for start in kept:
             if self._tokens_kept_from(messages, start) < self.budget.soft_tokens:
                 return start
-        return kept[-1]
+        if kept and not answered(messages, kept[-1]):
+            return kept[-1]
+        return len(messages)
 
     def _tokens_kept_from(self, messages, start: int) -> int:
         """The context's tokens (message contents) once every tool output before ``start`` is
@@ -67,3 +72,8 @@ class ClearToolResults(LookaheadStrategy):
                 cleared += 1
         return Transform(out, {**strategy_data,
                                "cleared": strategy_data.get("cleared", 0) + cleared})
+
+
+def answered(messages, index: int) -> bool:
+    """An assistant message follows ``messages[index]``."""
+    return any(m.get("role") == "assistant" for m in messages[index + 1:])
