@@ -5,7 +5,9 @@ Rules (a record is one system's result dict, as run.py appends it):
 - prefilled: the server's work ledger (``prefilled_tokens``: every token its scheduler
   prefilled, foreground and background) when the server keeps one; otherwise (plain SGLang, an
   agentrt server without the lookahead cache) the sum over turns of prompt - cached tokens,
-  what the foreground prefilled (such a system does no background work).
+  what the foreground prefilled (such a system does no background work); over a combined
+  record's ``repeats`` (drift.combine concatenates their turns) that sum is divided by them, a
+  mean per repeat like every other number of the record.
 - background: the ledger's branch prepare + catch-up; 0 without a ledger.
 - wasted: the ledger's waste (a part of background); 0 without a ledger.
 """
@@ -37,4 +39,6 @@ def work_of(record: dict) -> Work:
         background = sum(int(prefilled.get(k) or 0) for k in BACKGROUND)
         return Work(int(record["prefilled_tokens"]), background,
                     int(record.get("wasted_tokens") or 0), "ledger")
-    return Work(turn_prefilled(record.get("turns") or []), 0, 0, "turns")
+    turns = turn_prefilled(record.get("turns") or [])
+    repeats = record.get("repeats") or 1
+    return Work(None if turns is None else round(turns / repeats), 0, 0, "turns")

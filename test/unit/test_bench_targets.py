@@ -25,6 +25,8 @@ def test_work_from_ledger_or_turns():
     assert turn_prefilled(TURNS) == 1300 and turn_prefilled([{"prompt": 5}]) is None
     plain = work_of(rec("vanilla"))
     assert plain == (1300, 0, 0, "turns")
+    # two repeats combined: their turns concatenated, the work a mean per repeat
+    assert work_of(rec("vanilla", turns=TURNS * 2, repeats=2)) == (1300, 0, 0, "turns")
     full = work_of(rec("agentrt", **ledger(800, 200, 5000, 40)))
     assert full == (6000, 1000, 40, "ledger")
 

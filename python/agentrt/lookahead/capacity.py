@@ -96,6 +96,10 @@ class StartDecision(NamedTuple):
     reason: str
     need_s: float = 0.0
     idle_s: float = 0.0
+    later_idle_s: Optional[float] = None     # idle from the agent's next boundary (None: not
+                                             # considered)
+    window_s: Optional[float] = None         # the agent's window before the commit
+    foreground_share: Optional[float] = None   # the server's, as the decision read it
 
 
 class Pace:
@@ -165,13 +169,13 @@ def decide_start(load: Optional[ServerLoad], branch_tokens: int,
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
     free = max(0.0, 1.0 - min(1.0, load.foreground_share))
     idle_s = window_s * free
+    idle_later_s = None if later_window_s is None else later_window_s * free
+    seen = dict(need_s=need_s, idle_s=idle_s, later_idle_s=idle_later_s, window_s=window_s,
+                foreground_share=load.foreground_share)
     if need_s * START_MARGIN > idle_s:
         return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle "
-                                    "before the commit", need_s, idle_s)
-    if later_window_s is not None:
-        idle_later_s = later_window_s * free
-        if need_s * LATER_MARGIN <= idle_later_s:
-            return StartDecision(False, f"fits later: needs {need_s:.1f} s of prefill, "
-                                        f"{idle_later_s:.1f} s idle from the next boundary",
-                                 need_s, idle_s)
-    return StartDecision(True, "fits in idle time", need_s, idle_s)
+                                    "before the commit", **seen)
+    if idle_later_s is not None and need_s * LATER_MARGIN <= idle_later_s:
+        return StartDecision(False, f"fits later: needs {need_s:.1f} s of prefill, "
+                                    f"{idle_later_s:.1f} s idle from the next boundary", **seen)
+    return StartDecision(True, "fits in idle time", **seen)

@@ -68,6 +68,9 @@ def test_a_preparation_that_would_still_fit_one_boundary_later_waits():
     assert decide_start(ServerLoad(2.0, 0.25), BRANCH, now, later).start
     waits = decide_start(ServerLoad(2.0, 0.0), BRANCH, now, later)
     assert not waits.start and waits.reason.startswith("fits later: needs 7.2 s")
+    # what the decision read, for the run's records
+    assert (waits.window_s, waits.later_idle_s, waits.foreground_share) == (30.0, 25.0, 0.0)
+    assert decide_start(ServerLoad(2.0, 0.5), BRANCH, now, None).later_idle_s is None
     assert decide_start(ServerLoad(2.0, 0.0), BRANCH, now, 0.0).start   # no later start
 
 
