@@ -53,18 +53,6 @@ def test_foreground_share_over_a_shorter_lookback_sees_recent_load():
     assert stats.foreground_busy_share(now + 6.0, lookback_s=5.0) == 0.0
 
 
-def test_long_foreground_share_remembers_the_last_minutes():
-    stats = SchedulerStats()
-    stats.started_at -= 300.0
-    stats.step_finished(30000.0, prefill_tokens=100)            # 30 s of foreground
-    stats.step_finished(9000.0, prefill_tokens=100, lookahead_tokens=100)   # a branch's
-    now = time.monotonic()
-    assert stats.long_foreground_share(now) == pytest.approx(0.1)
-    assert stats.foreground_busy_share(now + 100.0) == 0.0       # the recent window is quiet
-    assert stats.long_foreground_share(now + 100.0) == pytest.approx(0.1)
-    assert stats.long_foreground_share(now + 320.0) == 0.0
-
-
 def test_branch_prefill_cost_per_token_is_measured_on_branch_steps():
     stats = SchedulerStats()
     stats.step_finished(300.0, prefill_tokens=200)              # foreground: 1.5 ms / token

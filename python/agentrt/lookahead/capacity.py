@@ -14,7 +14,6 @@ prefills its transform)::
                                                                               ``idle_window_s``)
     need_s   = (backlog + branch tokens the tree lacks) x prefill ms per token
     idle_s   = window_s x (1 - foreground share)                             (the server's side:
-    idle_later_s = later_window_s x (1 - max(foreground share, long share))
     start  iff  need_s x START_MARGIN <= idle_s                               ``decide_start``)
            and not  need_s x LATER_MARGIN <= idle_later_s
 
@@ -29,14 +28,7 @@ busier server) would need: in the idle nemo-gym run of 2 Dec 18:24 (bc3d259) an 
 forecast of 7.3 s idle from its next boundary for a 2.9 s preparation (margin 2.0), found
 4.2 s there (0.58 of the forecast, below the 1.2 start margin) and never fitted again: its
 commit went synchronous. The margin is the start margin over the worst forecast seen, with
-slack: 1.2 / 0.58 = 2.1, taken as 3. The later window's load is the larger of the recent
-foreground share and the share over the last minutes (``long_share``): a quiet half minute
-does not predict the next one. In the idle nemo-gym ABBA run of 3 Dec 01:22 (20bef95) agent-0
-waited, in both repeats, on 10.5-10.8 s forecast from its next boundary (the last 30 s had
-been idle) for a 2.2-2.3 s preparation, found 3.8-4.2 s there (the other agents' turns had
-come), started at the 1.2 margin and its commit waited 0.8-2.6 s for it (``promoted``); the
-run's foreground share was about 0.4, which prices that forecast at 6.3 s, under 3 x 2.3 s:
-it starts at once.
+slack: 1.2 / 0.58 = 2.1, taken as 3.
 
 The margin (1.2): both sides are estimates from the recent past, and a preparation that does
 not finish in time costs more than none (the commit waits for it, promoted, in front of the
@@ -83,8 +75,6 @@ class ServerLoad(NamedTuple):
     foreground_share: float       # model steps other than branch prefills over recent wall
                                   # time, 0..1
     backlog_tokens: int = 0       # unfinished branch prefills' tokens (other preparations)
-    long_share: float = 0.0       # the foreground share over the last minutes (the later
-                                  # window's load: at least this)
 
 
 class AgentPace(NamedTuple):
@@ -110,7 +100,6 @@ class StartDecision(NamedTuple):
                                              # considered)
     window_s: Optional[float] = None         # the agent's window before the commit
     foreground_share: Optional[float] = None   # the server's, as the decision read it
-    long_share: Optional[float] = None         # ... and over the last minutes
 
 
 class Pace:
@@ -180,10 +169,9 @@ def decide_start(load: Optional[ServerLoad], branch_tokens: int,
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
     free = max(0.0, 1.0 - min(1.0, load.foreground_share))
     idle_s = window_s * free
-    free_later = max(0.0, 1.0 - min(1.0, max(load.foreground_share, load.long_share)))
-    idle_later_s = None if later_window_s is None else later_window_s * free_later
+    idle_later_s = None if later_window_s is None else later_window_s * free
     seen = dict(need_s=need_s, idle_s=idle_s, later_idle_s=idle_later_s, window_s=window_s,
-                foreground_share=load.foreground_share, long_share=load.long_share)
+                foreground_share=load.foreground_share)
     if need_s * START_MARGIN > idle_s:
         return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle "
                                     "before the commit", **seen)

@@ -74,19 +74,6 @@ def test_a_preparation_that_would_still_fit_one_boundary_later_waits():
     assert decide_start(ServerLoad(2.0, 0.0), BRANCH, now, 0.0).start   # no later start
 
 
-def test_the_later_window_is_priced_at_the_longer_run_load_when_the_recent_one_was_quiet():
-    """The idle nemo-gym ABBA run of 3 Dec 01:22: 2.3 s needed, 32.4 s idle now and 10.8 s
-    forecast from the next boundary after a quiet half minute; the run's foreground share was
-    about 0.4. Waiting found 3.8 s there and the commit waited for the preparation; priced at
-    the longer-run share the later window holds 6.5 s, under 3 x 2.3 s: it starts now."""
-    quiet = ServerLoad(1.0, 0.0, 0, long_share=0.0)
-    assert not decide_start(quiet, 2300, 32.4, 10.8).start          # as before: it waits
-    d = decide_start(quiet._replace(long_share=0.4), 2300, 32.4, 10.8)
-    assert d.start and d.idle_s == 32.4 and round(d.later_idle_s, 2) == 6.48
-    # the recent share still prices the window now: a busy recent past defers as before
-    assert not decide_start(ServerLoad(1.0, 0.95, 0, long_share=0.4), 2300, 32.4, 10.8).start
-
-
 def test_a_forecast_that_holds_the_need_only_twice_over_does_not_hold_the_start():
     """The idle nemo-gym run of 2 Dec 18:24: 2.9 s needed, 22 s idle now, 7.3 s forecast from
     the next boundary. Waiting on it (margin 2) found 4.2 s there, under the start margin, and

@@ -7,8 +7,6 @@ from agentrt.server.scheduling.prefill_cost import PrefillCostModel
 
 
 BUSY_WINDOW_S = 30.0        # the recent wall time ``busy_share`` is measured over
-LONG_WINDOW_S = 300.0       # ... and ``long_foreground_share``, in buckets of LONG_BUCKET_S
-LONG_BUCKET_S = 10.0
 PER_TOKEN_MIN_TOKENS = 64   # smaller prefill steps are mostly fixed per-step cost: they would
                             # inflate the per-token estimate and shrink the time-bounded chunks
 
@@ -44,7 +42,6 @@ class SchedulerStats:
         self._recent = collections.deque()   # (step end, step ms, branch-prefill ms) within
         self._recent_ms = 0.0                # BUSY_WINDOW_S, and their sums
         self._recent_lookahead_ms = 0.0
-        self._long = collections.deque()     # [bucket start, foreground ms] within LONG_WINDOW_S
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -74,7 +71,6 @@ class SchedulerStats:
         self._recent_ms += step_ms
         self._recent_lookahead_ms += lookahead_ms
         self._trim(now)
-        self._count_long(now, step_ms - lookahead_ms)
         if lookahead_ms:
             self.lookahead_tokens += lookahead_tokens
             self.lookahead_busy_ms += lookahead_ms
@@ -92,23 +88,6 @@ class SchedulerStats:
             _, step_ms, lookahead_ms = self._recent.popleft()
             self._recent_ms -= step_ms
             self._recent_lookahead_ms -= lookahead_ms
-
-    def _count_long(self, now: float, foreground_ms: float) -> None:
-        bucket = now - now % LONG_BUCKET_S
-        if self._long and self._long[-1][0] == bucket:
-            self._long[-1][1] += foreground_ms
-        else:
-            self._long.append([bucket, foreground_ms])
-        while self._long and self._long[0][0] < now - LONG_WINDOW_S:
-            self._long.popleft()
-
-    def long_foreground_share(self, now: float | None = None) -> float:
-        """``foreground_busy_share`` over the last LONG_WINDOW_S (less, right after start): the
-        load a forecast further ahead than the recent past should expect."""
-        now = time.monotonic() if now is None else now
-        since = now - LONG_WINDOW_S
-        ms = sum(fg for start, fg in self._long if start >= since - LONG_BUCKET_S)
-        return self._share(ms, now, LONG_WINDOW_S)
 
     def busy_share(self, now: float | None = None) -> float:
         """Model steps over the last BUSY_WINDOW_S of wall time (less, right after start)."""
