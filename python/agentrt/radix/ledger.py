@@ -201,13 +201,16 @@ class WorkLedger:
     def _waste(self, reason: Waste, tokens: int, branch: Optional[Branch]) -> None:
         if tokens > 0:
             self.wasted[reason] += tokens
-            last = branch.history[-1].reason if branch is not None and branch.history else ""
-            self.events.append({"waste": reason.value, "tokens": tokens,
-                                "branch": branch.id if branch else None,
-                                "session": branch.session_id if branch else None,
-                                "strategy": branch.strategy if branch else None,
-                                "branch_tokens": len(branch.tokens) if branch else None,
-                                "states": [t.new.value for t in branch.history] if branch else [],
-                                "why": last})
+            self.events.append({"waste": reason.value, "tokens": tokens, **_about(branch)})
             for listener in self.listeners:
                 listener("wasted", reason.value, tokens)
+
+
+def _about(branch: Optional[Branch]) -> dict:
+    """A waste event's account of its branch: which, its states, the transition that ended it."""
+    if branch is None:
+        return {"branch": None, "why": ""}
+    return {"branch": branch.id, "session": branch.session_id, "strategy": branch.strategy,
+            "branch_tokens": len(branch.tokens),
+            "states": [t.new.value for t in branch.history],
+            "why": branch.history[-1].reason if branch.history else ""}
