@@ -53,6 +53,28 @@ def test_foreground_share_over_a_shorter_lookback_sees_recent_load():
     assert stats.foreground_busy_share(now + 6.0, lookback_s=5.0) == 0.0
 
 
+def test_peak_foreground_share_finds_the_busiest_stretch_of_the_last_minutes():
+    stats = SchedulerStats()
+    stats.started_at -= 300.0
+    stats.step_finished(10000.0, prefill_tokens=100)            # 10 s of foreground, just ended
+    stats.step_finished(5000.0, prefill_tokens=100, lookahead_tokens=100)   # a branch's: not
+    now = time.monotonic()                                                  # foreground
+    assert stats.peak_foreground_share(10.0, now + 1.0) == pytest.approx(1.0, abs=0.11)
+    assert stats.peak_foreground_share(20.0, now + 1.0) == pytest.approx(0.5, abs=0.06)
+    # a minute later the recent share is quiet; the burst is still the peak
+    assert stats.foreground_busy_share(now + 60.0, lookback_s=20.0) == 0.0
+    assert stats.peak_foreground_share(20.0, now + 60.0) == pytest.approx(0.5, abs=0.06)
+    assert stats.peak_foreground_share(20.0, now + 140.0) == 0.0   # past PEAK_HISTORY_S
+
+
+def test_peak_foreground_share_right_after_start_is_over_what_has_run():
+    stats = SchedulerStats()
+    stats.started_at -= 4.0
+    stats.step_finished(2000.0, prefill_tokens=100)
+    share = stats.peak_foreground_share(30.0, time.monotonic())
+    assert 0.3 < share <= 0.5 + 1e-9           # 2 s of 4-5 s of wall time, not of 30 s
+
+
 def test_branch_prefill_cost_per_token_is_measured_on_branch_steps():
     stats = SchedulerStats()
     stats.step_finished(300.0, prefill_tokens=200)              # foreground: 1.5 ms / token

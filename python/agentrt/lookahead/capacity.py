@@ -14,7 +14,8 @@ prefills its transform)::
                                                                               ``idle_window_s``)
     need_s   = (backlog + branch tokens the tree lacks) x prefill ms per token
     idle_s   = window_s x (1 - foreground share)                             (the server's side:
-    start  iff  need_s x START_MARGIN <= idle_s                               ``decide_start``)
+    idle_later_s = later_window_s x (1 - peak share)                          ``decide_start``)
+    start  iff  need_s x START_MARGIN <= idle_s
            and not  need_s x LATER_MARGIN <= idle_later_s
 
 The latest start that still fits: ``idle_later_s`` is the idle time left if the preparation
@@ -29,6 +30,15 @@ forecast of 7.3 s idle from its next boundary for a 2.9 s preparation (margin 2.
 4.2 s there (0.58 of the forecast, below the 1.2 start margin) and never fitted again: its
 commit went synchronous. The margin is the start margin over the worst forecast seen, with
 slack: 1.2 / 0.58 = 2.1, taken as 3.
+
+The later window is priced at the peak share: the busiest foreground share over any stretch as
+long as that window in the last two minutes (``SchedulerStats.peak_foreground_share``), not the
+recent mean. The agents' turns come in bursts, and waiting bets the commit on the later window
+holding no burst: in the idle nemo-gym runs of 3 Dec (20bef95, 385f39e) agent-0 waited on a
+forecast of 10.5-10.9 s from its next boundary for a 2.2-2.4 s preparation, at a recent share
+of 0.43; at that boundary the other agents' turns had come (0.74) and 4.1 s were left. Priced
+at 0.74 the forecast is 5.0 s, under 3 x 2.4 s: it starts at once. (A mean over the last
+minutes, 0.31, would not have.)
 
 The margin (1.2): both sides are estimates from the recent past, and a preparation that does
 not finish in time costs more than none (the commit waits for it, promoted, in front of the
@@ -75,6 +85,9 @@ class ServerLoad(NamedTuple):
     foreground_share: float       # model steps other than branch prefills over recent wall
                                   # time, 0..1
     backlog_tokens: int = 0       # unfinished branch prefills' tokens (other preparations)
+    later_share: Optional[float] = None   # the busiest foreground share over any stretch as
+                                          # long as the later window, in the recent minutes
+                                          # (None: as ``foreground_share``)
 
 
 class AgentPace(NamedTuple):
@@ -100,6 +113,7 @@ class StartDecision(NamedTuple):
                                              # considered)
     window_s: Optional[float] = None         # the agent's window before the commit
     foreground_share: Optional[float] = None   # the server's, as the decision read it
+    later_share: Optional[float] = None        # ... and for the later window
 
 
 class Pace:
@@ -169,9 +183,11 @@ def decide_start(load: Optional[ServerLoad], branch_tokens: int,
     need_s = (load.backlog_tokens + branch_tokens) * load.prefill_ms_per_token / 1e3
     free = max(0.0, 1.0 - min(1.0, load.foreground_share))
     idle_s = window_s * free
-    idle_later_s = None if later_window_s is None else later_window_s * free
+    later_share = max(load.foreground_share, load.later_share or 0.0)
+    idle_later_s = None if later_window_s is None else \
+        later_window_s * max(0.0, 1.0 - min(1.0, later_share))
     seen = dict(need_s=need_s, idle_s=idle_s, later_idle_s=idle_later_s, window_s=window_s,
-                foreground_share=load.foreground_share)
+                foreground_share=load.foreground_share, later_share=later_share)
     if need_s * START_MARGIN > idle_s:
         return StartDecision(False, f"needs {need_s:.1f} s of prefill, {idle_s:.1f} s idle "
                                     "before the commit", **seen)

@@ -74,6 +74,21 @@ def test_a_preparation_that_would_still_fit_one_boundary_later_waits():
     assert decide_start(ServerLoad(2.0, 0.0), BRANCH, now, 0.0).start   # no later start
 
 
+def test_the_later_window_is_priced_at_the_busiest_recent_stretch_of_its_length():
+    """The idle nemo-gym runs of 3 Dec: 2.4 s needed, a 19.1 s later window, a recent share of
+    0.43 (10.9 s idle forecast: it waited) and the other agents' burst at the next boundary
+    (0.74). Priced at the peak share the later window holds 5.0 s, under 3 x 2.4 s: it starts
+    now. The peak never lowers the price below the recent share, nor prices the window now."""
+    recent = ServerLoad(1.0, 0.43, 0)
+    assert not decide_start(recent, 2400, 57.4, 19.1).start          # as before: it waits
+    d = decide_start(recent._replace(later_share=0.74), 2400, 57.4, 19.1)
+    assert d.start and round(d.later_idle_s, 2) == 4.97 and d.later_share == 0.74
+    assert round(d.idle_s, 2) == round(57.4 * 0.57, 2)
+    calm_peak = decide_start(recent._replace(later_share=0.1), 2400, 57.4, 19.1)
+    assert not calm_peak.start and calm_peak.later_share == 0.43
+    assert not decide_start(ServerLoad(1.0, 0.98, 0, later_share=0.0), 2400, 57.4, 19.1).start
+
+
 def test_a_forecast_that_holds_the_need_only_twice_over_does_not_hold_the_start():
     """The idle nemo-gym run of 2 Dec 18:24: 2.9 s needed, 22 s idle now, 7.3 s forecast from
     the next boundary. Waiting on it (margin 2) found 4.2 s there, under the start margin, and

@@ -80,7 +80,9 @@ def admission(cache, session_id: str, tokens: list[int], window_s: Optional[floa
     lacking = len(tokens) - shared
     load = ServerLoad(branch_ms_per_token(shared, lacking),
                       STATS.foreground_busy_share(lookback_s=lookback_s(float(window_s))),
-                      cache.book.backlog_tokens())
+                      cache.book.backlog_tokens(),
+                      None if not later_window_s else STATS.peak_foreground_share(
+                          float(later_window_s)))
     return decide_start(load, lacking, float(window_s),
                         None if later_window_s is None else float(later_window_s))
 

@@ -1,5 +1,6 @@
 """Counters of the lookahead scheduler, kept in the scheduler process (read by control ops)."""
 import collections
+import math
 import time
 from collections import Counter
 
@@ -7,6 +8,7 @@ from agentrt.server.scheduling.prefill_cost import PrefillCostModel
 
 
 BUSY_WINDOW_S = 30.0        # the recent wall time ``busy_share`` is measured over
+PEAK_HISTORY_S = 120        # the past ``peak_foreground_share`` searches, in one-second buckets
 PER_TOKEN_MIN_TOKENS = 64   # smaller prefill steps are mostly fixed per-step cost: they would
                             # inflate the per-token estimate and shrink the time-bounded chunks
 
@@ -42,6 +44,8 @@ class SchedulerStats:
         self._recent = collections.deque()   # (step end, step ms, branch-prefill ms) within
         self._recent_ms = 0.0                # BUSY_WINDOW_S, and their sums
         self._recent_lookahead_ms = 0.0
+        self._foreground_by_second: dict[int, float] = {}   # foreground ms in each second of
+                                                            # the last PEAK_HISTORY_S
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -71,6 +75,7 @@ class SchedulerStats:
         self._recent_ms += step_ms
         self._recent_lookahead_ms += lookahead_ms
         self._trim(now)
+        self._count_foreground(now, step_ms, step_ms - lookahead_ms)
         if lookahead_ms:
             self.lookahead_tokens += lookahead_tokens
             self.lookahead_busy_ms += lookahead_ms
@@ -88,6 +93,33 @@ class SchedulerStats:
             _, step_ms, lookahead_ms = self._recent.popleft()
             self._recent_ms -= step_ms
             self._recent_lookahead_ms -= lookahead_ms
+
+    def _count_foreground(self, end: float, step_ms: float, foreground_ms: float) -> None:
+        """Spread a step's foreground time over the seconds it ran in; forget older seconds."""
+        start = end - step_ms / 1e3
+        by_second = self._foreground_by_second
+        for second in range(math.floor(start), math.floor(end) + 1):
+            ran_ms = (min(end, second + 1) - max(start, second)) * 1e3
+            if ran_ms > 0:
+                by_second[second] = by_second.get(second, 0.0) + foreground_ms * ran_ms / step_ms
+        oldest = math.floor(end) - PEAK_HISTORY_S
+        for second in [s for s in self._foreground_by_second if s <= oldest]:
+            del self._foreground_by_second[second]
+
+    def peak_foreground_share(self, window_s: float, now: float | None = None) -> float:
+        """The largest foreground share over any ``window_s`` of the last PEAK_HISTORY_S (of
+        what has run, right after start): the load a window ahead must expect when the agents'
+        turns come in bursts."""
+        now = time.monotonic() if now is None else now
+        last = math.floor(now)
+        seconds = min(PEAK_HISTORY_S, max(1, math.ceil(now - self.started_at)))
+        width = max(1, min(seconds, round(window_s)))
+        ms = [self._foreground_by_second.get(s, 0.0) for s in range(last - seconds + 1, last + 1)]
+        running = best = sum(ms[:width])
+        for i in range(width, len(ms)):
+            running += ms[i] - ms[i - width]
+            best = max(best, running)
+        return min(1.0, max(0.0, best) / 1e3 / width)
 
     def busy_share(self, now: float | None = None) -> float:
         """Model steps over the last BUSY_WINDOW_S of wall time (less, right after start)."""
