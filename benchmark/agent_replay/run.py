@@ -83,6 +83,10 @@ def strategy_for(i: int, budget: ContextBudget, offload_dir: str, count_text):
     return makers[i % len(makers)]()
 
 
+def rounded_s(seconds):
+    return None if seconds is None else round(seconds, 2)
+
+
 def fit_of(record) -> float | None:
     """A commit record's ``best_fit`` for the results (999: no idle time at any check)."""
     return None if record.best_fit is None else round(min(record.best_fit, 999.0), 2)
@@ -164,7 +168,8 @@ class Replay:
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
                           "ttft_ms": round((r.ttft_s or 0) * 1e3),
                           "prepared_tokens": r.prepared_tokens, "cached_tokens": r.cached_tokens,
-                          "reason": r.reason, "best_fit": fit_of(r)} for r in rt.records]
+                          "reason": r.reason, "best_fit": fit_of(r), "lead_s": rounded_s(r.lead_s),
+                          "need_s": rounded_s(r.need_s)} for r in rt.records]
         await rt.close()
         if self.system.agentrt_session:
             await client.close_session(sid)

@@ -134,7 +134,19 @@ def fit_note(rec) -> str:
     fit = sum(1 for c in commits if c["best_fit"] is not None and c["best_fit"] <= 1.0)
     unchecked = sum(1 for c in commits if c["best_fit"] is None)
     note = f"commits whose preparation fit idle time: {fit} of {len(commits)}"
-    return note + (f" ({unchecked} never checked)" if unchecked else "")
+    note += f" ({unchecked} never checked)" if unchecked else ""
+    short = short_leads(commits)
+    return note + (f"; not ready, sent at their earliest less than their prefill before the "
+                   f"commit: {short}" if short else "")
+
+
+def short_leads(commits: list[dict]) -> int:
+    """Commits that were not ready although their preparation was sent at its earliest
+    (``lead_s`` set), less than the prefill it needed (``need_s``) before the commit: no start
+    rule could have had them ready (e.g. a commit one short tool call after the answer the
+    preparation had to wait for)."""
+    return sum(1 for c in commits if c.get("outcome") != "ready" and c.get("lead_s") is not None
+               and c.get("need_s") and c["lead_s"] < c["need_s"])
 
 
 def idle_verdicts(by: dict) -> list[Verdict]:
@@ -208,12 +220,20 @@ def memory_verdicts(by: dict) -> list[Verdict]:
     ]
 
 
+JOB_END = "session closed"     # the cause of a branch whose agent finished before its commit
+
+
+def _cause(event: dict) -> str:
+    """What ended a wasted branch, without the branch that superseded it."""
+    return re.sub(r"(\s+by)?\s+b\d+$", "", event.get("why") or event.get("waste") or "?")
+
+
 def waste_causes(events: list[dict]) -> str:
     """The run's waste by what ended each branch (the ledger's ``waste_events``), most first:
     ``815 session closed (1 branch)``; empty without events."""
     tokens, branches = Counter(), Counter()
     for e in events:
-        why = re.sub(r"(\s+by)?\s+b\d+$", "", e.get("why") or e.get("waste") or "?")
+        why = _cause(e)
         tokens[why] += e.get("tokens", 0)
         branches[why] += 1
     return ", ".join(f"{n} {why} ({branches[why]} branch{'es' if branches[why] > 1 else ''})"
@@ -227,9 +247,15 @@ def waste_verdict(by: dict) -> Verdict:
     w, t = work_of(a), by.get("ttl_only")
     share = round(w.wasted / w.background, 3) if w.background else 0.0
     bound = f"{w.wasted} of {w.background} ({w.source})"
-    causes = waste_causes(a.get("waste_events") or [])
+    events = a.get("waste_events") or []
+    causes = waste_causes(events)
     if causes:
         bound += f": {causes}"
+    at_job_end = sum(e.get("tokens", 0) for e in events if _cause(e) == JOB_END)
+    if at_job_end and w.background:
+        # a preparation for a crossing the job ended before: no start rule that prepares every
+        # commit without knowing the job's length avoids it (the rest could be avoided)
+        bound += f"; waste before jobs ended: {round((w.wasted - at_job_end) / w.background, 3)}"
     wt = work_of(t) if t is not None else None
     if wt is not None and wt.prefilled is not None and w.prefilled is not None:
         # the same agents synchronously: every token agentrt prefilled beyond that is waste

@@ -65,7 +65,7 @@ def test_idle_verdicts_meet_and_miss():
     v = by_target(regime_verdicts("idle", records))
     assert v["agentrt wasted / background tokens"].bound == \
         "100 of 1000 (ledger): 70 session closed (2 branches), 30 superseded (1 branch); " \
-        "prefilled beyond ttl_only: 4700"
+        "waste before jobs ended: 0.03; prefilled beyond ttl_only: 4700"
 
 
 def test_saturated_and_memory_verdicts():
@@ -141,3 +141,12 @@ def test_ready_share_bound_counts_commits_whose_preparation_fit():
     a["commit_records"][2]["best_fit"] = 0.9
     assert fit_note(a) == "commits whose preparation fit idle time: 2 of 4"
     assert fit_note({"commit_records": [{"outcome": "ready"}]}) == "no fit data"
+    # a commit not ready although its preparation was sent at its earliest, with less time
+    # before the commit than its prefill needed (a ready one, or one with no lead, is not)
+    a["commit_records"] += [
+        {"outcome": "promoted", "best_fit": 0.4, "lead_s": 1.44, "need_s": 1.49},
+        {"outcome": "ready", "best_fit": 0.4, "lead_s": 1.0, "need_s": 1.49},
+        {"outcome": "promoted", "best_fit": 0.4, "lead_s": None, "need_s": None},
+        {"outcome": "promoted", "best_fit": 0.4, "lead_s": 3.0, "need_s": 1.49}]
+    assert fit_note(a) == "commits whose preparation fit idle time: 6 of 8; not ready, sent " \
+        "at their earliest less than their prefill before the commit: 1"

@@ -75,6 +75,12 @@ class Job:
     reason: str = ""                          # why it FAILED
     task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
     sent: bool = False                        # its prepare request went to the server
+    sent_at: Optional[float] = None           # ... at this perf_counter time
+    need_s: Optional[float] = None            # the prefill the server's capacity check
+                                              # priced it at
+    earliest: bool = False        # started at the first boundary since the last commit at
+                                  # which a transform changed the context (no check had
+                                  # declined an earlier one)
     catch_up: Optional[asyncio.Task] = None   # appends of later segments, after it
     transform: Optional[Transform] = None
     branch_id: Optional[str] = None

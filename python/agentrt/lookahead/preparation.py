@@ -10,6 +10,7 @@ exception in the agent's loop.
 """
 import asyncio
 import logging
+import time
 from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.client import ServerError, ServerUnavailable
@@ -70,14 +71,16 @@ class Preparer:
                 return
             window = self.windows() if job.lane is Lane.BACKGROUND else None
             now_s, later_s = (None, None) if window is None else window
-            job.sent = True
+            job.sent, job.sent_at = True, time.perf_counter()
             branch = await self.client.prepare(self.session_id, job.transform.messages,
                                                strategy.name, job.version,
                                                job.source_signature, wait=True,
                                                promote=job.lane is Lane.PROMOTED,
                                                window_s=now_s, later_window_s=later_s)
             if "admission" in branch:
-                self.admitted(StartDecision(**branch["admission"]))
+                decision = StartDecision(**branch["admission"])
+                job.need_s = decision.need_s or None
+                self.admitted(decision)
             if branch["outcome"] == "deferred":
                 job.deferred(branch["reason"])    # nothing spent; the next boundary retries
                 return

@@ -47,6 +47,11 @@ class CommitRecord(NamedTuple):
     best_fit: Optional[float] = None  # the capacity check's lowest need / idle since the last
                                       # commit (<= 1: the preparation fit the idle time at some
                                       # boundary; None: never checked)
+    lead_s: Optional[float] = None    # from the prepare's send to the commit, for a preparation
+                                      # sent at its earliest (``Job.earliest``; None otherwise)
+    need_s: Optional[float] = None    # ... and the prefill the server priced it at: a lead
+                                      # under the need is a commit no start rule could have
+                                      # had ready
 
 
 class CommitLog:

@@ -80,6 +80,7 @@ class LookaheadRuntime:
                                       # check's StartDecisions, oldest first
         self._deferred: Optional[str] = None   # why, since the last commit
         self._best_fit: Optional[float] = None  # lowest need / idle checked since the last commit
+        self._declined = False                  # a check declined a start since the last commit
         self._pace = Pace(GROWTH_WINDOW)
         self._job: Optional[Job] = None
         self._versions = 0
@@ -147,8 +148,9 @@ class LookaheadRuntime:
                 self.noop_transforms += 1
                 return messages
             index = self.log.add(record._replace(waited_s=time.perf_counter() - started,
-                                                 best_fit=self._best_fit))
+                                                 best_fit=self._best_fit, **_lead(job, started)))
             self._deferred = self._best_fit = None
+            self._declined = False
             if record.outcome.swapped:
                 self._swap = (asyncio.create_task(self._send_swap(job)), index)
             await self._observe(result)
@@ -217,6 +219,7 @@ class LookaheadRuntime:
         """The server's capacity decision on a preparation: counted, and a deferral is
         remembered for the commit's record."""
         self._deferred = None if decision.start else decision.reason
+        self._declined |= not decision.start
         self.deferred_starts += not decision.start
         if decision.need_s > 0:
             fit = decision.need_s / decision.idle_s if decision.idle_s > 0 else math.inf
@@ -286,7 +289,8 @@ class LookaheadRuntime:
     def _start(self, messages: list[Message]) -> None:
         self._versions += 1
         end = self.strategy.segment_end(messages)
-        job = Job(self._versions, end, signature(messages, end), held=self._commit_due())
+        job = Job(self._versions, end, signature(messages, end), held=self._commit_due(),
+                  earliest=not self._declined)
         if self.strategy.should_promote(self.state):
             job.promote()
         self._preparer.start(job, list(messages), self.strategy,
@@ -430,3 +434,10 @@ class LookaheadRuntime:
                 await release(self.session_id, job.branch_id, reason)
             except (ServerError, ServerUnavailable):
                 pass
+
+
+def _lead(job: Optional[Job], commit_at: float) -> dict:
+    """A commit record's ``lead_s`` and ``need_s``: for a preparation sent at its earliest."""
+    if job is None or not job.earliest or job.sent_at is None:
+        return {}
+    return {"lead_s": commit_at - job.sent_at, "need_s": job.need_s}

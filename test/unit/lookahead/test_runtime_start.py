@@ -385,6 +385,44 @@ def test_a_commit_records_how_close_its_preparation_came_to_fitting():
     assert rt.records and rt.records[0].best_fit is None                     # never checked
 
 
+def test_a_commit_records_the_lead_of_a_preparation_sent_at_its_earliest():
+    """A preparation sent at the first boundary that could start one, whose commit came before
+    its prefill (priced at 1 s) ended: promoted, with a lead under its need, a commit no start
+    rule could have had ready. After a check declined a start, the lead is not recorded."""
+    class Slow(FakeClient):
+        def __init__(self, declines):
+            super().__init__()
+            self.declines = declines
+
+        async def prepare(self, *args, **kwargs):
+            admission = {"start": not self.declines, "reason": "r", "need_s": 1.0,
+                         "idle_s": 2.0}
+            if self.declines:
+                self.declines -= 1
+                return {"admission": admission, "outcome": "deferred", "reason": "r"}
+            await asyncio.sleep(0.05)
+            return dict(await super().prepare(*args, **kwargs), admission=admission)
+
+    async def go(declines):
+        client = Slow(declines)
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = [{"role": "system", "content": words(10)}] + \
+            [{"role": "tool", "content": f"{i} " + words(24)} for i in range(2)]   # past soft
+        for i in range(2 + declines):
+            msgs = msgs + [{"role": "assistant", "content": f"a{i}"}]
+            await rt.on_segment_boundary(msgs)
+            await asyncio.sleep(0.01)
+        return rt, await rt.on_commit(msgs + [{"role": "tool", "content": "9 " + words(24)}])
+
+    rt, _ = asyncio.run(go(0))
+    [record] = rt.records
+    assert record.outcome == "promoted" and record.need_s == 1.0
+    assert 0.0 < record.lead_s < 0.05
+    rt, _ = asyncio.run(go(1))
+    assert rt.records[0].lead_s is None and rt.records[0].need_s is None
+
+
 def test_a_baseline_runtime_opens_its_session_only_without_a_local_counter():
     """``enabled=False`` with ``count_tokens`` uses no agentrt endpoint; without it, the server
     tokenizes and the session is opened (its pins and turns are tracked as before)."""
