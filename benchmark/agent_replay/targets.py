@@ -251,7 +251,8 @@ def waste_verdict(by: dict) -> Verdict:
     causes = waste_causes(events)
     if causes:
         bound += f": {causes}"
-    at_job_end = sum(e.get("tokens", 0) for e in events if _cause(e) == JOB_END)
+    at_job_end = sum(e.get("tokens", 0) for e in events if _cause(e) == JOB_END) \
+        / (a.get("repeats") or 1)           # (the events of every repeat; ``w``: their mean)
     if at_job_end and w.background:
         # a preparation for a crossing the job ended before: no start rule that prepares every
         # commit without knowing the job's length avoids it (the rest could be avoided)

@@ -66,6 +66,13 @@ def test_idle_verdicts_meet_and_miss():
     assert v["agentrt wasted / background tokens"].bound == \
         "100 of 1000 (ledger): 70 session closed (2 branches), 30 superseded (1 branch); " \
         "waste before jobs ended: 0.03; prefilled beyond ttl_only: 4700"
+    # a combined record: its events are every repeat's, its work their mean
+    records[2]["repeats"] = 2
+    records[2]["waste_events"] += [
+        {"waste": "not_committed", "tokens": 70, "why": "session closed"},
+        {"waste": "superseded", "tokens": 30, "why": "superseded by b9"}]
+    v = by_target(regime_verdicts("idle", records))
+    assert "waste before jobs ended: 0.03;" in v["agentrt wasted / background tokens"].bound
 
 
 def test_saturated_and_memory_verdicts():

@@ -103,8 +103,8 @@ class SchedulerStats:
             if ran_ms > 0:
                 by_second[second] = by_second.get(second, 0.0) + foreground_ms * ran_ms / step_ms
         oldest = math.floor(end) - PEAK_HISTORY_S
-        for second in [s for s in self._foreground_by_second if s <= oldest]:
-            del self._foreground_by_second[second]
+        for second in [s for s in by_second if s <= oldest]:
+            del by_second[second]
 
     def peak_foreground_share(self, window_s: float, now: float | None = None) -> float:
         """The largest foreground share over any ``window_s`` of the last PEAK_HISTORY_S (of
