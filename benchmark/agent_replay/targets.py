@@ -256,7 +256,8 @@ def waste_verdict(by: dict) -> Verdict:
     if at_job_end and w.background:
         # a preparation for a crossing the job ended before: no start rule that prepares every
         # commit without knowing the job's length avoids it (the rest could be avoided)
-        bound += f"; waste before jobs ended: {round((w.wasted - at_job_end) / w.background, 3)}"
+        before = max(0.0, w.wasted - at_job_end)      # (means over repeats round apart)
+        bound += f"; waste before jobs ended: {round(before / w.background, 3)}"
     wt = work_of(t) if t is not None else None
     if wt is not None and wt.prefilled is not None and w.prefilled is not None:
         # the same agents synchronously: every token agentrt prefilled beyond that is waste
