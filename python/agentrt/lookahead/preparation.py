@@ -27,13 +27,13 @@ COMMIT_DUE_HOLD_S = 0.25   # a preparation whose commit is due before it is sent
 
 
 class Preparer:
-    def __init__(self, client, session_id: str, before_prepare: Callable[[], Awaitable[None]],
+    def __init__(self, client, session_id: str, before_send: Callable[[], Awaitable[None]],
                  session_lost: Callable[[], None],
                  tail_of: Callable[[Job, list[Message]], Awaitable[Transform]],
                  windows: Callable[[], Optional[IdleWindows]],
                  admitted: Callable[[StartDecision], None]):
-        """``before_prepare`` is awaited right before a prepare request is sent (the last
-        commit's swap must land first); ``session_lost`` is called when the server no longer
+        """``before_send`` is awaited right before a prepare or an append is sent (the last
+        commit's swap must land first; the agent's own model call must end); ``session_lost`` is called when the server no longer
         knows the session (it restarted); ``tail_of`` gives the segments after the job's
         snapshot as a catch-up appends them: the part whose committed form is final (the
         runtime's one rule for it); ``windows`` gives the idle time the agent expects before
@@ -41,7 +41,7 @@ class Preparer:
         sent with a background preparation so the server can defer it (capacity.py);
         ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
-        self.before_prepare, self.session_lost = before_prepare, session_lost
+        self.before_send, self.session_lost = before_send, session_lost
         self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
         self.started = 0               # preparations that sent a branch to the server
         self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
@@ -63,7 +63,7 @@ class Preparer:
         try:
             if job.held:      # the commit is due: one that follows at once takes the transform
                 await job.wait_for_commit(COMMIT_DUE_HOLD_S)
-            await self.before_prepare()
+            await self.before_send()
             if job.state is JobState.COMMITTING:
                 # the commit came first and waits: its own request prefills the transform (one
                 # request, as the synchronous path, instead of a branch and a request after it)
@@ -100,9 +100,12 @@ class Preparer:
                 self.session_lost()
 
     async def catch_up(self, job: Job) -> None:
-        """Catch the branch up to the newest messages seen, in as few appends as possible."""
+        """Catch the branch up to the newest messages seen, in as few appends as possible (none
+        once the commit took the job while an append waited to be sent)."""
         while job.wants_catch_up():
-            await self._append(job, job.latest)
+            await self.before_send()
+            if job.wants_catch_up():
+                await self._append(job, job.latest)
 
     async def _append(self, job: Job, messages: list[Message]) -> None:
         """Append the segments that arrived since the branch was prepared (no call when none

@@ -34,6 +34,11 @@ Rules:
   and ready by the commit (with ``capacity_aware=False`` it is sent at once).
 - The session opens beside the agent's first model call, not before it (the open waits for the
   scheduler's loop); the next hook, or the first prepare, waits for its answer.
+- With the capacity check on, no prepare or catch-up is sent while the agent's own model call
+  (``chat``) is in flight: one due then waits for the call to return. The server would run the
+  call first anyway; waiting keeps the background prefill off the agent's own turn, and a job
+  that ends with that call (the agent's final answer) sends nothing. (A synchronous agent loop
+  may send a prepare just before its call starts: the rule is best effort there.)
 """
 import asyncio
 import collections
@@ -89,7 +94,10 @@ class LookaheadRuntime:
         self._opening: Optional[asyncio.Task] = None    # the session's open, in flight
         self._swap: Optional[tuple[asyncio.Task, int]] = None   # the last commit's pointer
                                                                 # swap, its record's index
-        self._preparer = Preparer(client, self.session_id, self._before_prepare,
+        self._calls = 0                          # the agent's model calls in flight (``chat``)
+        self._no_call = asyncio.Event()          # set while none is
+        self._no_call.set()
+        self._preparer = Preparer(client, self.session_id, self._before_send,
                                   self._session_lost, self._final_tail, self._windows,
                                   self._admitted)
 
@@ -162,8 +170,16 @@ class LookaheadRuntime:
 
     async def chat(self, messages: list[Message], **kw):
         """The model call, tagged with this session; the first call after a commit completes that
-        commit's record with its TTFT and cached tokens."""
-        result = await self.client.chat(messages, session_id=self.session_id, **kw)
+        commit's record with its TTFT and cached tokens. While it is in flight, background
+        sends wait (``_before_send``)."""
+        self._calls += 1
+        self._no_call.clear()
+        try:
+            result = await self.client.chat(messages, session_id=self.session_id, **kw)
+        finally:
+            self._calls -= 1
+            if not self._calls:
+                self._no_call.set()
         await self.settle()
         self.log.request_sent(result.ttft_s, result.cached_tokens)
         return result
@@ -297,13 +313,16 @@ class LookaheadRuntime:
                              dict(self.state.strategy_data), self.llm)
         self._job = job
 
-    async def _before_prepare(self) -> None:
-        """What a prepare waits for: the session's open and the last commit's swap (a new branch
-        of the same strategy would supersede the one being committed)."""
+    async def _before_send(self) -> None:
+        """What a background send (a prepare or a catch-up) waits for: the session's open, the
+        last commit's swap (a new branch of the same strategy would supersede the one being
+        committed) and, with the capacity check on, the agent's own model call in flight."""
         if self._opening is not None:       # a prepare needs the session open
             await asyncio.shield(self._opening)
         if self._swap is not None:
             await asyncio.shield(self._swap[0])
+        if self.capacity_aware:
+            await self._no_call.wait()
 
     async def _commit(self, job: Optional[Job], messages: list[Message]):
         """(result messages, CommitRecord or None when the transform changed nothing)."""

@@ -448,3 +448,90 @@ def test_a_baseline_runtime_opens_its_session_only_without_a_local_counter():
         return 7
     assert asyncio.run(go(count)) == ([], 7)
     assert asyncio.run(go(None)) == (["s"], 15)
+
+
+class Reply:
+    ttft_s, cached_tokens = 0.01, 0
+
+
+class ReplyAfter(FakeClient):
+    """The model call returns once ``release`` is set; ``during`` records what the server had
+    been sent while it ran (prepares, appends)."""
+
+    def __init__(self):
+        super().__init__()
+        self.release, self.during = asyncio.Event(), None
+
+    async def chat(self, messages, session_id=None, **kw):
+        await self.release.wait()
+        self.during = (list(self.prepared), self.appends)
+        return Reply()
+
+
+def _past_soft():
+    """64 of ContextBudget(100)'s tokens, the older of two tool outputs clearable."""
+    return [{"role": "system", "content": words(10)}] + \
+        [{"role": "tool", "content": f"{i} " + words(26)} for i in range(2)]
+
+
+async def _call_while(rt, client, delay_s=0.05):
+    """The agent's model call, released after ``delay_s`` by another task."""
+    asyncio.get_running_loop().call_later(delay_s, client.release.set)
+    await rt.chat([{"role": "user", "content": "q"}])
+
+
+def test_a_preparation_due_during_the_agents_own_model_call_is_sent_after_it():
+    """With the capacity check on, the prepare waits for the agent's call to return; without
+    it, it is sent at once (during the call)."""
+    async def go(capacity_aware):
+        client = ReplyAfter()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s", capacity_aware=capacity_aware)
+        msgs = _past_soft()
+        await rt.on_segment_boundary(msgs)
+        await _call_while(rt, client)
+        await rt.wait_prepared()
+        return client
+
+    client = asyncio.run(go(True))
+    assert client.during == ([], 0) and len(client.prepared) == 1
+    client = asyncio.run(go(False))
+    assert len(client.during[0]) == 1
+
+
+def test_a_job_that_ends_with_the_agents_final_call_sends_nothing():
+    """The agent's last answer: the runtime closes right after the call returns, and the
+    preparation that waited for it is never sent (no branch to waste)."""
+    async def go():
+        client = ReplyAfter()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = _past_soft()
+        await rt.on_segment_boundary(msgs)
+        await _call_while(rt, client)
+        await rt.close()
+        await asyncio.sleep(0.05)
+        return rt, client
+
+    rt, client = asyncio.run(go())
+    assert client.prepared == [] and rt.preparations_started == 0
+
+
+def test_a_catch_up_due_during_the_agents_own_model_call_is_sent_after_it():
+    async def go():
+        client = ReplyAfter()
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                              session_id="s")
+        msgs = _past_soft() + [{"role": "assistant", "content": "a0"}]
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+        assert rt.job_state.value == "ready"
+        msgs = msgs + [{"role": "tool", "content": "1 " + words(5)},
+                       {"role": "assistant", "content": "a1"}]
+        await rt.on_segment_boundary(msgs)                  # a catch-up is due
+        await _call_while(rt, client)
+        await rt.wait_prepared()
+        return client
+
+    client = asyncio.run(go())
+    assert client.during[1] == 0 and client.appends == 1
