@@ -100,17 +100,19 @@ class Preparer:
                 self.session_lost()
 
     async def catch_up(self, job: Job) -> None:
-        """Catch the branch up to the newest messages seen, in as few appends as possible (none
-        once the commit took the job while an append waited to be sent)."""
+        """Catch the branch up to the newest messages seen, in as few appends as possible."""
         while job.wants_catch_up():
-            await self.before_send()
-            if job.wants_catch_up():
-                await self._append(job, job.latest)
+            await self._append(job)
 
-    async def _append(self, job: Job, messages: list[Message]) -> None:
-        """Append the segments that arrived since the branch was prepared (no call when none
+    async def _append(self, job: Job) -> None:
+        """Append the segments that arrived since the branch was prepared, up to the newest
+        seen once it may be sent (none once the commit took the job meanwhile; no call when none
         of them is final yet: the branch already holds every final one)."""
         try:
+            await self.before_send()
+            if not job.wants_catch_up():
+                return
+            messages = job.latest
             tail = (await self.tail_of(job, messages)).messages
             if len(tail) == len(job.tail):
                 job.caught_up(job.branch_len, len(messages), job.tail)

@@ -535,3 +535,26 @@ def test_a_catch_up_due_during_the_agents_own_model_call_is_sent_after_it():
 
     client = asyncio.run(go())
     assert client.during[1] == 0 and client.appends == 1
+
+
+def test_a_catch_up_whose_wait_fails_fails_the_job_not_the_agent():
+    """The server went away while a catch-up waited to be sent (a reopen of the session
+    failed): the job fails (the commit falls back), nothing escapes the catch-up's task."""
+    from agentrt.lookahead.client import ServerUnavailable
+    from agentrt.lookahead.job import Job
+    from agentrt.lookahead.preparation import Preparer
+
+    async def down():
+        raise ServerUnavailable("connection refused")
+
+    async def go():
+        job = Job(1, 1, "sig")
+        job.prepared("b1", 10)
+        job.latest = [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]
+        preparer = Preparer(FakeClient(), "s", down, lambda: None, None, lambda: None,
+                            lambda d: None)
+        await preparer.catch_up(job)
+        return job
+
+    job = asyncio.run(go())
+    assert job.state.value == "failed" and "connection refused" in job.reason
