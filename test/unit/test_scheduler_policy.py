@@ -45,12 +45,18 @@ def test_agentsched_blends_sjf_and_cache_preservation():
     (SNAP._replace(bg_running=2), Admission(False, 0, "2 background requests in flight")),
     (SNAP._replace(kv_used=8600), Admission(False, 0, "KV usage 0.86 >= 0.85")),
     (SNAP._replace(kv_used=8980), Admission(False, 0, "KV usage 0.90 >= 0.85")),
-    (SNAP._replace(fg_waiting=1), Admission(True, 128, "admitted")),
-    (SNAP._replace(fg_waiting=3), Admission(True, 64, "admitted")),
-    (SNAP._replace(fg_waiting=8), Admission(True, 64, "admitted")),
+    # a foreground request waits to prefill: it goes first
+    (SNAP._replace(fg_waiting=1), Admission(False, 0, "foreground prefill in this batch")),
 ])
 def test_background_admission(snap, expected):
     assert admit_background(snap, BgPolicy()) == expected
+
+
+@pytest.mark.parametrize("waiting, chunk", [(1, 128), (3, 64), (8, 64)])
+def test_without_yielding_the_chunk_shrinks_with_the_foreground_backlog(waiting, chunk):
+    snap = SNAP._replace(fg_waiting=waiting)
+    assert admit_background(snap, BgPolicy(yield_to_foreground=False)) == \
+        Admission(True, chunk, "admitted")
 
 
 def test_admission_keeps_reserve_and_tracks_step_time():
@@ -102,7 +108,12 @@ def test_chunked_background_shrinks_to_the_minimum_while_foreground_decodes():
         Admission(True, 256, "admitted")
     # KV pressure does not shrink a running chunk (that frees nothing; preemption does)
     assert continue_background(SNAP._replace(kv_used=9900), BgPolicy()).admit is True
-    assert continue_background(SNAP._replace(fg_waiting=3), BgPolicy()) == \
+    # a foreground request waits to prefill: it joins this batch beside the minimum chunk
+    # (SGLang adds the chunked request before the waiting queue)
+    assert continue_background(SNAP._replace(fg_waiting=1), BgPolicy()) == \
+        Admission(True, 16, "yielding: foreground prefill in this batch")
+    assert continue_background(SNAP._replace(fg_waiting=3),
+                               BgPolicy(yield_to_foreground=False)) == \
         Admission(True, 64, "admitted")
     slo = SNAP._replace(fg_running=1, decode_step_ms=50.0, prefill_ms_per_token=0.1)
     assert continue_background(slo, BgPolicy(tbt_slo_ms=100, chunk_tokens=512)) == \
@@ -243,4 +254,20 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     assert adder.add_one_req(req("agentrt-prepare:b1:n:s")) == "added"
     assert adder.seen == [("fg", None), ("agentrt-prepare:b1:n:s", 256)]
     assert adder.rem_chunk_tokens is None and STATS.bg_admitted == 1 and STATS.bg_tokens == 10
+    STATS.reset()
+
+    # the background request SGLang is chunking is added to a batch before the waiting queue:
+    # with a foreground request waiting, its next chunk is the minimum (the foreground prefill
+    # joins the same step); with none waiting, a full chunk
+    Adder.add_chunked_req = Adder.add_one_req
+    chunked = req("agentrt-prepare:b2:n:s")
+
+    def batch(waiting):
+        scheduler = SimpleNamespace(waiting_queue=waiting, chunked_req=None, tree_cache=tree)
+        adder = cls()
+        hooks.around_get_new_batch_prefill(lambda s: adder.add_chunked_req(chunked), scheduler)
+        return adder.seen[-1][1]
+
+    assert batch([req("fg")]) == BgPolicy().yield_chunk_tokens
+    assert batch([]) == 256 and hooks._State.waiting == []
     STATS.reset()

@@ -40,6 +40,8 @@ class _State:
     policy = BgPolicy()
     fg_blocked = False       # a foreground request found no KV room, or had to wait for a
                              # chunked request, in the batch being formed
+    waiting: list = []       # the scheduler's waiting queue while that batch is formed (SGLang
+                             # adds the chunked request first, before any waiting request)
 
 
 def configure(policy: BgPolicy) -> None:
@@ -153,7 +155,7 @@ class LookaheadAdmission:
     def _snapshot(self, req=None):
         """The scheduler's state; with ``req``, priced at that request's position."""
         running = list(self.running_batch.reqs) if self.running_batch is not None else []
-        snap = kv_snapshot(self.tree_cache, [], running, self.can_run_list)
+        snap = kv_snapshot(self.tree_cache, _State.waiting, running, self.can_run_list)
         return snap if req is None else at_position(snap, req, _State.policy)
 
     def _chunking(self, args, kwargs) -> bool:
@@ -269,7 +271,11 @@ def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
     """AROUND hook on Scheduler.get_new_batch_prefill: preempts the chunked background prefill
     when a foreground request of this batch found no room or could not be chunked beside it."""
     _State.fg_blocked = False
-    result = original(scheduler, *args, **kwargs)
+    _State.waiting = scheduler.waiting_queue
+    try:
+        result = original(scheduler, *args, **kwargs)
+    finally:
+        _State.waiting = []
     chunked, tree = scheduler.chunked_req, scheduler.tree_cache
     if chunked is not None and tree is not None and should_preempt(
             _State.fg_blocked, req_class(chunked, tree) is not ReqClass.FOREGROUND,

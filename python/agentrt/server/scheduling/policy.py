@@ -12,9 +12,11 @@ scheduler forms a prefill batch and asks:
   ``reserve``), the background requests in flight, the foreground backlog and the observed step
   time against the TBT SLO. With ``yield_to_foreground`` (the default), background prefill does
   not share a step with foreground work: it is held while a foreground request is prefilling in
-  the same batch or decoding, unless a TBT SLO leaves room for a chunk next to the decode step.
+  the same batch, waiting to, or decoding, unless a TBT SLO leaves room for a chunk next to the
+  decode step.
 - ``continue_background``: the same question for the background request SGLang is already
-  chunking: its next chunk, the minimum chunk while it yields. It is never parked: SGLang
+  chunking: its next chunk, the minimum chunk while it yields (SGLang adds it to a batch before
+  the waiting queue, so a foreground request waiting to prefill joins it beside that minimum). It is never parked: SGLang
   counts a chunk in flight for its chunked request whenever a batch forms, and a request that
   sits a batch out never gets that count back, never finishes and leaks its KV.
 - ``pause_background_chunk``: whether this step decodes instead of running the next chunk of
@@ -194,10 +196,12 @@ def time_bounded_chunk(policy: BgPolicy, prefill_ms_per_token: float) -> int:
 
 
 def _yield(snap: Snapshot, policy: BgPolicy, chunk: int) -> Admission | None:
-    """Background yields to foreground work in the same step; None when it need not."""
+    """Background yields to foreground work in the same step: a foreground prefill in this
+    batch or waiting to join it (SGLang adds the request it is chunking first, then the waiting
+    queue), or foreground decoding; None when it need not."""
     if not policy.yield_to_foreground:
         return None
-    if snap.fg_in_batch:
+    if snap.fg_in_batch or snap.fg_waiting:
         return Admission(False, 0, "foreground prefill in this batch")
     if not snap.fg_running:
         return None
