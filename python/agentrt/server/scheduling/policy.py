@@ -16,9 +16,10 @@ scheduler forms a prefill batch and asks:
   decode step.
 - ``continue_background``: the same question for the background request SGLang is already
   chunking: its next chunk, the minimum chunk while it yields (SGLang adds it to a batch before
-  the waiting queue, so a foreground request waiting to prefill joins it beside that minimum). It is never parked: SGLang
-  counts a chunk in flight for its chunked request whenever a batch forms, and a request that
-  sits a batch out never gets that count back, never finishes and leaks its KV.
+  the waiting queue, so a foreground request waiting to prefill joins it beside that minimum).
+  It is never parked: SGLang counts a chunk in flight for its chunked request whenever a batch
+  forms, and a request that sits a batch out never gets that count back, never finishes and
+  leaks its KV.
 - ``pause_background_chunk``: whether this step decodes instead of running the next chunk of
   that request. SGLang runs a pending chunk before any decode step, so without a pause a chunked
   background prefill starves foreground decoding until its last chunk, however small its
