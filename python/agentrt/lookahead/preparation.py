@@ -36,10 +36,10 @@ class Preparer:
         commit's swap must land first; the agent's own model call must end); ``session_lost``
         is called when the server no longer knows the session (it restarted); ``tail_of``
         gives the segments after the job's snapshot as a catch-up appends them: the part whose
-        committed form is final (the runtime's one rule for it); ``windows`` gives the idle time the agent expects before
-        its commit, from now and from its next boundary (None: unknown, or the check is off),
-        sent with a background preparation so the server can defer it (capacity.py);
-        ``admitted`` hears the server's decision."""
+        committed form is final (the runtime's one rule for it); ``windows`` gives the idle
+        time the agent expects before its commit, from now and from its next boundary (None:
+        unknown, or the check is off), sent with a background preparation so the server can
+        defer it (capacity.py); ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
         self.before_send, self.session_lost = before_send, session_lost
         self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
