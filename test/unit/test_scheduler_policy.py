@@ -45,18 +45,12 @@ def test_agentsched_blends_sjf_and_cache_preservation():
     (SNAP._replace(bg_running=2), Admission(False, 0, "2 background requests in flight")),
     (SNAP._replace(kv_used=8600), Admission(False, 0, "KV usage 0.86 >= 0.85")),
     (SNAP._replace(kv_used=8980), Admission(False, 0, "KV usage 0.90 >= 0.85")),
-    # a foreground request waits to prefill: it goes first
-    (SNAP._replace(fg_waiting=1), Admission(False, 0, "foreground prefill in this batch")),
+    (SNAP._replace(fg_waiting=1), Admission(True, 128, "admitted")),
+    (SNAP._replace(fg_waiting=3), Admission(True, 64, "admitted")),
+    (SNAP._replace(fg_waiting=8), Admission(True, 64, "admitted")),
 ])
 def test_background_admission(snap, expected):
     assert admit_background(snap, BgPolicy()) == expected
-
-
-@pytest.mark.parametrize("waiting, chunk", [(1, 128), (3, 64), (8, 64)])
-def test_without_yielding_the_chunk_shrinks_with_the_foreground_backlog(waiting, chunk):
-    snap = SNAP._replace(fg_waiting=waiting)
-    assert admit_background(snap, BgPolicy(yield_to_foreground=False)) == \
-        Admission(True, chunk, "admitted")
 
 
 def test_admission_keeps_reserve_and_tracks_step_time():
@@ -111,7 +105,9 @@ def test_chunked_background_shrinks_to_the_minimum_while_foreground_decodes():
     # a foreground request waits to prefill: it joins this batch beside the minimum chunk
     # (SGLang adds the chunked request before the waiting queue)
     assert continue_background(SNAP._replace(fg_waiting=1), BgPolicy()) == \
-        Admission(True, 16, "yielding: foreground prefill in this batch")
+        Admission(True, 16, "yielding: foreground prefill waiting")
+    assert continue_background(SNAP._replace(fg_waiting=1), BgPolicy(), aged=True) == \
+        Admission(True, 128, "admitted")
     assert continue_background(SNAP._replace(fg_waiting=3),
                                BgPolicy(yield_to_foreground=False)) == \
         Admission(True, 64, "admitted")

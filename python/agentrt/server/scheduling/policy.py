@@ -12,8 +12,7 @@ scheduler forms a prefill batch and asks:
   ``reserve``), the background requests in flight, the foreground backlog and the observed step
   time against the TBT SLO. With ``yield_to_foreground`` (the default), background prefill does
   not share a step with foreground work: it is held while a foreground request is prefilling in
-  the same batch, waiting to, or decoding, unless a TBT SLO leaves room for a chunk next to the
-  decode step.
+  the same batch or decoding, unless a TBT SLO leaves room for a chunk next to the decode step.
 - ``continue_background``: the same question for the background request SGLang is already
   chunking: its next chunk, the minimum chunk while it yields (SGLang adds it to a batch before
   the waiting queue, so a foreground request waiting to prefill joins it beside that minimum).
@@ -197,12 +196,10 @@ def time_bounded_chunk(policy: BgPolicy, prefill_ms_per_token: float) -> int:
 
 
 def _yield(snap: Snapshot, policy: BgPolicy, chunk: int) -> Admission | None:
-    """Background yields to foreground work in the same step: a foreground prefill in this
-    batch or waiting to join it (SGLang adds the request it is chunking first, then the waiting
-    queue), or foreground decoding; None when it need not."""
+    """Background yields to foreground work in the same step; None when it need not."""
     if not policy.yield_to_foreground:
         return None
-    if snap.fg_in_batch or snap.fg_waiting:
+    if snap.fg_in_batch:
         return Admission(False, 0, "foreground prefill in this batch")
     if not snap.fg_running:
         return None
@@ -248,6 +245,10 @@ def continue_background(snap: Snapshot, policy: BgPolicy, aged: bool = False) ->
     pressure does not shrink it: a smaller chunk frees nothing, ``should_preempt`` does."""
     chunk = _chunk(snap, policy)
     yielded = None if aged else _yield(snap, policy, chunk)
+    if yielded is None and not aged and policy.yield_to_foreground and snap.fg_waiting:
+        # SGLang adds the request it is chunking to a batch before the waiting queue: the
+        # foreground prefill waiting there joins this step
+        yielded = Admission(False, 0, "foreground prefill waiting")
     if yielded is None:
         return Admission(True, chunk, "admitted")
     if yielded.admit:
