@@ -156,6 +156,19 @@ class AgentrtClient:
                                 "/append", dict(self.context_body(messages), wait=wait,
                                                 promote=promote), session_id)
 
+    async def wait_branch(self, session_id: str, branch_id: str) -> dict:
+        """Answered when the branch's prefill ended (``outcome`` as a waited prepare's)."""
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/branches/{branch_id}"
+                                "/wait", None, session_id)
+
+    async def withdraw(self, session_id: str, strategy: str, version: int,
+                       reason: str) -> dict:
+        """The commit came before the answer to the prepare of ``strategy`` ``version``: it
+        never registers, or its branch is abandoned (what landed stays as cache)."""
+        return await self._call("POST", f"/agentrt/sessions/{session_id}/withdraw",
+                                {"strategy": strategy, "version": version, "reason": reason},
+                                session_id)
+
     async def commit(self, session_id: str, branch_id: str) -> dict:
         return await self._call("POST",
                                 f"/agentrt/sessions/{session_id}/branches/{branch_id}/commit",

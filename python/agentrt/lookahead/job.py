@@ -76,6 +76,9 @@ class Job:
     task: Optional[asyncio.Task] = None       # the preparation: transform, branch prefill
     sent: bool = False                        # its prepare request went to the server
     sent_at: Optional[float] = None           # ... at this perf_counter time
+    strategy_name: str = ""                   # ... naming this strategy
+    answered: asyncio.Event = field(default_factory=asyncio.Event)   # set when the server's
+                                              # decision on it came back
     need_s: Optional[float] = None            # the prefill the server's capacity check
                                               # priced it at
     earliest: bool = False        # started at the first boundary since the last commit at
@@ -142,6 +145,22 @@ class Job:
     @property
     def preparing(self) -> bool:
         return self.task is not None and not self.task.done()
+
+    @property
+    def undecided(self) -> bool:
+        """Its prepare was sent and the server's decision has not come back (it comes at the
+        scheduler's next loop: one forward step, seconds on a busy server)."""
+        return self.sent and not self.answered.is_set() and self.preparing
+
+    async def wait_decided(self, timeout_s: float) -> None:
+        """Return when the server's decision came back or the preparation ended, or after
+        ``timeout_s``."""
+        answered = asyncio.ensure_future(self.answered.wait())
+        try:
+            await asyncio.wait({answered, self.task}, timeout=timeout_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answered.cancel()
 
     @property
     def busy(self) -> bool:

@@ -1,8 +1,11 @@
 """Preparer: the background half of a Job (transform -> prepare, then catch-ups).
 
-Each prepare and each catch-up is one call: the transformed messages go to the server, which
-tokenizes them, decides whether the preparation fits its idle time, and answers when the
-branch's prefill ended with what became of it (``outcome``).
+A prepare is two calls: the transformed messages go to the server, which tokenizes them and
+answers at its scheduler's next loop whether the preparation fits its idle time; an admitted
+branch is then waited on until its prefill ended (``outcome``). A commit that comes before the
+first answer does not wait for it (a busy scheduler loop is a forward step of seconds): it
+withdraws the prepare (``withdraw``) and commits without it. A catch-up is one call, answered
+when its prefill ended.
 
 It runs as tasks on the runtime's event loop and reports every result to the Job through its
 events (job.py); it never decides a commit. Every server error becomes a failed job, never an
@@ -20,6 +23,9 @@ from agentrt.lookahead.strategy import (LLMCall, LookaheadStrategy, Message, Tra
                                         TransformError)
 
 logger = logging.getLogger("agentrt.lookahead")
+DECISION_GRACE_S = 0.2     # how long a commit waits for the server's decision on a prepare sent
+                           # (an idle server answers within milliseconds, one decoding within a
+                           # step of ~0.1 s; a prefill step takes seconds): then it withdraws it
 COMMIT_DUE_HOLD_S = 0.25   # a preparation whose commit is due before it is sent waits up to this
                            # long for it (an agent that calls the model right after its boundary
                            # sends the commit within milliseconds; tool time is longer); the
@@ -44,7 +50,8 @@ class Preparer:
         self.before_send, self.session_lost = before_send, session_lost
         self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
         self.started = 0               # preparations that sent a branch to the server
-        self._background: set[asyncio.Task] = set()    # fire-and-forget promote calls
+        self._background: set[asyncio.Task] = set()    # fire-and-forget promote and withdraw
+                                                       # calls
 
     def start(self, job: Job, snapshot: list[Message], strategy: LookaheadStrategy,
               strategy_data: dict, llm: LLMCall) -> None:
@@ -71,12 +78,13 @@ class Preparer:
                 return
             window = self.windows() if job.lane is Lane.BACKGROUND else None
             now_s, later_s = (None, None) if window is None else window
-            job.sent, job.sent_at = True, time.perf_counter()
+            job.sent, job.sent_at, job.strategy_name = True, time.perf_counter(), strategy.name
             branch = await self.client.prepare(self.session_id, job.transform.messages,
                                                strategy.name, job.version,
-                                               job.source_signature, wait=True,
+                                               job.source_signature, wait=False,
                                                promote=job.lane is Lane.PROMOTED,
                                                window_s=now_s, later_window_s=later_s)
+            job.answered.set()
             if "admission" in branch:
                 decision = StartDecision(**branch["admission"])
                 job.need_s = decision.need_s or None
@@ -85,6 +93,8 @@ class Preparer:
                 job.deferred(branch["reason"])    # nothing spent; the next boundary retries
                 return
             self.started += 1
+            if branch["outcome"] == "preparing":
+                branch = await self.client.wait_branch(self.session_id, branch["id"])
             if branch["outcome"] != "ready":
                 job.failed(f"branch {branch['id']} is {branch['outcome']}: {branch['reason']}")
                 return
@@ -136,6 +146,37 @@ class Preparer:
             job.failed(f"catch-up failed: {exc}")
             logger.info("session %s: %s", self.session_id, job.reason)
 
+    async def withdraw_undecided(self, job: Job) -> None:
+        """A commit took the job: a prepare whose decision has not come back gets
+        ``DECISION_GRACE_S`` for it, then is withdrawn (``withdraw``)."""
+        if job.undecided:
+            await job.wait_decided(DECISION_GRACE_S)
+        if job.undecided:
+            self.withdraw(job)
+
+    def withdraw(self, job: Job) -> None:
+        """The commit came before the server answered the job's prepare: stop waiting for it
+        (the job is deferred: nothing was spent for it) and withdraw it on the server without
+        waiting for that answer either: the prepare never registers, or its branch is abandoned
+        with what it landed kept as cache for the commit request."""
+        job.cancel()
+        job.deferred("the server had not answered the prepare by the commit")
+        self._spawn(self._withdraw(job.strategy_name, job.version))
+
+    async def _withdraw(self, strategy: str, version: int) -> None:
+        try:
+            await self.client.withdraw(self.session_id, strategy, version,
+                                       "withdrawn: the commit came before the answer")
+        except (ServerError, ServerUnavailable) as exc:
+            logger.info("session %s: withdraw of %s v%d failed: %s", self.session_id, strategy,
+                        version, exc)
+
+    def _spawn(self, call) -> None:
+        """Run ``call`` without waiting for it (held until done)."""
+        task = asyncio.create_task(call)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def promote(self) -> None:
         """Move the session's unfinished preparation to the scheduler's fast lane."""
         try:
@@ -153,8 +194,5 @@ class Preparer:
     def promote_sent(self, job: Job) -> None:
         """Promote what the job has on the server, if anything, without waiting for the answer
         (the call waits for the scheduler's loop; the commit waits for the branch instead)."""
-        if not job.sent:
-            return
-        task = asyncio.create_task(self.promote())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        if job.sent:
+            self._spawn(self.promote())

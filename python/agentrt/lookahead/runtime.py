@@ -28,6 +28,10 @@ Rules:
   ``deferred``.
 - A commit that finds the transform done but its branch not sent yet does not send it: the
   commit request prefills the transformed context (``deferred``), one request instead of two.
+  Nor does it wait for the server's decision on a prepare already sent: that answer comes at
+  the scheduler's next loop, a forward step of seconds on a busy server. Past
+  ``DECISION_GRACE_S`` the commit withdraws the prepare and goes on as ``deferred``; a prepare
+  the server admitted is awaited (promoted).
   A preparation whose commit is due (past the hard threshold) before its branch is sent is
   held up to ``COMMIT_DUE_HOLD_S`` before it is sent (promoted): a commit that follows at once
   (no tool time in between) ends the hold and takes it that way; after tool time it is sent
@@ -348,7 +352,8 @@ class LookaheadRuntime:
         sent (one not sent yet never is: the commit takes its transform); one whose branch was
         deferred (or never sent) commits its transform synchronously."""
         job.commit()
-        promoted = job.preparing
+        await self._preparer.withdraw_undecided(job)   # no wait of a scheduler step for it
+        promoted = job.preparing and job.state is JobState.COMMITTING
         if promoted:
             self._preparer.promote_sent(job)
             await job.task

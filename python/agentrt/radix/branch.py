@@ -109,6 +109,8 @@ class Session:
     context: list[int] = field(default_factory=list)
     branches: list[str] = field(default_factory=list)   # branch ids, oldest first
     opened_at: float = field(default_factory=time.monotonic)
+    withdrawn: dict[str, int] = field(default_factory=dict)  # strategy -> newest version whose
+                                                             # prepare the caller withdrew
 
 
 class CommitSwap(NamedTuple):
@@ -165,6 +167,15 @@ class BranchBook:
         session.context = list(tokens)
         return session
 
+    def withdraw(self, session_id: str, strategy: str, version: int) -> list[Branch]:
+        """The caller committed before it heard the answer to its prepare of ``strategy``
+        ``version``: that version and older ones never register from now on; returns the live
+        branches they registered (the caller ends them)."""
+        session = self.session(session_id)
+        session.withdrawn[strategy] = max(version, session.withdrawn.get(strategy, -1))
+        return [b for b in self.live_branches(session_id)
+                if b.strategy == strategy and b.version <= version]
+
     def drop_session(self, session_id: str) -> None:
         session = self.sessions.pop(session_id)
         for branch_id in session.branches:
@@ -182,6 +193,9 @@ class BranchBook:
         if fork_len == 0:
             raise LookaheadError(
                 f"branch does not fork from session {session_id!r}'s context (no common prefix)")
+        if version <= session.withdrawn.get(strategy, -1):
+            raise LookaheadError(f"{strategy!r} version {version} was withdrawn (the caller "
+                                 "committed without it)", 409)
         for other in self.live_branches(session_id):
             if other.strategy == strategy and other.version >= version:
                 raise LookaheadError(

@@ -290,6 +290,16 @@ class LookaheadRadixCache(RadixCache):
         request to reuse (a preempted or failed prefill); otherwise it is freed at once."""
         return self._end(session_id, branch_id, BranchState.ABANDONED, reason, keep_cache)
 
+    def withdraw(self, session_id: str, strategy: str, version: int,
+                 reason: str = "withdrawn") -> list[Branch]:
+        """The caller committed before it heard the answer to its prepare of ``strategy``
+        ``version``: that version and older ones never register from now on, and a live branch
+        of one is abandoned, what its prefill landed left in the tree for the commit request."""
+        ended = self.book.withdraw(session_id, strategy, version)
+        for branch in ended:
+            self._release_branch(branch, BranchState.ABANDONED, reason, free=False)
+        return ended
+
     def _end(self, session_id: str, branch_id: str, state: BranchState, reason: str,
              keep_cache: bool = False) -> Branch:
         """Abandon or mark stale; a branch that already ended that way is returned as it is (a

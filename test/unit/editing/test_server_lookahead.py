@@ -235,3 +235,38 @@ def test_a_pace_gives_the_idle_window_before_the_hard_threshold():
     assert list(pace.growth) == [100, 100]              # a shrink (a commit) is not growth
     assert list(pace.intervals) == [2.0, 2.0, 2.0] and pace.largest_growth == 100
     assert pace.window_s(1000) == 4.0                   # 200 tokens to go: 2 requests of 2 s
+
+
+def test_a_trigger_turn_does_not_wait_for_the_decision_on_its_preparation():
+    """The scheduler has not answered the prepare when the trigger turn comes (it answers
+    between forward steps): the turn is served with the synchronous edit at once and the
+    prepare is withdrawn, so the server never prefills it."""
+    class HeldOps(FakeOps):
+        def __init__(self):
+            super().__init__()
+            self.sent = asyncio.Event()
+
+        async def prepare(self, *args, **kwargs):
+            self.sent.set()
+            await asyncio.sleep(30)                       # not answered during the test
+            return await super().prepare(*args, **kwargs)
+
+        def withdraw(self, sid, strategy, version, reason):
+            return self._record("withdraw", version)
+
+    async def scenario():
+        ops = HeldOps()
+        driver = EditLookahead(ops, ConversationStore(), Editor())
+        await turn(driver, "k", history(3))
+        driver.boundary("k", history(4), CONFIG, None, "openai", None, history(4), "s1",
+                        FakeEncoding())                   # 94: past soft, the prepare is sent
+        await asyncio.wait_for(ops.sent.wait(), 5)
+        final = history(4) + [o_call("t6", "read"), o_result("t6", text(20))]
+        adopted = await asyncio.wait_for(driver.commit("k", final, CONFIG, _state(history(4))),
+                                         1)
+        assert adopted.report == {"prepared": False, "fallback": "the preparation is "
+                                  "deferred: the server had not answered the prepare by the "
+                                  "commit"}
+        await asyncio.sleep(0.05)
+        assert ("withdraw", 1) in ops.calls and not any(c[0] == "commit" for c in ops.calls)
+    asyncio.run(scenario())

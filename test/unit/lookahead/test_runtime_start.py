@@ -1,6 +1,7 @@
 """When the runtime starts a preparation (deadline-driven start) and what a no-op transform
 does: a fake server client, no model."""
 import asyncio
+import time
 
 from agentrt.lookahead.capacity import ServerLoad, decide_start
 from agentrt.lookahead.client import ServerError
@@ -18,6 +19,7 @@ class FakeClient:
         self.prepared, self.committed, self.promoted = [], [], []
         self.appends = 0
         self.promoted_appends = []
+        self.withdrawn = []         # versions whose prepare was withdrawn
         self.branch_tokens = {}     # branch id: its token ids
         self.load = load
 
@@ -52,6 +54,13 @@ class FakeClient:
 
     async def promote(self, sid):
         self.promoted.append(sid)
+
+    async def wait_branch(self, sid, branch):
+        return {"id": branch, "outcome": "ready", "reason": "",
+                "tokens": len(self.branch_tokens[branch])}
+
+    async def withdraw(self, sid, strategy, version, reason):
+        self.withdrawn.append(version)
 
     async def append(self, sid, branch, messages, wait=True, promote=False):
         self.appends += 1
@@ -151,20 +160,52 @@ def test_a_commit_with_its_preparation_deferred_is_recorded_as_deferred():
     assert rt.records[0].reason.startswith("deferred: needs ") and len(out) == 4
 
 
-def test_a_deferral_answered_while_the_commit_waits_is_recorded_as_deferred():
-    """The server's capacity answer can come after the commit took the job (a busy scheduler
-    drains its control messages between batches): the commit is ``deferred``, not a fallback."""
-    class SlowAnswer(FakeClient):
+def test_a_deferral_answered_within_the_grace_is_recorded_as_deferred():
+    """The server's capacity answer comes shortly after the commit took the job (within
+    ``DECISION_GRACE_S``): the commit takes it, ``deferred`` by the check; nothing withdrawn."""
+    class QuickAnswer(FakeClient):
         async def prepare(self, *args, **kwargs):
             answer = await super().prepare(*args, **kwargs)
             await asyncio.sleep(0.05)               # decided, answered after the commit came
             return answer
 
     # the prepare call is sent, not answered, when the commit comes
-    rt, client, out = _commit_on_a_saturated_server(SlowAnswer, lambda rt: asyncio.sleep(0.01))
-    assert client.prepared == [] and rt.deferred_starts == 1
+    rt, client, out = _commit_on_a_saturated_server(QuickAnswer, lambda rt: asyncio.sleep(0.01))
+    assert client.prepared == [] and rt.deferred_starts == 1 and client.withdrawn == []
     assert [r.outcome for r in rt.records] == ["deferred"] and len(out) == 4
     assert rt.records[0].reason.startswith("deferred: needs ")
+
+
+class SlowAnswer(FakeClient):
+    """The server answers a prepare 1 s after it was sent (a busy scheduler drains its
+    control messages between forward steps); ``started``: it was sent."""
+
+    def __init__(self, load=ServerLoad(0.0, 0.0)):
+        super().__init__(load)
+        self.started = asyncio.Event()
+
+    async def prepare(self, *args, **kwargs):
+        self.started.set()
+        answer = await super().prepare(*args, **kwargs)
+        await asyncio.sleep(1.0)
+        return answer
+
+
+def test_a_commit_does_not_wait_for_the_servers_decision_on_a_prepare():
+    """The capacity answer has not come when the commit takes the job: the commit does not wait
+    for it; it withdraws the prepare (on a saturated server: one that was being deferred) and
+    commits the transform as ``deferred``."""
+    async def sent(rt):
+        await rt.client.started.wait()
+
+    started = time.perf_counter()
+    rt, client, out = _commit_on_a_saturated_server(SlowAnswer, sent)
+    took = time.perf_counter() - started
+    assert took < 0.6, took                   # its grace (0.2 s), not the 1 s answer
+    assert client.withdrawn == [1] and rt.deferred_starts == 0
+    assert [r.outcome for r in rt.records] == ["deferred"] and len(out) == 4
+    assert rt.records[0].reason == "deferred: the server had not answered the prepare by the " \
+        "commit"
 
 
 def test_a_branch_over_the_servers_budget_is_deferred_not_failed():
@@ -400,8 +441,12 @@ def test_a_commit_records_the_lead_of_a_preparation_sent_at_its_earliest():
             if self.declines:
                 self.declines -= 1
                 return {"admission": admission, "outcome": "deferred", "reason": "r"}
-            await asyncio.sleep(0.05)
-            return dict(await super().prepare(*args, **kwargs), admission=admission)
+            return dict(await super().prepare(*args, **kwargs), admission=admission,
+                        outcome="preparing")
+
+        async def wait_branch(self, sid, branch):
+            await asyncio.sleep(0.05)                 # admitted: its prefill takes a while
+            return await super().wait_branch(sid, branch)
 
     async def go(declines):
         client = Slow(declines)

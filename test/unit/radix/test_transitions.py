@@ -265,3 +265,30 @@ def test_retried_control_calls_change_nothing(cache):
     assert cache.abandon("s", other.id, "x") is other and other.state is BranchState.ABANDONED
     assert len(other.history) == 2
     cache.check_integrity()
+
+
+def test_a_withdrawn_version_never_registers(cache):
+    """The caller committed before the answer to its prepare: the prepare, arriving after the
+    withdraw, registers nothing; a newer version still does."""
+    assert cache.withdraw("s", "summary", 3, "withdrawn: the commit came first") == []
+    with pytest.raises(LookaheadError) as refused:
+        cache.prepare("s", SUMMARY, "summary", 3)
+    assert refused.value.status == 409 and "withdrawn" in str(refused.value)
+    assert cache.book.session("s").branches == [] and cache.protected_size() == 0
+    assert cache.prepare("s", SUMMARY, "window", 3).state is BranchState.PREPARING  # others
+    assert cache.prepare("s", SUMMARY, "summary", 4).state is BranchState.PREPARING
+    cache.check_integrity(expected_free=True)
+
+
+def test_a_withdrawn_branch_is_abandoned_keeping_what_landed(cache):
+    """The withdraw came after the prepare registered and part of its prefill landed: the
+    branch is abandoned, what landed stays as plain evictable cache (no waste) for the commit
+    request to reuse."""
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    cache_sequence(cache, SUMMARY[:3])                 # one chunk landed
+    ended = cache.withdraw("s", "summary", 1, "withdrawn: the commit came first")
+    assert ended == [branch] and branch.state is BranchState.ABANDONED
+    assert branch.history[-1].reason == "withdrawn: the commit came first"
+    assert cache.protected_size() == 0 and matched(cache, SUMMARY) == 3
+    assert sum(cache.ledger.to_json()["wasted"].values()) == 0
+    cache.check_integrity(expected_free=True)

@@ -145,6 +145,25 @@ def append(cache, a, prefills):
     return _started(cache, prefills, branch, asked, bool(a.get("wait")))
 
 
+@op("wait")
+def wait_branch(cache, a):
+    """Answered when the branch's prefill ended (at once when it is not prefilling): the second
+    half of a prepare sent without ``wait``, whose answer carried the capacity decision."""
+    branch = cache.book.branch(a["session_id"], a["branch_id"])
+    if awaits_prefill(branch):
+        return Wait(branch.id, len(branch.tokens))
+    return outcome(branch, len(branch.tokens))
+
+
+@op("withdraw")
+def withdraw(cache, a):
+    """The caller committed before the answer to its prepare of ``strategy`` ``version`` came:
+    it never registers, or its branch is abandoned with what it landed kept as cache."""
+    ended = cache.withdraw(a["session_id"], a["strategy"], a["version"],
+                           a.get("reason", "withdrawn"))
+    return {"withdrawn": [b.id for b in ended]}
+
+
 @op("commit", prefills=True)
 def commit(cache, a, prefills):
     """The swap; a catch-up of the branch still prefilling is aborted (the commit request

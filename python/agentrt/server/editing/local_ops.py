@@ -70,6 +70,18 @@ class LocalOps:
             "append", wait, session_id=session_id, branch_id=branch_id, context=context,
             max_tokens=self.api.limits().max_tokens, promote=promote))
 
+    async def wait_branch(self, session_id: str, branch_id: str) -> dict:
+        """Answered when the branch's prefill ended (``outcome`` as a waited prepare's)."""
+        return await self._answer(self.api.call("wait", True, session_id=session_id,
+                                                branch_id=branch_id))
+
+    async def withdraw(self, session_id: str, strategy: str, version: int,
+                       reason: str) -> dict:
+        """The commit came before the answer to this prepare: it never registers, or its
+        branch is abandoned (what landed stays as cache)."""
+        return await self._call("withdraw", session_id=session_id, strategy=strategy,
+                                version=version, reason=reason)
+
     async def commit(self, session_id: str, branch_id: str) -> dict:
         """The pointer swap; the scheduler aborts a catch-up of the branch still prefilling
         (the commit request carries those tokens)."""

@@ -122,7 +122,8 @@ class EditLookahead:
         return await self._adopt(slot, job, messages, config, state, system)
 
     async def _adopt(self, slot: Slot, job: Job, messages, config, state, system) -> Adopted:
-        promoted = job.preparing
+        await slot.preparer.withdraw_undecided(job)   # no wait of a scheduler step for it
+        promoted = job.preparing and job.state is not JobState.DEFERRED
         job.commit()                     # no more catch-ups; a landing prepare stays committing
         if promoted:                     # the commit waits: the prefill goes first
             await slot.preparer.promote()

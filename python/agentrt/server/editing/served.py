@@ -118,5 +118,12 @@ class ConversationOps:
         return await self.ops.append(session_id, branch_id, await self.tokenize(messages), wait,
                                      promote)
 
+    async def wait_branch(self, session_id: str, branch_id: str) -> dict:
+        return await self.ops.wait_branch(session_id, branch_id)
+
+    async def withdraw(self, session_id: str, strategy: str, version: int,
+                       reason: str) -> dict:
+        return await self.ops.withdraw(session_id, strategy, version, reason)
+
     async def promote(self, session_id: str) -> dict:
         return await self.ops.promote(session_id)

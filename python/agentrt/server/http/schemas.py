@@ -23,6 +23,9 @@ PREPARE = {"type": "object", "required": ["strategy", "version"],
                           "later_window_s": {"type": "number", "minimum": 0}}}
 APPEND = {"type": "object", "properties": {**CONTENT, "wait": {"type": "boolean"}}}
 ABANDON = {"type": "object", "properties": {"reason": NAME}}
+WITHDRAW = {"type": "object", "required": ["strategy", "version"],
+            "properties": {"strategy": NAME, "version": {"type": "integer", "minimum": 0},
+                           "reason": NAME}}
 PIN = {"type": "object", "properties": {"tool": NAME, "ttl_s": {"type": "number", "minimum": 0}}}
 TOKENIZE = {"type": "object", "properties": {"messages": MESSAGES, "text": {"type": "string"},
                                              "add_generation_prompt": {"type": "boolean"}}}

@@ -6,8 +6,11 @@
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
                                                       source_signature?, wait?, promote?,
                                                       window_s?, later_window_s?}
+    POST   /agentrt/sessions/{sid}/withdraw          {strategy, version, reason?}  the caller
+                                                      committed before a prepare's answer came
     POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?,
                                                              promote?}
+    POST   /agentrt/sessions/{sid}/branches/{bid}/wait     answered when its prefill ended
     POST   /agentrt/sessions/{sid}/branches/{bid}/commit
     POST   /agentrt/sessions/{sid}/branches/{bid}/abandon  {reason?}
     POST   /agentrt/sessions/{sid}/branches/{bid}/stale    {reason?}  source changed: released
@@ -22,6 +25,12 @@ atomically) and starts its background prefill itself (scheduling/prefills.py). T
 prefill ended (``ready``, ``cancelled``, ``abandoned``, ...); a prepare given the caller's idle
 ``window_s`` (and ``later_window_s``, the same from its next boundary) may be ``deferred``
 instead (capacity.py), having registered nothing.
+
+A caller that must not wait a whole prefill to learn that decision prepares without ``wait``
+(the answer comes at the scheduler's next loop, with the decision) and then waits on the branch
+(``/wait``). A scheduler loop is one forward step, seconds on a busy CPU server: a caller whose
+commit comes before the answer withdraws the prepare (``/withdraw``): it never registers, or
+its branch is abandoned with what it landed kept as ordinary cache for the commit request.
 """
 import asyncio
 import logging
@@ -170,6 +179,20 @@ def _branch_routes(router: APIRouter, api: SessionApi) -> None:
     async def append(sid: str, bid: str, request: Request):
         body, sid, bid = json_object(request), ids("session_id", sid), ids("branch_id", bid)
         return await api.append(sid, bid, body)
+
+    @router.post("/{sid}/branches/{bid}/wait")
+    async def wait(sid: str, bid: str):
+        """Answered when the branch's prefill ended, with what became of it."""
+        sid, bid = ids("session_id", sid), ids("branch_id", bid)
+        return await api.call("wait", True, session_id=sid, branch_id=bid)
+
+    @router.post("/{sid}/withdraw", openapi_extra=schemas.body(schemas.WITHDRAW))
+    async def withdraw(sid: str, request: Request):
+        body, sid = json_object(request), ids("session_id", sid)
+        return await api.control.call("withdraw", session_id=sid,
+                                      strategy=_name(body, "strategy"),
+                                      version=rf.field(body, "version", int, minimum=0),
+                                      reason=_name(body, "reason", "withdrawn"))
 
     @router.post("/{sid}/branches/{bid}/commit")
     async def commit(sid: str, bid: str):
