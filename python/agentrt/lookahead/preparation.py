@@ -3,9 +3,9 @@
 A prepare is two calls: the transformed messages go to the server, which tokenizes them and
 answers at its scheduler's next loop whether the preparation fits its idle time; an admitted
 branch is then waited on until its prefill ended (``outcome``). A commit that comes before the
-first answer does not wait for it (a busy scheduler loop is a forward step of seconds): it
-withdraws the prepare (``withdraw``) and commits without it. A catch-up is one call, answered
-when its prefill ended.
+first answer waits for it only ``DECISION_GRACE_S`` (a busy scheduler loop is a forward step of
+seconds), then withdraws the prepare (``withdraw``) and commits without it. A catch-up is one
+call, answered when its prefill ended.
 
 It runs as tasks on the runtime's event loop and reports every result to the Job through its
 events (job.py); it never decides a commit. Every server error becomes a failed job, never an
