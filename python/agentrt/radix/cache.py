@@ -15,9 +15,9 @@ Who holds locks (each holder holds exactly one lock on one node; SGLang's reques
                                                                  allocation the pool cannot
                                                                  serve, close, reset
 
-Freeing at once (``_free_path``) walks up a released path from its end and frees every node
-that is now an unlocked leaf and lies on no other session's context: the slots go straight back
-to the allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
+Freeing at once (``_free_path``) drops what hangs below a released path's end on no kept path
+(session contexts, live branches), then walks up the path from its end and frees every node that
+is now an unlocked leaf and lies on no kept path: the slots go straight back to the allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
 eviction takes discarded nodes before any other.
 
 Without sessions or branches every public method behaves exactly like RadixCache. The lookahead
@@ -395,32 +395,65 @@ class LookaheadRadixCache(RadixCache):
         """Free the exclusive tail of ``tokens``' path at once; returns the tokens it dropped
         (freed now, or marked discarded while a request still reads them).
 
-        Nodes on any session's context path (``keep_session``'s included) are kept, and those
-        ``keep_path`` runs through (a node it shares only in part too)."""
-        keep = {node.id for session in self.book.sessions.values()
-                for node in self.walk(session.context).nodes}
-        if keep_path:
-            shared = self.walk(keep_path)
-            keep.update(n.id for n in shared.nodes + ((shared.partial,) if shared.partial
-                                                       is not None else ()))
+        Nodes on any session's context path (``keep_session``'s included), on a live branch's
+        and on ``keep_path`` (a node they share only in part too) are kept. What hangs below
+        the path's end on none of them is the path's own remains (a cancelled or unfinished
+        catch-up of a branch, a reply cached after a context) and is dropped with it; anything
+        below that a kept path runs through makes the end a junction, and nothing is dropped."""
+        keep = self._kept_nodes(keep_path)
         walk = self.walk(tokens)
         path = walk.nodes + ((walk.partial,) if walk.partial is not None else ())
-        freed, below = 0, None
+        if not path:
+            return 0
+        remains = self._remains_below(path[-1], keep)
+        freed = sum(self._drop_node(node) for node in remains or ())
+        below = None
         for node in reversed(path):
             if node.id in keep or node.evicted:
                 break
-            if any(child is not below for child in node.children.values()):
+            if any(child is not below and child.id not in self.discarded
+                   for child in node.children.values()):
                 break  # a junction: the rest of the path is shared with other cached content
             below = node
-            freed += len(node.key)
-            if node.lock_ref > 0 or node.children:
-                self.discarded.add(node.id)  # a request still reads it: evict it first later
-                continue
-            if self.token_to_kv_pool_allocator is not None:
-                self.token_to_kv_pool_allocator.free_segment(node.value, start_pos=0)
-            self._delete_leaf(node)
-            self.kv_events.record_remove(node)
+            freed += self._drop_node(node)
         return freed
+
+    def _kept_nodes(self, keep_path: Optional[list[int]]) -> set[int]:
+        """Ids of the nodes a release keeps: every session's context, every live branch's
+        target, ``keep_path`` (the nodes each runs through, in part too)."""
+        paths = [s.context for s in self.book.sessions.values()]
+        paths += [b.target_tokens for b in self.book.live_branches()]
+        keep: set[int] = set()
+        for tokens in paths + ([keep_path] if keep_path else []):
+            walk = self.walk(tokens)
+            keep.update(n.id for n in walk.nodes)
+            if walk.partial is not None:
+                keep.add(walk.partial.id)
+        return keep
+
+    def _remains_below(self, node, keep: set[int]) -> Optional[list]:
+        """The nodes under ``node``, deepest first, when no kept node is among them (None
+        otherwise)."""
+        found = []
+        for child in node.children.values():
+            below = self._remains_below(child, keep)
+            if below is None or child.id in keep:
+                return None
+            found += below + [child]
+        return found
+
+    def _drop_node(self, node) -> int:
+        """Free ``node`` (an unlocked leaf) now, or mark it discarded while a request still reads
+        it or a node below it stays; returns its tokens."""
+        if node.lock_ref > 0 or node.children:
+            self.discarded.add(node.id)  # a request still reads it: evict it first later
+            return len(node.key)
+        tokens = len(node.key)
+        if self.token_to_kv_pool_allocator is not None:
+            self.token_to_kv_pool_allocator.free_segment(node.value, start_pos=0)
+        self._delete_leaf(node)
+        self.kv_events.record_remove(node)
+        return tokens
 
     def check_integrity(self, expected_free: bool = False) -> None:
         check_integrity(self, expected_free=expected_free)

@@ -19,10 +19,12 @@ A foreground request is classified at its first prefill chunk, against the sessi
 then; its later chunks keep that classification.
 
 Waste (a part of prepare + catch_up, never added to the total): when a branch ends uncommitted,
-the tokens the tree drops with it (its exclusive tail, at most what was prefilled for it) are
-wasted, by reason; tokens prefilled for a branch that had already ended are wasted at once.
-Tokens a branch leaves in the tree as ordinary cache (a cancelled catch-up, a path another
-branch shares) are not waste: whoever reuses them prefills nothing. The last ``MAX_EVENTS`` wastes
+the tokens the tree drops with it (its exclusive tail and what hangs below it on no kept path,
+e.g. a cancelled or unfinished catch-up; at most what was prefilled for it) are wasted, by
+reason; tokens prefilled for a branch that had already ended are wasted at once. Tokens left in
+the tree as ordinary cache (a path another branch or a session's context shares; a cancelled
+catch-up below a branch that lives on; what a preempted or withdrawn preparation landed) are not
+waste: whoever reuses them prefills nothing. The last ``MAX_EVENTS`` wastes
 are kept with their branch and the transition that ended it (``waste_events``), so a run's waste
 can be traced to its cause.
 """

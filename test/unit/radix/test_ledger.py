@@ -1,10 +1,12 @@
 """The work ledger: every prefilled token counted once by purpose, waste by reason (exact)."""
 from types import SimpleNamespace
 
+from sglang.srt.mem_cache.base_prefix_cache import EvictParams, MatchPrefixParams
+
 from agentrt.radix.ledger import ForegroundPlan, Purpose, Waste, plan_foreground
 from agentrt.radix.rids import prepare_rid
 
-from .helpers import cache_sequence, make_cache, matched
+from .helpers import cache_sequence, key, make_cache, matched
 
 CONTEXT = [1, 2, 3, 4, 5, 6]
 SUMMARY = [1, 2, 9, 9]
@@ -107,6 +109,53 @@ def test_a_preempted_preparation_leaves_what_landed_for_the_next_prefill():
                   keep_cache=True)
     assert ledger(cache) == ({"fg_new": 6, "prepare": 1}, {})
     assert matched(cache, SUMMARY) == 3      # the synchronous commit request reuses it
+    cache.check_integrity()
+
+
+def test_a_cancelled_catch_up_below_a_branch_ends_with_it_as_waste():
+    """A cancelled catch-up stays as cache below its branch while the branch lives (the commit
+    request would reuse it); when the branch ends uncommitted (its agent finished), those tokens
+    are dropped with it and counted: the idle nemo-gym run of 3 Dec 17:16 prepared the same
+    branch in both repeats and counted its waste in one."""
+    cache = session_cache()
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill_branch(cache, "s", branch)
+    cache.append("s", branch.id, [7, 7])
+    run_prefill(cache, req(prepare_rid("s", branch.id, "n"), SUMMARY + [7]))  # one of two
+    cache.prefill_ended(branch.id, "preempted")
+    assert matched(cache, SUMMARY + [7]) == 5 and branch.state.live
+    cache.close_session("s")
+    assert ledger(cache) == ({"fg_new": 6, "prepare": 2, "catch_up": 1}, {"not_committed": 3})
+    assert matched(cache, SUMMARY + [7]) == 2      # only the prefix the old context shares
+    cache.check_integrity()
+
+
+def test_a_catch_up_in_flight_when_its_branch_ends_is_waste_and_evicted_first():
+    cache = session_cache()
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill_branch(cache, "s", branch)
+    cache.append("s", branch.id, [7, 7])
+    run_prefill(cache, req(prepare_rid("s", branch.id, "n"), SUMMARY + [7, 7]))
+    reading = cache.match_prefix(MatchPrefixParams(key=key(SUMMARY + [7, 7]))).last_device_node
+    cache.inc_lock_ref(reading)                    # its request still runs
+    cache.close_session("s")
+    assert ledger(cache)[1] == {"not_committed": 4}
+    cache.dec_lock_ref(reading)                    # it ends: its remains go first on eviction
+    cache.evict(EvictParams(num_tokens=4))
+    assert matched(cache, SUMMARY + [7, 7]) == 2 and matched(cache, CONTEXT) == 6
+    assert not cache.discarded and ledger(cache)[1] == {"not_committed": 4}
+    cache.check_integrity()
+
+
+def test_a_reply_below_another_sessions_context_is_kept():
+    """What hangs below a released path is dropped only where no kept path runs through it."""
+    cache = session_cache()
+    branch = cache.prepare("s", SUMMARY, "summary", 1)
+    prefill_branch(cache, "s", branch)
+    run_prefill(cache, req("t0", SUMMARY + [5, 5], "t"))
+    cache.open_session("t", SUMMARY + [5, 5])       # another conversation extends the branch
+    cache.close_session("s")
+    assert ledger(cache)[1] == {} and matched(cache, SUMMARY + [5, 5]) == 6
     cache.check_integrity()
 
 
