@@ -15,10 +15,11 @@ Who holds locks (each holder holds exactly one lock on one node; SGLang's reques
                                                                  allocation the pool cannot
                                                                  serve, close, reset
 
-Freeing at once (``_free_path``) drops what hangs below a released path's end on no kept path
-(session contexts, live branches), then walks up the path from its end and frees every node that
-is now an unlocked leaf and lies on no kept path: the slots go straight back to the allocator. Whatever cannot be freed yet (a request still reads it) is marked *discarded*, and
-eviction takes discarded nodes before any other.
+Freeing at once (``_free_path``) drops what hangs below an ended branch's path on no kept path
+(session contexts, live branches: a cancelled or unfinished catch-up), then walks up the path
+from its end and frees every node that is now an unlocked leaf and lies on no kept path: the
+slots go straight back to the allocator. Whatever cannot be freed yet (a request still reads
+it) is marked *discarded*, and eviction takes discarded nodes before any other.
 
 Without sessions or branches every public method behaves exactly like RadixCache. The lookahead
 budget (what only branches hold, and which work yields first) is budget.py's LookaheadBudget;
@@ -329,7 +330,7 @@ class LookaheadRadixCache(RadixCache):
         if branch is None or branch.state is BranchState.COMMITTED:
             return  # a catch-up that landed after the commit: the session's own continuation
         if not branch.state.live:
-            self._free_path(branch.target_tokens, keep_session=branch.session_id)
+            self._free_path(branch.target_tokens, remains=True)
             return
         if branch.state is BranchState.READY and branch.pending_tokens is None:
             return
@@ -366,8 +367,8 @@ class LookaheadRadixCache(RadixCache):
         self.promoted.discard(branch.id)
         if node is not None:
             self.dec_lock_ref(node)
-        dropped = self._free_path(branch.tokens, keep_session=branch.session_id,
-                                  keep_path=keep_path) if free else 0
+        dropped = self._free_path(branch.tokens, keep_path=keep_path, remains=True) \
+            if free else 0
         self.ledger.branch_ended(branch, dropped)
 
     # ------------------------------------------------------------------ tree primitives -------
@@ -390,23 +391,22 @@ class LookaheadRadixCache(RadixCache):
         self.inc_lock_ref(match.last_device_node)
         return match.last_device_node
 
-    def _free_path(self, tokens: list[int], keep_session: Optional[str] = None,
-                   keep_path: Optional[list[int]] = None) -> int:
+    def _free_path(self, tokens: list[int], keep_path: Optional[list[int]] = None,
+                   remains: bool = False) -> int:
         """Free the exclusive tail of ``tokens``' path at once; returns the tokens it dropped
         (freed now, or marked discarded while a request still reads them).
 
-        Nodes on any session's context path (``keep_session``'s included), on a live branch's
-        and on ``keep_path`` (a node they share only in part too) are kept. What hangs below
-        the path's end on none of them is the path's own remains (a cancelled or unfinished
-        catch-up of a branch, a reply cached after a context) and is dropped with it; anything
-        below that a kept path runs through makes the end a junction, and nothing is dropped."""
+        Nodes on any session's context path, on a live branch's and on ``keep_path`` (a node
+        they share only in part too) are kept. With ``remains`` (an ended branch's path), what
+        hangs below the path's end on none of them (a cancelled or unfinished catch-up) is
+        dropped first. Anything else below the end makes it a junction: nothing is dropped."""
         keep = self._kept_nodes(keep_path)
         walk = self.walk(tokens)
         path = walk.nodes + ((walk.partial,) if walk.partial is not None else ())
         if not path:
             return 0
-        remains = self._remains_below(path[-1], keep)
-        freed = sum(self._drop_node(node) for node in remains or ())
+        below_end = self._remains_below(path[-1], keep) if remains else None
+        freed = sum(self._drop_node(node) for node in below_end or ())
         below = None
         for node in reversed(path):
             if node.id in keep or node.evicted:
