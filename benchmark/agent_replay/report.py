@@ -11,6 +11,9 @@ when present (the report is still written without them):
 | turns              | [{agent, step, kind: commit|ordinary, ttft_ms, outcome}] (`turn_records`) |
 | background_tokens  | tokens the server prefilled for background (lookahead) work              |
 
+A turn also keeps ``sent_s`` when run.py measured it: when its request was sent, in seconds after
+the replay began (which turns a commit queued behind).
+
 Ratios are vanilla / system (above 1: the system is faster than plain SGLang).
 """
 import argparse
@@ -34,7 +37,8 @@ def turn_records(turns: list[dict]) -> list[dict]:
              "kind": "commit" if t.get("commit") else "ordinary",
              "ttft_ms": round(t["ttft_s"] * 1000, 1), "outcome": t.get("outcome"),
              "prompt": t.get("prompt"), "cached": t.get("cached"),
-             **({"reason": t["reason"]} if t.get("reason") else {})}
+             **({"reason": t["reason"]} if t.get("reason") else {}),
+             **({"sent_s": round(t["sent_s"], 2)} if t.get("sent_s") is not None else {})}
             for t in turns]
 
 

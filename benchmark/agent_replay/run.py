@@ -113,6 +113,7 @@ class Replay:
         self.deferred_starts = 0         # preparations the capacity check deferred
         self.start_decisions: list[dict] = []   # each capacity decision (need_s vs idle_s)
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
+        self.began = time.perf_counter()   # the replay's start: turns record when they were sent
 
     async def agent(self, trace, index: int) -> float:
         if self.system.server_edit is not None:
@@ -136,6 +137,7 @@ class Replay:
             last = step_no == len(trace.steps) - 1
             extra = {"agent_hints": {"tool_name": "tool"}} \
                 if self.system.tool_hints and not last else None
+            sent_s = time.perf_counter() - self.began
             reply = await rt.chat(msgs, max_tokens=self.gen_tokens, temperature=0.0,
                                   ignore_eos=True, extra=extra)
             # read after the call: chat() settles the commit (its swap went beside the request)
@@ -145,7 +147,7 @@ class Replay:
                 "outcome": record.outcome if record else None,
                 "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
                 "gaps_s": list(reply.gaps_s), "prompt": reply.prompt_tokens,
-                "cached": reply.cached_tokens, "hooks_s": hooks_s})
+                "cached": reply.cached_tokens, "hooks_s": hooks_s, "sent_s": sent_s})
             if last:
                 # the trace's last reply is the agent's final answer: it ends there (a tool
                 # output after it would start preparations no later call can commit)
@@ -192,6 +194,7 @@ class Replay:
                                          self.gen_tokens, record)
 
     async def run(self, traces, offsets: list[float]) -> list[float]:
+        self.began = time.perf_counter()
         async def staggered(i, trace):
             await asyncio.sleep(offsets[i])
             return await self.agent(trace, i)
