@@ -9,15 +9,21 @@ Rules of ``combine`` (the records of one system, one per repeat):
 - a number (top level or in a nested dict: ledger, outcomes) becomes its mean over the repeats
   that have one (None: no data); a key missing from a nested dict counts as 0 there (counters);
 - the per-turn lists (``CONCATENATED``: turns, commit records, start decisions, waste
-  events) are concatenated; every other value (a run's settings) comes from the first;
+  events, longest stalls, TBT tail lines) are concatenated; every other value (a run's
+  settings) comes from the first;
+- latency percentiles are not means: they are taken over all the repeats' turns pooled
+  (percentiles.py), and ``repeat_percentiles`` keeps each repeat's own;
 - ``repeats`` says how many were combined and ``jct_runs_s`` lists each repeat's JCT
   (``repeat``, one repeat's number, is dropped).
 """
 import time
 
+from benchmark.agent_replay.percentiles import TBT_KEYS, TTFT_KEYS, pooled_percentiles
+
 PROBE_SIZE = 1024         # square float32 matrices: ~2 GFLOP a product
 PROBE_PRODUCTS = 8
-CONCATENATED = ("turns", "commit_records", "start_decisions", "waste_events")
+CONCATENATED = ("turns", "commit_records", "start_decisions", "waste_events", "longest_stalls",
+                "tbt_tail")
 
 
 def run_order(names: list[str], repeat: int) -> list[str]:
@@ -64,6 +70,10 @@ def combine(records: list[dict]) -> dict:
         return records[0]
     keys = dict.fromkeys(k for r in records for k in r if k != "repeat")
     out = {k: _merge(k, [r.get(k) for r in records]) for k in keys}
+    pooled = pooled_percentiles([r.get("turns") for r in records])
+    out.update(pooled)
+    out["repeat_percentiles"] = {k: [r.get(k) for r in records] for k in TTFT_KEYS + TBT_KEYS
+                                 if k in pooled}
     out["repeats"] = len(records)
     out["jct_runs_s"] = [r.get("jct_mean_s") for r in records]
     return out

@@ -62,13 +62,21 @@ def regime_markdown(records: list[dict], regime: str, workload: str, png_name: s
               "token the server prefilled (its ledger; `*`: no ledger, the sum over turns of "
               "prompt - cached); background = branch prepare + catch-up; busy share = model-step "
               "time / wall time (agentrt servers); GFLOP/s = the machine's speed before the system's "
-              "server started (drift.py); with repeats, every number is the mean of the "
-              "system's repeats, run in ABBA order.", "",
+              "server started (drift.py); with repeats, run in ABBA order, a percentile is taken "
+              "over all the system's turns pooled (percentiles.py; each repeat's own below) and "
+              "every other number is the mean of its repeats.", "",
               "Targets:", "", target_table(regime_verdicts(regime, records)), "",
               f"![TTFT per turn]({png_name})", ""]
     for r in records:
         if r.get("ledger"):
             lines.append(f"- {r['system']} ledger: {json.dumps(r['ledger'])}")
+    for r in records:
+        if r.get("repeat_percentiles"):
+            lines.append(f"- {r['system']} per repeat: {json.dumps(r['repeat_percentiles'])}")
+    for r in records:
+        if r.get("tbt_tail"):
+            lines += ["", f"{r['system']}: the longest token gaps and the steps that held them "
+                          "(stall_report.py):", ""] + [f"- {line}" for line in r["tbt_tail"]]
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,10 @@ when present (the report is still written without them):
 | turns              | [{agent, step, kind: commit|ordinary, ttft_ms, outcome}] (`turn_records`) |
 | background_tokens  | tokens the server prefilled for background (lookahead) work              |
 
-A turn also keeps ``sent_s`` when run.py measured it: when its request was sent, in seconds after
-the replay began (which turns a commit queued behind).
+A turn also keeps, when run.py measured them, ``sent_s`` and ``first_s``: when its request was
+sent and its first token came, in seconds after the replay began (which turns a commit queued
+behind), and ``gaps_ms``, the gaps between its streamed chunks (TBT: pooled over repeats,
+percentiles.py; what stalled the longest ones: stall_report.py).
 
 Ratios are vanilla / system (above 1: the system is faster than plain SGLang).
 """
@@ -38,7 +40,9 @@ def turn_records(turns: list[dict]) -> list[dict]:
              "ttft_ms": round(t["ttft_s"] * 1000, 1), "outcome": t.get("outcome"),
              "prompt": t.get("prompt"), "cached": t.get("cached"),
              **({"reason": t["reason"]} if t.get("reason") else {}),
-             **({"sent_s": round(t["sent_s"], 2)} if t.get("sent_s") is not None else {})}
+             **({"sent_s": round(t["sent_s"], 2)} if t.get("sent_s") is not None else {}),
+             **({"first_s": round(t["first_s"], 3)} if t.get("first_s") is not None else {}),
+             **({"gaps_ms": [round(g * 1000, 1) for g in t["gaps_s"]]} if "gaps_s" in t else {})}
             for t in turns]
 
 

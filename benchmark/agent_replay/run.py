@@ -43,6 +43,7 @@ from agentrt.models import prepare_default_model
 from benchmark.agent_replay import sdk_agent
 from benchmark.agent_replay.drift import combine, machine_gflops, run_order
 from benchmark.agent_replay.interference import interference_rows, write_interference
+from benchmark.agent_replay.percentiles import pct
 from benchmark.agent_replay.progress import turn_bar
 from benchmark.agent_replay.regime_report import HEADERS as REGIME_HEADERS
 from benchmark.agent_replay.regime_report import regime_rows, write_regime_report
@@ -56,6 +57,7 @@ from benchmark.agent_replay.regimes import (
     tool_path_s,
 )
 from benchmark.agent_replay.report import turn_records, write_report
+from benchmark.agent_replay.stall_report import gap_causes
 from benchmark.agent_replay.systems import BG_OFF, DEFAULT, SYSTEMS, System, with_pool
 from benchmark.agent_replay.targets import (
     BUSY_RANGE,
@@ -92,14 +94,6 @@ def fit_of(record) -> float | None:
     return None if record.best_fit is None else round(min(record.best_fit, 999.0), 2)
 
 
-def pct(values, q):
-    """The q-quantile of ``values`` (seconds) in ms, nearest rank; None when empty."""
-    if not values:
-        return None
-    values = sorted(values)
-    return round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))] * 1000, 1)
-
-
 class Replay:
     """One system's replay of all agents against one server."""
 
@@ -114,6 +108,7 @@ class Replay:
         self.start_decisions: list[dict] = []   # each capacity decision (need_s vs idle_s)
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
         self.began = time.perf_counter()   # the replay's start: turns record when they were sent
+        self.began_unix = time.time()      # ... on the clock the server's stalls are dated by
 
     async def agent(self, trace, index: int) -> float:
         if self.system.server_edit is not None:
@@ -147,7 +142,8 @@ class Replay:
                 "outcome": record.outcome if record else None,
                 "ttft_s": reply.ttft_s + (record.waited_s if record else 0.0),
                 "gaps_s": list(reply.gaps_s), "prompt": reply.prompt_tokens,
-                "cached": reply.cached_tokens, "hooks_s": hooks_s, "sent_s": sent_s})
+                "cached": reply.cached_tokens, "hooks_s": hooks_s, "sent_s": sent_s,
+                "first_s": sent_s + reply.ttft_s})
             if last:
                 # the trace's last reply is the agent's final answer: it ends there (a tool
                 # output after it would start preparations no later call can commit)
@@ -194,7 +190,7 @@ class Replay:
                                          self.gen_tokens, record)
 
     async def run(self, traces, offsets: list[float]) -> list[float]:
-        self.began = time.perf_counter()
+        self.began, self.began_unix = time.perf_counter(), time.time()
         async def staggered(i, trace):
             await asyncio.sleep(offsets[i])
             return await self.agent(trace, i)
@@ -276,6 +272,9 @@ def stats_delta(before: dict, after: dict, wall_s: float) -> dict:
             # what each waste was (branch, its states, the transition that ended it)
             "waste_events": [e for e in after.get("waste_events", [])
                              if e not in before.get("waste_events", [])],
+            # the longest prefill steps requests decoding waited on (TBT's tail: stalls.py)
+            "longest_stalls": [s for s in after.get("longest_stalls", [])
+                               if s not in before.get("longest_stalls", [])],
             "bg_preempted": diff("bg_preempted"), "bg_throttled": diff("bg_throttled"),
             "bg_denied": diff("bg_denied"),
             "bg_denied_reasons": _counts_delta(before.get("bg_denied_reasons") or {},
@@ -312,9 +311,11 @@ def replay(system: System, model, traces, args, counter, label: str,
             offsets = [i * args.arrival_s for i in range(len(traces))]
         jcts = asyncio.run(rep.run(traces, offsets))
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
-    return {**summarize(rep.turns, jcts, rep.preparations), **stats, "machine_gflops": gflops,
-            "deferred_starts": rep.deferred_starts, "start_decisions": rep.start_decisions,
-            "commit_records": rep.commits, "turns": turn_records(rep.turns)}
+    record = {**summarize(rep.turns, jcts, rep.preparations), **stats,
+              "machine_gflops": gflops, "deferred_starts": rep.deferred_starts,
+              "start_decisions": rep.start_decisions, "commit_records": rep.commits,
+              "turns": turn_records(rep.turns), "began_unix": round(rep.began_unix, 3)}
+    return {**record, "tbt_tail": gap_causes(record)}
 
 
 def message_counter(model):

@@ -115,3 +115,30 @@ def test_foreground_preempts_a_chunked_background_prefill(url):
     assert mine["state"] == "abandoned", mine
     requests.delete(f"{url}/agentrt/sessions/preempt", timeout=30)
     assert requests.get(f"{url}/agentrt/radix/integrity", timeout=60).json() == {"ok": True}
+
+
+def test_a_prefill_next_to_decoding_requests_is_counted_as_their_stall(url):
+    def stats():
+        return requests.get(f"{url}/agentrt/scheduler", timeout=30).json()["stats"]
+
+    def generate(tokens, new_tokens):
+        resp = requests.post(f"{url}/generate", json={
+            "input_ids": tokens, "sampling_params": {
+                "max_new_tokens": new_tokens, "temperature": 0, "ignore_eos": True}},
+            timeout=120)
+        assert resp.status_code == 200, resp.text
+
+    before = stats()
+    with ThreadPoolExecutor(2) as pool:
+        for attempt in range(3):     # the prefill must land while the other one decodes
+            decoding = pool.submit(generate, ids(70 + attempt, 40), 400)
+            time.sleep(0.3)
+            generate(ids(80 + attempt, 1500), 1)
+            decoding.result()
+            if stats()["stalls"] > before["stalls"]:
+                break
+    after = stats()
+    assert after["stalls"] > before["stalls"] and after["stalled_s"] > before["stalled_s"]
+    longest = after["longest_stalls"]
+    assert longest == sorted(longest, key=lambda s: -s["ms"]) and len(longest) <= 16
+    assert all(s["decoding"] >= 1 and s["prefill_tokens"] > 0 for s in longest)

@@ -32,6 +32,32 @@ def test_combine_means_numbers_sums_nothing_and_concatenates_turns():
     assert combine([a]) is a
 
 
+def _turn(kind, step, ttft_ms, gaps_ms=None):
+    turn = {"agent": "a", "step": step, "kind": kind, "ttft_ms": ttft_ms}
+    return turn if gaps_ms is None else {**turn, "gaps_ms": gaps_ms}
+
+
+def test_combine_pools_the_repeats_turns_for_percentiles_instead_of_averaging_them():
+    # repeat a: one long gap among many short ones; repeat b: all short. The mean of the two
+    # p99s (600 ms) is no quantile of anything; the pooled p99 is the gaps' own
+    a = {"system": "agentrt", "tbt_p99_ms": 1000.0, "ordinary_ttft_p99_ms": 900.0,
+         "turns": [_turn("ordinary", 0, 5000.0, [100.0] * 99 + [1000.0]),
+                   _turn("ordinary", 1, 900.0, [100.0] * 100), _turn("commit", 2, 300.0, [])]}
+    b = {"system": "agentrt", "tbt_p99_ms": 200.0, "ordinary_ttft_p99_ms": 500.0,
+         "turns": [_turn("ordinary", 1, 500.0, [200.0] * 100),
+                   _turn("commit", 2, 700.0, [200.0])]}
+    c = combine([a, b])
+    assert c["tbt_p99_ms"] == 200.0 and c["tbt_p50_ms"] == 100.0   # one of 301 gaps above
+    assert c["ordinary_ttft_p99_ms"] == 900.0      # step 0 (cold) is no ordinary turn
+    assert c["commit_ttft_p50_ms"] == 700.0        # upper middle of 300, 700
+    assert c["repeat_percentiles"]["tbt_p99_ms"] == [1000.0, 200.0]
+    # a repeat whose turns keep no gaps (an older row): TBT stays the mean, TTFT is pooled
+    del b["turns"][0]["gaps_ms"]
+    c = combine([a, b])
+    assert c["tbt_p99_ms"] == 600.0 and "tbt_p99_ms" not in c["repeat_percentiles"]
+    assert c["ordinary_ttft_p99_ms"] == 900.0
+
+
 def test_machine_gflops_is_a_positive_rate():
     assert machine_gflops() > 0
 

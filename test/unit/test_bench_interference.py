@@ -52,6 +52,11 @@ def test_stats_delta_subtracts_warm_up_and_derives_idle_time():
     assert out["background_tokens"] == 500 and out["bg_preempted"] == 2 and out["bg_denied"] == 0
     assert stats_delta({}, {}, 5.0) == {}       # plain SGLang: no agentrt counters
     assert stats_delta({}, {"busy_s": 9.0}, 5.0)["idle_s"] == 0.0
+    warm_up = {"ended_unix": 1.0, "ms": 700.0, "prefill_tokens": 300, "branch_tokens": 0,
+               "decoding": 1}
+    replay = {**warm_up, "ended_unix": 9.0, "ms": 900.0}
+    out = stats_delta({"longest_stalls": [warm_up]}, {"longest_stalls": [replay, warm_up]}, 5.0)
+    assert out["longest_stalls"] == [replay]     # the replay's own stalls only
 
 
 def test_stats_delta_reports_the_ledger_by_purpose_and_waste():

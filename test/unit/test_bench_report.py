@@ -52,11 +52,11 @@ def test_latest_per_system_and_turn_records():
     assert [r["jct_mean_s"] for r in latest_per_system([a1, VANILLA, a2])] == [2.0, 40.0]
     assert latest_per_system([a1], "miniagent") == []
     turns = [{"agent": "a", "step": 3, "commit": True, "outcome": "promoted", "ttft_s": 1.23456,
-              "prompt": 10, "cached": 2, "sent_s": 12.3456},
+              "prompt": 10, "cached": 2, "sent_s": 12.3456, "gaps_s": [0.01234, 0.5]},
              {"agent": "a", "step": 4, "commit": False, "outcome": None, "ttft_s": 0.5}]
     assert turn_records(turns) == [
         {"agent": "a", "step": 3, "kind": "commit", "ttft_ms": 1234.6, "outcome": "promoted",
-         "prompt": 10, "cached": 2, "sent_s": 12.35},
+         "prompt": 10, "cached": 2, "sent_s": 12.35, "gaps_ms": [12.3, 500.0]},
         {"agent": "a", "step": 4, "kind": "ordinary", "ttft_ms": 500.0, "outcome": None,
          "prompt": None, "cached": None}]
 

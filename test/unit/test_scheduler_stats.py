@@ -21,6 +21,7 @@ def test_busy_time_and_lookahead_share_of_prefill_steps():
     text = render({"stats": out, "pinned_tokens": 0, "held_by_lookahead": 0})
     assert "agentrt_busy_seconds_total 0.55" in text
     assert "agentrt_lookahead_busy_seconds_total 0.2" in text
+    assert "agentrt_decode_stalls_total 0" in text
 
 
 def test_per_token_estimate_ignores_small_steps():
@@ -103,3 +104,20 @@ def test_prefill_steps_feed_the_cost_fit_and_decode_steps_cap_its_fixed_cost():
     assert fit["per_position_ms"] == pytest.approx(0.001, rel=1e-4)
     stats.step_finished(150.0)
     assert stats.to_json()["prefill_cost"]["fixed_ms"] == 150.0
+
+
+def test_longest_stalls_keep_the_prefill_steps_decoding_requests_waited_on():
+    stats = SchedulerStats()
+    stats.step_finished(900.0, prefill_tokens=400)                       # nobody decoding
+    stats.step_finished(50.0, decoding=3)                                # a decode step
+    for ms in range(100, 2100, 100):                                     # 20 stalls
+        stats.step_finished(float(ms), prefill_tokens=ms // 2, decoding=1)
+    stats.step_finished(950.0, prefill_tokens=430, lookahead_tokens=430, decoding=2)
+    stalls = stats.to_json()["longest_stalls"]
+    assert len(stalls) == 16 and [s["ms"] for s in stalls][:3] == [2000.0, 1900.0, 1800.0]
+    assert min(s["ms"] for s in stalls) == 600.0          # the 16 longest of 21 stalls
+    assert stats.to_json()["stalls"] == 21 and stats.to_json()["stalled_s"] == 21.95
+    branch = [s for s in stalls if s["branch_tokens"]]
+    assert branch == [{"ended_unix": branch[0]["ended_unix"], "ms": 950.0,
+                       "prefill_tokens": 430, "branch_tokens": 430, "decoding": 2}]
+    assert abs(branch[0]["ended_unix"] - time.time()) < 60

@@ -339,4 +339,15 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
         tokens = sum(int(n) for _, _, n in prefills)
         branch = sum(int(n) for r, _, n in prefills if parse_prepare_rid(r.rid))
         STATS.step_finished((time.perf_counter() - start_s) * 1000.0, tokens, branch,
-                            tuple((int(p), int(n)) for _, p, n in prefills))
+                            tuple((int(p), int(n)) for _, p, n in prefills),
+                            _decoding(scheduler, batch) if prefills else 0)
+
+
+def _decoding(scheduler, batch) -> int:
+    """Requests of the running decode batch a prefill ``batch`` holds back (SGLang runs the two
+    one after the other; a request prefilled in this batch is not one of them)."""
+    running = scheduler.running_batch
+    if running is None or running is batch:
+        return 0
+    prefilling = {id(r) for r in batch.reqs}
+    return sum(1 for r in running.reqs if id(r) not in prefilling)

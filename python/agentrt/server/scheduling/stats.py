@@ -5,6 +5,7 @@ import time
 from collections import Counter
 
 from agentrt.server.scheduling.prefill_cost import PrefillCostModel
+from agentrt.server.scheduling.stalls import LongestStalls
 
 
 BUSY_WINDOW_S = 30.0        # the recent wall time ``busy_share`` is measured over
@@ -46,6 +47,7 @@ class SchedulerStats:
         self._recent_lookahead_ms = 0.0
         self._foreground_by_second: dict[int, float] = {}   # foreground ms in each second of
                                                             # the last PEAK_HISTORY_S
+        self.stalls = LongestStalls()    # prefill steps that held decoding requests
 
     def admitted(self, tokens: int) -> None:
         """Background prefill tokens scheduled (one chunk)."""
@@ -59,11 +61,13 @@ class SchedulerStats:
 
     def step_finished(self, step_ms: float, prefill_tokens: int = 0,
                       lookahead_tokens: int = 0,
-                      parts: tuple[tuple[int, int], ...] = ()) -> None:
+                      parts: tuple[tuple[int, int], ...] = (), decoding: int = 0) -> None:
         """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode;
         ``lookahead_tokens`` of them prefilled prepared branches; ``parts``: (context before,
-        new tokens) of each request it prefilled."""
+        new tokens) of each request it prefilled; ``decoding``: requests whose decoding waited
+        for this prefill step."""
         self.prefill_cost.observe(list(parts), step_ms)
+        self.stalls.observe(step_ms, prefill_tokens, lookahead_tokens, decoding)
         self.last_step_ms = step_ms
         self.last_step_prefill = prefill_tokens > 0
         self.steps += 1
@@ -164,7 +168,10 @@ class SchedulerStats:
                 "branch_ms_per_token": round(self.branch_ms_per_token, 4),
                 "prefill_cost": self.prefill_cost.to_json(),
                 "busy_share": round(self.busy_share(), 4),
-                "foreground_busy_share": round(self.foreground_busy_share(), 4)}
+                "foreground_busy_share": round(self.foreground_busy_share(), 4),
+                "stalls": self.stalls.count,
+                "stalled_s": round(self.stalls.total_ms / 1e3, 3),
+                "longest_stalls": self.stalls.to_json()}
 
 
 def _averaged(average: float, sample: float) -> float:
