@@ -109,8 +109,14 @@ class Preparer:
             if isinstance(exc, ServerError) and exc.status == 404:
                 self.session_lost()
 
-    async def catch_up(self, job: Job) -> None:
-        """Catch the branch up to the newest messages seen, in as few appends as possible."""
+    async def catch_up(self, job: Job, hold: bool = False) -> None:
+        """Catch the branch up to the newest messages seen, in as few appends as possible.
+        ``hold``: the commit is due (past the hard threshold), so the catch-up is held up to
+        ``COMMIT_DUE_HOLD_S`` first; a commit that comes meanwhile prefills these segments in
+        its own request (one foreground prefill, instead of a background one it queues behind
+        and the rest after it); after tool time the catch-up is sent."""
+        if hold:
+            await job.wait_for_commit(COMMIT_DUE_HOLD_S)
         while job.wants_catch_up():
             await self._append(job)
 

@@ -35,7 +35,9 @@ Rules:
   A preparation whose commit is due (past the hard threshold) before its branch is sent is
   held up to ``COMMIT_DUE_HOLD_S`` before it is sent (promoted): a commit that follows at once
   (no tool time in between) ends the hold and takes it that way; after tool time it is sent
-  and ready by the commit (with ``capacity_aware=False`` it is sent at once).
+  and ready by the commit (with ``capacity_aware=False`` it is sent at once). A catch-up due
+  at such a boundary is held the same way: the commit that follows at once prefills those
+  segments in its own request, not behind a background chunk of them.
 - The session opens beside the agent's first model call, not before it (the open waits for the
   scheduler's loop); the next hook, or the first prepare, waits for its answer.
 - With the capacity check on, no prepare or catch-up is sent while the agent's own model call
@@ -145,7 +147,8 @@ class LookaheadRuntime:
                 # (which starts it itself when it ends)
                 job.latest = list(messages)
                 if not job.busy and job.wants_catch_up():
-                    job.catch_up = asyncio.create_task(self._preparer.catch_up(job))
+                    job.catch_up = asyncio.create_task(
+                        self._preparer.catch_up(job, hold=self._commit_due()))
 
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result

@@ -603,3 +603,31 @@ def test_a_catch_up_whose_wait_fails_fails_the_job_not_the_agent():
 
     job = asyncio.run(go())
     assert job.state.value == "failed" and "connection refused" in job.reason
+
+
+async def _ready_then_due(tool_s):
+    """A branch prepared past the soft threshold; then a tool output takes the context past
+    the hard one (the commit is due), and the commit follows after ``tool_s``."""
+    client = FakeClient()
+    rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                          session_id="s")
+    msgs = _past_soft() + [{"role": "assistant", "content": "a0"}]
+    await rt.on_segment_boundary(msgs)
+    await rt.wait_prepared()
+    assert rt.job_state.value == "ready"
+    msgs = msgs + [{"role": "tool", "content": "2 " + words(20)}]     # 86 of 100: past hard
+    await rt.on_segment_boundary(msgs)
+    await asyncio.sleep(tool_s)
+    return rt, client, await rt.on_commit(msgs)
+
+
+def test_a_catch_up_due_where_the_commit_is_due_is_left_to_the_commit_request():
+    """No tool time before the commit: the catch-up is held, the commit takes the branch as
+    it is and its own request prefills the new tool output (no background append of it to
+    queue behind). After tool time the catch-up is sent. Both commits give the same context."""
+    rt, client, at_once = asyncio.run(_ready_then_due(0.0))
+    assert client.appends == 0 and [r.outcome for r in rt.records] == ["ready"]
+    assert rt.records[0].waited_s < COMMIT_DUE_HOLD_S / 2
+    rt, client, after_tool = asyncio.run(_ready_then_due(COMMIT_DUE_HOLD_S * 2))
+    assert client.appends == 1 and [r.outcome for r in rt.records] == ["ready"]
+    assert at_once == after_tool and at_once[1]["content"] == "[old tool result cleared]"
