@@ -62,3 +62,31 @@ def test_a_call_past_its_timeout_is_a_504_and_its_late_reply_is_dropped(tmp_path
     err, result, client = asyncio.run(go())
     assert err.status == 504 and result["op"] == "fast"
     assert client._waiting == {}
+
+
+def test_a_server_shutting_down_releases_waiting_calls_and_refuses_new_ones_with_503(tmp_path):
+    """SGLang drains on SIGTERM while its scheduler exits: a call waiting then must not wait
+    out its timeout for an answer that never comes (and hold the server's exit that long)."""
+    async def go():
+        silent = zmq.asyncio.Context.instance().socket(zmq.ROUTER)   # receives, never answers
+        silent.setsockopt(zmq.LINGER, 0)
+        silent.bind(endpoint_for(str(tmp_path)))
+        closing = [False]
+        client = ControlClient(str(tmp_path), closing=lambda: closing[0])
+        waiting = asyncio.create_task(client.call("abandon", timeout_s=30))
+        await silent.recv_multipart()       # the call reached the scheduler's socket
+        closing[0] = True
+        start = asyncio.get_running_loop().time()
+        with pytest.raises(ControlError) as released:
+            await waiting
+        took = asyncio.get_running_loop().time() - start
+        with pytest.raises(ControlError) as refused:
+            await client.call("append", timeout_s=30)
+        silent.close()
+        return released.value, took, refused.value, client
+
+    released, took, refused, client = asyncio.run(go())
+    assert released.status == 503 and "shutting down" in str(released)
+    assert took < 2.0
+    assert refused.status == 503
+    assert client._waiting == {}

@@ -47,6 +47,15 @@ def _tokenizer_manager():
     return get_global_state().tokenizer_manager
 
 
+def _shutting_down() -> bool:
+    """SGLang's SIGTERM drain has begun: the scheduler exits with the server."""
+    from sglang.srt.entrypoints.http_server import get_global_state
+
+    state = get_global_state()      # None until SGLang's HTTP server is set up
+    manager = state.tokenizer_manager if state is not None else None
+    return manager is not None and manager.gracefully_exit
+
+
 def add_previews(snap: dict, tokenizer) -> dict:
     for node in snap["nodes"]:
         ids = node.get("preview_ids") or []
@@ -57,7 +66,7 @@ def add_previews(snap: dict, tokenizer) -> dict:
 def install(app, config: AgentrtConfig) -> None:
     """Register agentrt's routes, error handlers and request guard on SGLang's app (called
     once, in the HTTP process)."""
-    control = ControlClient(config.state_dir)
+    control = ControlClient(config.state_dir, closing=_shutting_down)
     sessions = SessionApi(control, _tokenizer_manager, config.max_session_tokens)
     app.include_router(_agentrt_router(config, control))
     app.include_router(radix_view.build_router(

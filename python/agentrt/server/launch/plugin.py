@@ -51,6 +51,8 @@ SEAMS: tuple[Seam, ...] = (
          "eviction for an allocation: pins yield when nothing else frees the memory"),
     Seam("sglang.srt.entrypoints.http_server:get_global_state",
          "the tokenizer manager, to tokenize /agentrt bodies with the served chat template"),
+    Seam("sglang.srt.managers.tokenizer_manager:TokenizerManager.gracefully_exit",
+         "the server is shutting down: agentrt's control calls end with 503 at once"),
     Seam("sglang.srt.managers.io_struct:TokenizedGenerateReqInput",
          "branch prefill requests the scheduler builds (scheduling/prefills.py)"),
     Seam("sglang.srt.managers.scheduler:Scheduler.process_input_requests",
