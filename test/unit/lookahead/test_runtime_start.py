@@ -562,15 +562,21 @@ def test_a_job_that_ends_with_the_agents_final_call_sends_nothing():
     assert client.prepared == [] and rt.preparations_started == 0
 
 
+async def _ready(client):
+    """A runtime whose branch, prepared past the soft threshold of 100 tokens, is ready."""
+    rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
+                          session_id="s")
+    msgs = _past_soft() + [{"role": "assistant", "content": "a0"}]
+    await rt.on_segment_boundary(msgs)
+    await rt.wait_prepared()
+    assert rt.job_state.value == "ready"
+    return rt, msgs
+
+
 def test_a_catch_up_due_during_the_agents_own_model_call_is_sent_after_it():
     async def go():
         client = ReplyAfter()
-        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
-                              session_id="s")
-        msgs = _past_soft() + [{"role": "assistant", "content": "a0"}]
-        await rt.on_segment_boundary(msgs)
-        await rt.wait_prepared()
-        assert rt.job_state.value == "ready"
+        rt, msgs = await _ready(client)
         msgs = msgs + [{"role": "tool", "content": "1 " + words(5)},
                        {"role": "assistant", "content": "a1"}]
         await rt.on_segment_boundary(msgs)                  # a catch-up is due
@@ -609,12 +615,7 @@ async def _ready_then_due(tool_s):
     """A branch prepared past the soft threshold; then a tool output takes the context past
     the hard one (the commit is due), and the commit follows after ``tool_s``."""
     client = FakeClient()
-    rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(100), keep_last=1),
-                          session_id="s")
-    msgs = _past_soft() + [{"role": "assistant", "content": "a0"}]
-    await rt.on_segment_boundary(msgs)
-    await rt.wait_prepared()
-    assert rt.job_state.value == "ready"
+    rt, msgs = await _ready(client)
     msgs = msgs + [{"role": "tool", "content": "2 " + words(20)}]     # 86 of 100: past hard
     await rt.on_segment_boundary(msgs)
     await asyncio.sleep(tool_s)
