@@ -105,6 +105,7 @@ class Replay:
         self.turns: list[dict] = []
         self.preparations = 0
         self.deferred_starts = 0         # preparations the capacity check deferred
+        self.ends_first = 0              # ... the agent's step limit ruled out (horizon.py)
         self.start_decisions: list[dict] = []   # each capacity decision (need_s vs idle_s)
         self.commits: list[dict] = []    # the runtime's commit records (diagnostics)
         self.began = time.perf_counter()   # the replay's start: turns record when they were sent
@@ -118,7 +119,7 @@ class Replay:
         rt = LookaheadRuntime(client, strategy_for(index, self.budget, self.offload_dir,
                                                    self.count_text),
                               session_id=sid, enabled=self.system.lookahead,
-                              count_tokens=self.counter)
+                              count_tokens=self.counter, max_calls=trace.step_limit)
         start = time.perf_counter()     # a session's open is part of the job (the runtime's is)
         if self.system.agentrt_session:
             await client.open_session(sid)
@@ -162,6 +163,7 @@ class Replay:
             self.bar.update(1)
         self.preparations += rt.preparations_started
         self.deferred_starts += rt.deferred_starts
+        self.ends_first += rt.ends_first
         self.start_decisions += [{"agent": sid, **d._asdict()} for d in rt.start_decisions]
         self.commits += [{"agent": sid, "outcome": r.outcome, "waited_ms": round(r.waited_s * 1e3),
                           "ttft_ms": round((r.ttft_s or 0) * 1e3),
@@ -313,6 +315,7 @@ def replay(system: System, model, traces, args, counter, label: str,
         stats = stats_delta(before, server_stats(srv.url), time.perf_counter() - start)
     record = {**summarize(rep.turns, jcts, rep.preparations), **stats,
               "machine_gflops": gflops, "deferred_starts": rep.deferred_starts,
+              "ends_first": rep.ends_first,
               "start_decisions": rep.start_decisions, "commit_records": rep.commits,
               "turns": turn_records(rep.turns), "began_unix": round(rep.began_unix, 3)}
     return {**record, "tbt_tail": gap_causes(record)}

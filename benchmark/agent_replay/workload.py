@@ -31,6 +31,9 @@ class AgentTrace:
     steps: tuple[Step, ...]
     source: str = ""                  # where a real trace came from (wheel file and record)
     cuts: tuple[str, ...] = ()        # what scaling to the model's context removed, in words
+    step_limit: int | None = None     # the agent's step limit when its job ends there, known
+                                      # to it ahead (MiniAgent's step count; a real rollout the
+                                      # replay cuts short); None: it ends when its model answers
 
 
 def _text(rng: random.Random, words: int) -> str:
@@ -55,4 +58,5 @@ def miniagent(agent_id: str, seed: int, steps: int = 20, scale: float = 0.25,
                         tool_output=_text(rng, int((2200 if big else 150) * scale)),
                         tool_s=_tool_seconds(rng, max_tool_s)))
     return AgentTrace(agent_id, "You are a coding agent. " + _text(rng, 60),
-                      "Fix the failing test in the repository. " + _text(rng, 20), tuple(out))
+                      "Fix the failing test in the repository. " + _text(rng, 20), tuple(out),
+                      step_limit=steps)

@@ -108,12 +108,13 @@ def test_fit_agent_caps_texts_then_drops_the_steps_that_do_not_fit():
     # system 4 + task 2 + 2 msgs = 8; step0 3+4+2 = 9 (17); step1 5+1+2 = 8 (25);
     # step2 1+4+2 = 7 (32); step3 1+1+2 = 4 (36) fits
     assert [words(a) + words(o) for a, o in f.steps] == [7, 6, 5, 2] and f.tokens == 36
+    assert f.dropped == 0
     assert f.steps[0][1] == "o o" + MARKER and f.system == "s s" + MARKER
     assert f.cuts == ("system: 4 of 6 tokens cut", "step 0 tool output: 7 of 9 tokens cut",
                       "step 1 assistant: 5 of 8 tokens cut",
                       "step 2 tool output: 4 of 6 tokens cut")
     g = fit_agent("s " * 6, "t t", steps, Caps(**{**caps.__dict__, "agent_tokens": 30}), words)
-    assert len(g.steps) == 2 and g.tokens == 25
+    assert len(g.steps) == 2 and g.tokens == 25 and g.dropped == 2
     assert g.cuts[-1] == "steps 2-3 of 4 dropped (agent cap 30 tokens)"
     assert not any(c.startswith("step 2 ") for c in g.cuts)
 
@@ -194,6 +195,7 @@ def test_miniagent_through_the_common_entry_is_the_synthetic_trace():
 
     got = load_workload("miniagent", 2, 3, steps=5)
     assert got == [miniagent("agent-0", 300, steps=5), miniagent("agent-1", 301, steps=5)]
+    assert [t.step_limit for t in got] == [5, 5]     # the job ends at its step limit
     with pytest.raises(KeyError, match="known: miniagent, nemo_gym, bfcl"):
         load_workload("swe", 1, 0)
 
@@ -224,6 +226,9 @@ def test_real_traces_fit_the_caps_and_keep_real_text(name):
         with zipfile.ZipFile(wheel) as zf:
             record = json.loads(zf.read(file).decode().splitlines()[int(line)])
         raw = nemo_gym.parse_record(record)
+        # a rollout cut short ends at a step limit its agent is told; a whole one at none
+        assert traces[0].step_limit == (len(traces[0].steps)
+                                        if len(traces[0].steps) < len(raw.steps) else None)
         first = traces[0].steps[0]
         assert first.assistant.removesuffix(MARKER) in raw.steps[0].assistant
         assert first.tool_output.removesuffix(MARKER) in raw.steps[0].observation

@@ -48,6 +48,7 @@ class Fitted:
     steps: tuple[tuple[str, str], ...]   # (assistant, observation) after caps
     tokens: int                          # the whole un-transformed context, as counted
     cuts: tuple[str, ...]
+    dropped: int = 0                     # steps cut off the end
 
 
 def truncate(text: str, cap: int, count: Counter) -> tuple[str, int]:
@@ -99,7 +100,7 @@ def fit_agent(system: str, task: str, steps: list[RawStep], caps: Caps,
         cuts.append(f"steps {len(kept)}-{len(steps) - 1} of {len(steps)} dropped "
                     f"(agent cap {caps.agent_tokens} tokens"
                     f"{'' if caps.max_steps is None else f', max {caps.max_steps} steps'})")
-    return Fitted(system, task, tuple(kept), used, tuple(cuts))
+    return Fitted(system, task, tuple(kept), used, tuple(cuts), len(steps) - len(kept))
 
 
 def to_steps(fitted: Fitted, durations: list[float]) -> tuple[Step, ...]:
@@ -110,10 +111,13 @@ def scaled_trace(agent_id: str, system: str, task: str, steps: list[RawStep], ca
                  count: Counter, seed: int, tool_time: durations.ToolTime, max_tool_s: float,
                  source: str) -> AgentTrace | None:
     """A real agent fitted to ``caps``, with tool durations drawn from ``tool_time``; None when
-    fewer than ``caps.min_steps`` steps remain."""
+    fewer than ``caps.min_steps`` steps remain. A rollout cut short ends where the replay cuts
+    it, a step limit set before its job starts: its agent is told (``step_limit``); one kept
+    whole ends when its model answered, which nobody knows ahead."""
     fitted = fit_agent(system, task, steps, caps, count)
     if len(fitted.steps) < caps.min_steps:
         return None
     tool_s = durations.draw(seed, len(fitted.steps), tool_time, max_tool_s)
     return AgentTrace(agent_id, fitted.system, fitted.task, to_steps(fitted, tool_s),
-                      source=source, cuts=fitted.cuts)
+                      source=source, cuts=fitted.cuts,
+                      step_limit=len(fitted.steps) if fitted.dropped else None)

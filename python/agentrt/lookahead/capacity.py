@@ -142,6 +142,10 @@ class Pace:
     def largest_growth(self) -> Optional[int]:
         return max(self.growth) if self.growth else None
 
+    @property
+    def mean_growth(self) -> Optional[float]:
+        return sum(self.growth) / len(self.growth) if self.growth else None
+
     def window_s(self, hard_tokens: int) -> Optional[float]:
         """``idle_window_s`` from the means of what was observed (None: not observed yet)."""
         return idle_window_s(self._pace(self.tokens, hard_tokens))
@@ -157,7 +161,7 @@ class Pace:
         return IdleWindows(now, later)
 
     def _pace(self, tokens: int, hard_tokens: int) -> AgentPace:
-        growth = sum(self.growth) / len(self.growth) if self.growth else None
+        growth = self.mean_growth
         boundary_s = sum(self.intervals) / len(self.intervals) if self.intervals else None
         return AgentPace(tokens, hard_tokens, growth, boundary_s)
 

@@ -45,6 +45,10 @@ Rules:
   call first anyway; waiting keeps the background prefill off the agent's own turn, and a job
   that ends with that call (the agent's final answer) sends nothing. (A synchronous agent loop
   may send a prepare just before its call starts: the rule is best effort there.)
+- Given the agent's step limit (``max_calls``, horizon.py), no preparation starts whose commit
+  cannot come before the job's last model call, and a prepared branch whose commit no longer
+  can is released at the boundary that shows it (once its prefill and catch-up ended), not at
+  the session's close; ``ends_first`` counts those boundaries.
 """
 import asyncio
 import collections
@@ -56,6 +60,7 @@ from typing import Awaitable, Callable, Optional
 
 from agentrt.lookahead.capacity import IdleWindows, Pace, StartDecision
 from agentrt.lookahead.client import AgentrtClient, ServerError, ServerUnavailable
+from agentrt.lookahead.horizon import Horizon
 from agentrt.lookahead.job import Job, JobState, Lane
 from agentrt.lookahead.preparation import Preparer
 from agentrt.lookahead.records import CommitLog, CommitRecord, Outcome
@@ -74,10 +79,12 @@ class LookaheadRuntime:
                  session_id: Optional[str] = None, llm: Optional[LLMCall] = None,
                  enabled: bool = True,
                  count_tokens: Optional[Callable[[list[Message]], Awaitable[int]]] = None,
-                 capacity_aware: bool = True):
+                 capacity_aware: bool = True, max_calls: Optional[int] = None):
         """``enabled=False`` is the baseline: the transform runs synchronously at commit, and no
         agentrt endpoint is used (works against plain SGLang with ``count_tokens`` given).
-        ``capacity_aware=False`` starts every preparation at the strategy's threshold."""
+        ``capacity_aware=False`` starts every preparation at the strategy's threshold.
+        ``max_calls``: the agent's step limit, the most model calls its job makes (None: not
+        known); preparations whose commit cannot come before it are not started (horizon.py)."""
         self.client, self.strategy, self.enabled = client, strategy, enabled
         self.count_tokens = count_tokens
         self.session_id = session_id or f"agent-{uuid.uuid4().hex[:12]}"
@@ -93,6 +100,8 @@ class LookaheadRuntime:
         self._best_fit: Optional[float] = None  # lowest need / idle checked since the last commit
         self._declined = False                  # a check declined a start since the last commit
         self._pace = Pace(GROWTH_WINDOW)
+        self._horizon = Horizon(max_calls)
+        self.ends_first = 0           # boundaries where the step limit ruled a preparation out
         self._job: Optional[Job] = None
         self._versions = 0
         self._lock = asyncio.Lock()
@@ -134,10 +143,13 @@ class LookaheadRuntime:
                 self._job = None
             job = self._job
             if job is None:
-                if self.strategy.should_lookahead(self.state):
+                if self._should_prepare():
                     self._start(messages)
                 return
             if job.state is JobState.FAILED:
+                return
+            if not self._commit_reachable():
+                await self._drop(job)     # (no catch-up for a commit that cannot come)
                 return
             job.held |= self._commit_due()         # (read by a prepare not sent yet)
             if job.lane is Lane.BACKGROUND and self.strategy.should_promote(self.state):
@@ -153,6 +165,7 @@ class LookaheadRuntime:
     async def on_commit(self, messages: list[Message]) -> list[Message]:
         async with self._lock:  # two racing commits are serialised; the second sees the result
             await self.settle()
+            self._horizon.call()
             await self._observe(messages)
             if not self.strategy.should_commit(self.state):
                 return messages
@@ -169,7 +182,7 @@ class LookaheadRuntime:
             if record.outcome.swapped:
                 self._swap = (asyncio.create_task(self._send_swap(job)), index)
             await self._observe(result)
-            if self.enabled and self.strategy.should_lookahead(self.state):
+            if self.enabled and self._should_prepare():
                 # still past the soft threshold after the commit: prepare the next transform
                 # now, not one segment later (else the next call may commit with nothing ready)
                 self._start(result)
@@ -254,6 +267,23 @@ class LookaheadRuntime:
     def _boundary_passed(self) -> None:
         """The agent's pace: wall time between its boundaries (tools and its model calls)."""
         self._pace.tick(time.perf_counter())
+        self._horizon.boundary()
+
+    def _commit_reachable(self) -> bool:
+        """The context can still reach the hard threshold before the job's last model call
+        (horizon.py; always, without a step limit)."""
+        return self._horizon.commit_reachable(self.state.tokens,
+                                              self.strategy.budget.hard_tokens,
+                                              self._pace.mean_growth)
+
+    def _should_prepare(self) -> bool:
+        """Start a preparation now: the strategy wants one and its commit can still come."""
+        if not self.strategy.should_lookahead(self.state):
+            return False
+        if self._commit_reachable():
+            return True
+        self.ends_first += 1
+        return False
 
     async def _observe(self, messages: list[Message]) -> None:
         try:
@@ -319,6 +349,16 @@ class LookaheadRuntime:
         self._preparer.start(job, list(messages), self.strategy,
                              dict(self.state.strategy_data), self.llm)
         self._job = job
+
+    async def _drop(self, job: Job) -> None:
+        """The job ends before this preparation's commit can come: its branch is released now
+        (the server frees its KV), not at the session's close. A preparation or catch-up
+        still running is left to end; a later boundary drops it."""
+        if job.busy:
+            return
+        self._job = None
+        self.ends_first += 1
+        await self._release(job, "the job ends before its commit (step limit)")
 
     async def _before_send(self) -> None:
         """What a background send (a prepare or a catch-up) waits for: the session's open, the

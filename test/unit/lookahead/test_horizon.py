@@ -1,0 +1,122 @@
+"""The agent's step limit (horizon.py): no preparation whose commit cannot come before the job's
+last model call, and a prepared one released once its commit no longer can. A fake server
+client (test_runtime_start.py), no model."""
+import asyncio
+
+import pytest
+
+from agentrt.lookahead.horizon import Horizon
+from agentrt.lookahead.runtime import LookaheadRuntime
+from agentrt.lookahead.strategies import ClearToolResults
+from agentrt.lookahead.strategy import ContextBudget
+
+from .test_runtime_start import FakeClient, words
+
+
+def _horizon(max_calls, calls, boundaries_between=2, since=0):
+    h = Horizon(max_calls)
+    for i in range(calls):
+        if i:
+            for _ in range(boundaries_between):
+                h.boundary()
+        h.call()
+    for _ in range(since):
+        h.boundary()
+    return h
+
+
+def test_segments_left_count_the_boundaries_before_the_last_call():
+    assert Horizon(None).segments_left() is None                 # no limit
+    assert _horizon(5, 1).segments_left() is None                # per call not seen yet
+    assert _horizon(5, 2).segments_left() == 2 + 2 * 2           # 3 calls left
+    assert _horizon(5, 2, since=1).segments_left() == 1 + 2 * 2  # a reply appended
+    assert _horizon(5, 4, since=2).segments_left() == 0          # the last call comes next
+    assert _horizon(5, 5).segments_left() == -1                  # no call left
+
+
+def test_a_commit_is_reachable_only_if_the_largest_growth_gets_there():
+    h = _horizon(5, 4, since=1)                   # one segment before the last call
+    assert h.commit_reachable(700, 800, growth=100)
+    assert not h.commit_reachable(699, 800, growth=100)
+    assert h.commit_reachable(699, 800, growth=None)          # growth unknown: reachable
+    assert h.commit_reachable(900, 800, growth=10)            # due already
+    last = _horizon(5, 4, since=2)
+    assert not last.commit_reachable(799, 800, growth=None)   # no segment left to grow by
+    assert not _horizon(5, 5).commit_reachable(900, 800, growth=100)   # no call left
+    assert Horizon(None).commit_reachable(0, 800, growth=None)
+    with pytest.raises(ValueError):
+        Horizon(0)
+
+
+async def _job(calls, max_calls, client):
+    """The replay's agent loop: per call a 40-word reply and a 60-word tool output (soft 600,
+    hard 800 of a 1,000-word budget); the last reply is the final answer."""
+    rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(1000), keep_last=1),
+                          session_id="s", max_calls=max_calls)
+    msgs = [{"role": "system", "content": words(10)}]
+    for step in range(calls):
+        msgs = await rt.on_commit(msgs)
+        if step == calls - 1:
+            break
+        msgs.append({"role": "assistant", "content": words(40)})
+        await rt.on_segment_boundary(msgs)
+        msgs.append({"role": "tool", "content": words(60)})
+        await rt.on_segment_boundary(msgs)
+        await rt.wait_prepared()
+    return rt
+
+
+def test_a_job_that_ends_below_the_hard_threshold_prepares_nothing():
+    """Eight calls reach 710 of the 800 hard tokens: without the limit a branch is prepared
+    from 610 on and never committed; with it, none is."""
+    client = FakeClient()
+    rt = asyncio.run(_job(8, None, client))
+    assert client.prepared and rt.records == []               # the waste the limit removes
+    client = FakeClient()
+    rt = asyncio.run(_job(8, 8, client))
+    assert client.prepared == [] and rt.records == [] and rt.ends_first == 3
+
+
+def test_a_job_whose_commit_comes_within_its_limit_still_prepares_it():
+    client = FakeClient()
+    rt = asyncio.run(_job(10, 10, client))
+    assert rt.ends_first == 0
+    assert [r.outcome for r in rt.records] == ["ready"] and client.committed == ["b1"]
+
+
+def test_a_prepared_branch_whose_commit_can_no_longer_come_is_released():
+    """Big tool outputs make the commit reachable when the branch is prepared (630 + two
+    mean segments of 155 >= 800); a small reply after it leaves one segment before the last
+    call: the branch is abandoned at that boundary and nothing more is appended to it."""
+    class Abandons(FakeClient):
+        def __init__(self):
+            super().__init__()
+            self.abandoned = []
+
+        async def abandon(self, sid, branch, reason):
+            self.abandoned.append((branch, reason))
+
+    async def go(client, max_calls):
+        rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(1000), keep_last=1),
+                              session_id="s", max_calls=max_calls)
+        msgs = [{"role": "system", "content": words(10)}]
+        for tool_words in (300, 300, 10):
+            msgs = await rt.on_commit(msgs)
+            msgs.append({"role": "assistant", "content": words(10)})
+            await rt.on_segment_boundary(msgs)
+            await rt.wait_prepared()
+            msgs.append({"role": "tool", "content": words(tool_words)})
+            await rt.on_segment_boundary(msgs)
+            await rt.wait_prepared()
+        await rt.on_commit(msgs)                       # the last call: 650 < 800
+        return rt
+
+    client = Abandons()
+    rt = asyncio.run(go(client, None))                 # the last tool output is caught up
+    assert client.prepared and client.appends == 1 and client.abandoned == []
+    client = Abandons()
+    rt = asyncio.run(go(client, 4))
+    assert client.prepared and [b for b, _ in client.abandoned] == ["b1"]
+    assert "step limit" in client.abandoned[0][1]
+    # released at the small reply (640 + one mean segment of 155 < 800); none started after
+    assert rt.ends_first == 2 and rt.records == [] and client.appends == 0
