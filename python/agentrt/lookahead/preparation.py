@@ -177,6 +177,19 @@ class Preparer:
             logger.info("session %s: withdraw of %s v%d failed: %s", self.session_id, strategy,
                         version, exc)
 
+    def abandon(self, job: Job, reason: str) -> None:
+        """Abandon the job's branch on the server (its KV freed) without waiting for the
+        answer: the call waits for the scheduler's loop, and the agent's hook must not."""
+        if job.branch_id:
+            self._spawn(self._abandon(job.branch_id, reason))
+
+    async def _abandon(self, branch_id: str, reason: str) -> None:
+        try:
+            await self.client.abandon(self.session_id, branch_id, reason)
+        except (ServerError, ServerUnavailable) as exc:
+            logger.info("session %s: abandon of branch %s failed: %s", self.session_id,
+                        branch_id, exc)
+
     def _spawn(self, call) -> None:
         """Run ``call`` without waiting for it (held until done)."""
         task = asyncio.create_task(call)

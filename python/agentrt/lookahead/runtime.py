@@ -149,7 +149,7 @@ class LookaheadRuntime:
             if job.state is JobState.FAILED:
                 return
             if not self._commit_reachable():
-                await self._drop(job)     # (no catch-up for a commit that cannot come)
+                self._drop(job)           # (no catch-up for a commit that cannot come)
                 return
             job.held |= self._commit_due()         # (read by a prepare not sent yet)
             if job.lane is Lane.BACKGROUND and self.strategy.should_promote(self.state):
@@ -350,15 +350,15 @@ class LookaheadRuntime:
                              dict(self.state.strategy_data), self.llm)
         self._job = job
 
-    async def _drop(self, job: Job) -> None:
-        """The job ends before this preparation's commit can come: its branch is released now
+    def _drop(self, job: Job) -> None:
+        """The job ends before this preparation's commit can come: its branch is abandoned now
         (the server frees its KV), not at the session's close. A preparation or catch-up
         still running is left to end; a later boundary drops it."""
         if job.busy:
             return
         self._job = None
         self.ends_first += 1
-        await self._release(job, "the job ends before its commit (step limit)")
+        self._preparer.abandon(job, "the job ends before its commit (step limit)")
 
     async def _before_send(self) -> None:
         """What a background send (a prepare or a catch-up) waits for: the session's open, the

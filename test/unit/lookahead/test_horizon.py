@@ -109,6 +109,7 @@ def test_a_prepared_branch_whose_commit_can_no_longer_come_is_released():
             await rt.on_segment_boundary(msgs)
             await rt.wait_prepared()
         await rt.on_commit(msgs)                       # the last call: 650 < 800
+        await asyncio.sleep(0)                         # (the abandon is not awaited)
         return rt
 
     client = Abandons()
@@ -120,3 +121,45 @@ def test_a_prepared_branch_whose_commit_can_no_longer_come_is_released():
     assert "step limit" in client.abandoned[0][1]
     # released at the small reply (640 + one mean segment of 155 < 800); none started after
     assert rt.ends_first == 2 and rt.records == [] and client.appends == 0
+
+
+def test_the_replays_miniagent_jobs_leave_no_branch_unused_with_their_step_limit(tmp_path):
+    """The benchmark's eight MiniAgent agents (30 steps, 6,000-token budget, their strategies;
+    tokens counted as words, the server preparing at once): without the step limit, jobs end
+    with a branch prepared and never committed; with it none does, and every commit is
+    prepared as before."""
+    from benchmark.agent_replay.run import strategy_for
+    from benchmark.agent_replay.traces import load_workload
+
+    def count_text(text):
+        return len(text.split())
+
+    async def count(messages):
+        return sum(count_text(m.get("content") or "") for m in messages)
+
+    async def job(index, trace, max_calls):
+        client = FakeClient()
+        strategy = strategy_for(index, ContextBudget(6000), str(tmp_path), count_text)
+        rt = LookaheadRuntime(client, strategy, session_id=trace.agent_id,
+                              count_tokens=count, max_calls=max_calls)
+        msgs = [{"role": "system", "content": trace.system},
+                {"role": "user", "content": trace.task}]
+        for step_no, step in enumerate(trace.steps):
+            msgs = await rt.on_commit(msgs)
+            if step_no == len(trace.steps) - 1:
+                break
+            for role, text in (("assistant", step.assistant), ("tool", step.tool_output)):
+                msgs.append({"role": role, "content": text})
+                await rt.on_segment_boundary(msgs)
+                await rt.wait_prepared()
+        unused = set(client.branch_tokens) - set(client.committed)
+        return [r.outcome for r in rt.records], unused
+
+    traces = load_workload("miniagent", 8, 0, steps=30)
+    plain = [asyncio.run(job(i, t, None)) for i, t in enumerate(traces)]
+    limited = [asyncio.run(job(i, t, t.step_limit)) for i, t in enumerate(traces)]
+    assert {t.step_limit for t in traces} == {30}
+    assert sum(len(unused) for _, unused in plain) >= 2
+    assert all(not unused for _, unused in limited)
+    assert [outcomes for outcomes, _ in limited] == [outcomes for outcomes, _ in plain]
+    assert {o for outcomes, _ in plain for o in outcomes} == {"ready"}
