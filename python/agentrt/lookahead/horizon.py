@@ -16,9 +16,10 @@ The rule, at a boundary (or right after a commit)::
 reply and a tool output: 2); ``growth``: its mean recent segment, the pace capacity.py prices
 the idle window with. The mean, not the largest: agents' outputs are lumpy (MiniAgent's big
 tool output every ninth step), and the largest recent one over the segments left keeps a
-job-end branch reachable until the last boundary (benchmark/README.md, 4 Dec). A guess that proves low at worst leaves a commit synchronous, as it would be with lookahead
-off. Whatever is unknown (no limit given, fewer than two calls seen, no growth yet) leaves the
-commit reachable. An agent that exceeds its limit is served as ever: its commits take the
+job-end branch reachable until the last boundary (benchmark/README.md, 4 Dec). A guess that
+proves low at worst leaves a commit synchronous, as it would be with lookahead off. Whatever
+is unknown (no limit given, fewer than two calls seen, no growth yet) leaves the commit
+reachable. An agent that exceeds its limit is served as ever: its commits take the
 synchronous path.
 """
 from typing import Optional

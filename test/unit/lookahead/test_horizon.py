@@ -34,7 +34,7 @@ def test_segments_left_count_the_boundaries_before_the_last_call():
     assert _horizon(5, 5).segments_left() == -1                  # no call left
 
 
-def test_a_commit_is_reachable_only_if_the_largest_growth_gets_there():
+def test_a_commit_is_reachable_only_if_the_growth_over_the_segments_left_gets_there():
     h = _horizon(5, 4, since=1)                   # one segment before the last call
     assert h.commit_reachable(700, 800, growth=100)
     assert not h.commit_reachable(699, 800, growth=100)
