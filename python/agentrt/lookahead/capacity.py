@@ -119,13 +119,15 @@ class StartDecision(NamedTuple):
 class Pace:
     """An agent's observed pace: wall seconds between its boundaries (``tick``) and tokens its
     context grew per boundary (``count``: a shrink, i.e. a commit, is not growth), the last
-    ``keep`` of each. The runtime ticks at every segment boundary; the server, at every request
-    of a conversation."""
+    ``keep`` of each, and the growth of every boundary since the first (``long_run_growth``).
+    The runtime ticks at every segment boundary; the server, at every request of a
+    conversation."""
 
     def __init__(self, keep: int = 4):
         self.intervals: collections.deque = collections.deque(maxlen=keep)
         self.growth: collections.deque = collections.deque(maxlen=keep)
         self.tokens = 0
+        self._grown = [0, 0]      # tokens grown, boundaries that grew: since the first
         self._at: Optional[float] = None
 
     def tick(self, now: float) -> None:
@@ -136,6 +138,8 @@ class Pace:
     def count(self, tokens: int) -> None:
         if self.tokens and tokens > self.tokens:
             self.growth.append(tokens - self.tokens)
+            self._grown[0] += tokens - self.tokens
+            self._grown[1] += 1
         self.tokens = tokens
 
     @property
@@ -145,6 +149,12 @@ class Pace:
     @property
     def mean_growth(self) -> Optional[float]:
         return sum(self.growth) / len(self.growth) if self.growth else None
+
+    @property
+    def long_run_growth(self) -> Optional[float]:
+        """The mean growth of every boundary seen (None: none yet): what a sum over several
+        boundaries ahead is priced with (horizon.py), where a few recent ones are noise."""
+        return self._grown[0] / self._grown[1] if self._grown[1] else None
 
     def window_s(self, hard_tokens: int) -> Optional[float]:
         """``idle_window_s`` from the means of what was observed (None: not observed yet)."""

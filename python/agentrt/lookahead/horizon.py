@@ -13,13 +13,15 @@ The rule, at a boundary (or right after a commit)::
     reachable   iff  calls_left > 0  and  tokens + growth x segments >= hard
 
 ``per_call``: the most boundaries the agent passed between two of its model calls (a model
-reply and a tool output: 2); ``growth``: its mean recent segment, the pace capacity.py prices
-the idle window with. The mean, not the largest: agents' outputs are lumpy (MiniAgent's big
-tool output every ninth step), and the largest recent one over the segments left keeps a
-job-end branch reachable until the last boundary (benchmark/README.md, 4 Dec). A guess that
-proves low at worst leaves a commit synchronous, as it would be with lookahead off. Whatever
-is unknown (no limit given, fewer than two calls seen, no growth yet) leaves the commit
-reachable. An agent that exceeds its limit is served as ever: its commits take the
+reply and a tool output: 2); ``growth``: its mean segment over the whole job so far
+(``Pace.long_run_growth``). The rule prices a sum over several segments, whose lumps average
+out; agents' outputs are lumpy (MiniAgent's big tool output every ninth step, nemo-gym's capped
+outputs between short ones), so a mean of the last few segments swings with a lull or a burst
+and both delays commits that come and prepares for ones that never do, and the largest recent
+segment keeps job-end branches reachable until the last boundary (benchmark/README.md, 4 Dec).
+A guess that proves low at worst leaves a commit synchronous, as it would be with lookahead
+off. Whatever is unknown (no limit given, fewer than two calls seen, no growth yet) leaves the
+commit reachable. An agent that exceeds its limit is served as ever: its commits take the
 synchronous path.
 """
 from typing import Optional

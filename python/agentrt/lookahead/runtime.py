@@ -274,7 +274,7 @@ class LookaheadRuntime:
         (horizon.py; always, without a step limit)."""
         return self._horizon.commit_reachable(self.state.tokens,
                                               self.strategy.budget.hard_tokens,
-                                              self._pace.mean_growth)
+                                              self._pace.long_run_growth)
 
     def _should_prepare(self) -> bool:
         """Start a preparation now: the strategy wants one and its commit can still come."""

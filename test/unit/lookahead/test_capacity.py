@@ -109,3 +109,14 @@ def test_the_agents_windows_from_now_and_from_its_next_boundary():
     # growth (200) reaches the threshold: nothing is left from the next boundary
     assert pace.windows(1000) == IdleWindows(4.0, 0.0)
     assert pace.windows(2000) == IdleWindows(18.0, 16.0)   # 9 boundaries now, 8 after 1000
+
+
+def test_the_long_run_growth_is_every_boundarys_not_the_last_few():
+    from agentrt.lookahead.capacity import Pace
+
+    pace = Pace(keep=2)
+    assert pace.long_run_growth is None
+    for tokens in (100, 700, 800, 300, 310, 330):     # 300: a commit's shrink, not growth
+        pace.count(tokens)
+    assert list(pace.growth) == [10, 20] and pace.mean_growth == 15
+    assert pace.long_run_growth == (600 + 100 + 10 + 20) / 4

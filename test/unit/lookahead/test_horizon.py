@@ -119,8 +119,55 @@ def test_a_prepared_branch_whose_commit_can_no_longer_come_is_released():
     rt = asyncio.run(go(client, 4))
     assert client.prepared and [b for b, _ in client.abandoned] == ["b1"]
     assert "step limit" in client.abandoned[0][1]
-    # released at the small reply (640 + one mean segment of 155 < 800); none started after
+    # released at the small reply (640 + one mean segment of 126 < 800); none started after
     assert rt.ends_first == 2 and rt.records == [] and client.appends == 0
+
+
+async def _lumpy_job(steps, max_calls):
+    """A job of (reply words, tool words) per call against a fake server that prepares at once
+    (soft 600, hard 800): where each preparation started (boundary, context), the commits'
+    outcomes, and the branches never committed."""
+    client = FakeClient()
+    rt = LookaheadRuntime(client, ClearToolResults(ContextBudget(1000), keep_last=1),
+                          session_id="s", max_calls=max_calls)
+    msgs = [{"role": "system", "content": words(10)}]
+    starts, boundary = [], 0
+    for step in steps + [None]:
+        msgs = await rt.on_commit(msgs)
+        if step is None:
+            break
+        for role, n in zip(("assistant", "tool"), step):
+            msgs.append({"role": role, "content": words(n)})
+            before = len(client.prepared)
+            await rt.on_segment_boundary(msgs)
+            boundary += 1
+            await rt.wait_prepared()
+            if len(client.prepared) > before:
+                starts.append((boundary, rt.state.tokens))
+    unused = set(client.branch_tokens) - set(client.committed)
+    return starts, [r.outcome.value for r in rt.records], unused
+
+
+def test_a_lull_before_the_soft_threshold_does_not_delay_a_commit_that_comes():
+    """Two 250-word outputs, then a lull of short ones as the context crosses the soft
+    threshold (600, four segments before the last call): over the whole job a segment grows
+    it by 66 words (600 + 4 x 66 >= 800), over the last four by 15. The preparation starts
+    there, and the commit after the next two big outputs is ready; priced by the lull it would
+    start only at the commit's own boundary."""
+    lull = [(10, 250), (10, 250)] + [(10, 20)] * 4 + [(10, 250), (10, 250)]
+    starts, outcomes, unused = asyncio.run(_lumpy_job(lull, len(lull) + 1))
+    assert starts == [(9, 600)] and outcomes == ["ready"] and not unused
+
+
+def test_a_burst_at_the_end_of_a_job_prepares_nothing():
+    """Twelve short steps, then two 250-word outputs cross the soft threshold with two
+    segments before the last call: the last four segments (130 a segment) would reach the hard
+    threshold, the whole job's pace (23) does not, nor does the context (680). Without the
+    limit the branch is prepared and never committed."""
+    burst = [(5, 5)] * 12 + [(10, 250), (10, 250), (10, 20)]
+    assert asyncio.run(_lumpy_job(burst, len(burst) + 1)) == ([], [], set())
+    starts, outcomes, unused = asyncio.run(_lumpy_job(burst, None))
+    assert starts == [(28, 650)] and outcomes == [] and unused == {"b1"}
 
 
 def test_the_replays_miniagent_jobs_leave_no_branch_unused_with_their_step_limit(tmp_path):
