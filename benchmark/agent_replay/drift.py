@@ -14,11 +14,14 @@ Rules of ``combine`` (the records of one system, one per repeat):
 - latency percentiles are not means: they are taken over all the repeats' turns pooled
   (percentiles.py), and ``repeat_percentiles`` keeps each repeat's own;
 - ``repeats`` says how many were combined and ``jct_runs_s`` lists each repeat's JCT
-  (``repeat``, one repeat's number, is dropped).
+  (``repeat``, one repeat's number, is dropped);
+- ``tbt_tail_causes`` counts what held the gaps at or above the pooled TBT p99, each repeat's
+  gaps matched to its own server's stalls (stall_report.py), for a single record too.
 """
 import time
 
 from benchmark.agent_replay.percentiles import TBT_KEYS, TTFT_KEYS, pooled_percentiles
+from benchmark.agent_replay.stall_report import tail_causes
 
 PROBE_SIZE = 1024         # square float32 matrices: ~2 GFLOP a product
 PROBE_PRODUCTS = 8
@@ -67,7 +70,8 @@ def _merge(key: str, values: list):
 def combine(records: list[dict]) -> dict:
     """One system's repeats as one record (the rules above); a single record is returned as is."""
     if len(records) == 1:
-        return records[0]
+        return {**records[0],
+                "tbt_tail_causes": tail_causes(records, records[0].get("tbt_p99_ms"))}
     keys = dict.fromkeys(k for r in records for k in r if k != "repeat")
     out = {k: _merge(k, [r.get(k) for r in records]) for k in keys}
     pooled = pooled_percentiles([r.get("turns") for r in records])
@@ -76,4 +80,5 @@ def combine(records: list[dict]) -> dict:
                                  if k in pooled}
     out["repeats"] = len(records)
     out["jct_runs_s"] = [r.get("jct_mean_s") for r in records]
+    out["tbt_tail_causes"] = tail_causes(records, pooled.get("tbt_p99_ms"))
     return out

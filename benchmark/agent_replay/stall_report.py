@@ -41,6 +41,33 @@ def stall_of(gap: dict, stalls: list[dict], began_unix: float) -> Optional[dict]
     return best
 
 
+def kind_of(stall: dict) -> str:
+    """A stall's prefill step by whose tokens it ran: branch, foreground or mixed."""
+    if stall["branch_tokens"] >= stall["prefill_tokens"]:
+        return "branch prefill"
+    return "mixed prefill" if stall["branch_tokens"] else "foreground prefill"
+
+
+def tail_causes(records: list[dict], at_least_ms: Optional[float]) -> dict:
+    """What held the gaps of ``records`` (one system's repeats) of at least ``at_least_ms`` (their
+    pooled TBT p99): a count per kind of step (``kind_of``), "not traced" for the rest; empty
+    when no record keeps its timing. A tail that no branch or mixed step holds is not the
+    background's: the foreground's own prefill steps held it."""
+    causes: dict = {}
+    if at_least_ms is None:
+        return causes
+    for record in records:
+        began = record.get("began_unix")
+        if began is None:
+            continue
+        for gap in gap_windows(record.get("turns") or []):
+            if gap["ms"] >= at_least_ms:
+                stall = stall_of(gap, record.get("longest_stalls") or [], began)
+                kind = "not traced" if stall is None else kind_of(stall)
+                causes[kind] = causes.get(kind, 0) + 1
+    return causes
+
+
 def gap_causes(record: dict, longest: int = LONGEST) -> list[str]:
     """One line per longest gap of one replay (a record of one repeat): where it was and what
     stalled it; empty when the record keeps no timing."""
@@ -56,8 +83,7 @@ def gap_causes(record: dict, longest: int = LONGEST) -> list[str]:
         if stall is None:
             lines.append(f"{where}: not traced")
             continue
-        what = "branch prefill" if stall["branch_tokens"] >= stall["prefill_tokens"] else \
-            "foreground prefill" if not stall["branch_tokens"] else "mixed prefill"
+        what = kind_of(stall)
         lines.append(f"{where}: a {stall['ms']:.0f} ms {what} step of {stall['prefill_tokens']} "
                      f"tokens ({stall['branch_tokens']} for branches; {stall['decoding']} "
                      "decoding)")

@@ -172,8 +172,20 @@ def idle_verdicts(by: dict) -> list[Verdict]:
                _div(_get(a, "ordinary_ttft_p99_ms"), _get(t, "ordinary_ttft_p99_ms")),
                lambda x: x <= TARGET_ON_OFF),
         _check("TBT p99 agentrt / ttl_only", f"<= {TARGET_ON_OFF}x", tbt,
-               lambda x: x <= TARGET_ON_OFF, "" if tbt is not None else "TBT not measured"),
+               lambda x: x <= TARGET_ON_OFF, tbt_tail_note(a) if tbt is not None
+               else "TBT not measured"),
     ] + server_edit_verdicts(by)
+
+
+def tbt_tail_note(rec) -> str:
+    """What held agentrt's gaps at or above its TBT p99 (stall_report.tail_causes): the target
+    is about the background's work, and a tail held only by foreground prefill steps (another
+    agent's turn while one decodes, as in any system) is not its."""
+    causes = _get(rec, "tbt_tail_causes")
+    if not causes:
+        return ""
+    held = ", ".join(f"{n} {kind}" for kind, n in sorted(causes.items(), key=lambda kv: -kv[1]))
+    return f"gaps at or above the p99: {held}"
 
 
 def server_edit_verdicts(by: dict) -> list[Verdict]:

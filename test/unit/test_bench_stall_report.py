@@ -1,5 +1,5 @@
 """stall_report.py: a replay's longest token gaps matched to the server's stalls."""
-from benchmark.agent_replay.stall_report import gap_causes, gap_windows
+from benchmark.agent_replay.stall_report import gap_causes, gap_windows, tail_causes
 
 
 def _record(stalls):
@@ -18,11 +18,14 @@ def test_gaps_are_placed_after_the_first_token_and_the_gaps_before_them():
     assert abs(gaps[1]["start_s"] - 10.05) < 1e-9 and abs(gaps[1]["end_s"] - 10.95) < 1e-9
 
 
+BRANCH = {"ended_unix": 1010.94, "ms": 880.0, "prefill_tokens": 430, "branch_tokens": 430,
+          "decoding": 2}
+FOREGROUND = {"ended_unix": 1020.6, "ms": 590.0, "prefill_tokens": 600, "branch_tokens": 0,
+              "decoding": 1}
+
+
 def test_each_long_gap_is_matched_to_the_step_that_held_it():
-    branch = {"ended_unix": 1010.94, "ms": 880.0, "prefill_tokens": 430, "branch_tokens": 430,
-              "decoding": 2}
-    foreground = {"ended_unix": 1020.6, "ms": 590.0, "prefill_tokens": 600,
-                  "branch_tokens": 0, "decoding": 1}
+    branch, foreground = BRANCH, FOREGROUND
     elsewhere = {"ended_unix": 1050.0, "ms": 400.0, "prefill_tokens": 300, "branch_tokens": 0,
                  "decoding": 1}
     lines = gap_causes(_record([foreground, elsewhere, branch]), longest=3)
@@ -33,3 +36,16 @@ def test_each_long_gap_is_matched_to_the_step_that_held_it():
         "(0 for branches; 1 decoding)",
         "agent-2 step 1: 400 ms at 30.0 s: not traced"]
     assert gap_causes({"turns": _record([])["turns"]}) == []     # no replay clock
+
+
+def test_the_tail_at_or_above_a_p99_is_counted_by_what_held_it_over_every_repeat():
+    """Each repeat's gaps are matched to its own stalls: the same turns on a second server
+    whose long step was a foreground one count as foreground."""
+    first = _record([FOREGROUND, BRANCH])
+    second = _record([dict(BRANCH, branch_tokens=0)])
+    assert tail_causes([first], 600.0) == {"branch prefill": 1, "foreground prefill": 1}
+    assert tail_causes([first, second], 500.0) == {
+        "branch prefill": 1, "foreground prefill": 2,
+        "not traced": 1}                                  # second's 600 ms gap: no stall kept
+    assert tail_causes([first, second], 950.0) == {}
+    assert tail_causes([first], None) == {} and tail_causes([{"turns": []}], 1.0) == {}

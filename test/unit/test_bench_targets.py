@@ -75,6 +75,16 @@ def test_idle_verdicts_meet_and_miss():
     assert "waste before jobs ended: 0.03;" in v["agentrt wasted / background tokens"].bound
 
 
+def test_the_tbt_verdict_says_what_held_agentrts_tail():
+    records = [rec("ttl_only"), rec("agentrt", tbt_p99_ms=120.0,
+                                    tbt_tail_causes={"foreground prefill": 4, "not traced": 1})]
+    v = by_target(regime_verdicts("idle", records))["TBT p99 agentrt / ttl_only"]
+    assert v.verdict == "missed" and v.measured == "1.5x"
+    assert v.bound == "gaps at or above the p99: 4 foreground prefill, 1 not traced"
+    records[1]["tbt_tail_causes"] = {}
+    assert by_target(regime_verdicts("idle", records))["TBT p99 agentrt / ttl_only"].bound == ""
+
+
 def test_saturated_and_memory_verdicts():
     t = rec("ttl_only", jct_mean_s=100.0, **ledger(0, 0, 10000, 0))
     a = rec("agentrt", jct_mean_s=102.0, **ledger(400, 100, 10000, 20))
