@@ -30,6 +30,13 @@ class ServerUnavailable(RuntimeError):
     pass
 
 
+def unreachable(where: str, exc: Exception) -> ServerUnavailable:
+    """A transport failure at ``where``, named by its kind: several of httpx's carry no message
+    (a connection the server closed under a pooled request reads as a bare ``ReadError``)."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return ServerUnavailable(f"{where}: {detail}")
+
+
 class AgentrtClient:
     def __init__(self, base_url: str, timeout_s: float = 600.0):
         self.base_url = base_url.rstrip("/")
@@ -48,7 +55,7 @@ class AgentrtClient:
         try:
             resp = await self.http.request(method, url, json=body)
         except httpx.TransportError as exc:
-            raise ServerUnavailable(f"{url}: {exc}") from exc
+            raise unreachable(url, exc) from exc
         if resp.status_code >= 400:
             try:
                 message = resp.json().get("error") or resp.text
@@ -64,7 +71,7 @@ class AgentrtClient:
             try:
                 resp = await self.http.get("/agentrt/info")
             except httpx.TransportError as exc:
-                raise ServerUnavailable(f"{self.base_url}: {exc}") from exc
+                raise unreachable(self.base_url, exc) from exc
             self._routed = resp.status_code == 404
         return self._routed
 
@@ -75,7 +82,7 @@ class AgentrtClient:
                 resp = await self.http.get("/v1/models")
                 self._model = resp.json()["data"][0]["id"]
             except (httpx.TransportError, ValueError, KeyError, IndexError) as exc:
-                raise ServerUnavailable(f"{self.base_url}/v1/models: {exc}") from exc
+                raise unreachable(f"{self.base_url}/v1/models", exc) from exc
         return self._model
 
     async def _control_url(self, session_id: str) -> str:
@@ -90,7 +97,7 @@ class AgentrtClient:
             resp = await self.http.post("/generate", headers=routing_headers(session_id), json={
                 "input_ids": [0], "sampling_params": {"max_new_tokens": 1}})
         except httpx.TransportError as exc:
-            raise ServerUnavailable(f"{self.base_url}: {exc}") from exc
+            raise unreachable(self.base_url, exc) from exc
         home = routed_worker(resp.headers)
         if resp.status_code >= 400 or home is None:
             raise ServerError(resp.status_code, f"the router placed no worker for {session_id}")
@@ -210,7 +217,7 @@ class AgentrtClient:
                     if stream.feed(line):
                         break
         except httpx.TransportError as exc:
-            raise ServerUnavailable(str(exc)) from exc
+            raise unreachable(f"{self.base_url}/v1/chat/completions", exc) from exc
         return stream.result()
 
     def llm_call(self, **sampling):
