@@ -68,7 +68,8 @@ def _merge(key: str, values: list):
 
 
 def combine(records: list[dict]) -> dict:
-    """One system's repeats as one record (the rules above); a single record is returned as is."""
+    """One system's repeats as one record (the rules above); a single record is returned as is,
+    with its ``tbt_tail_causes``."""
     if len(records) == 1:
         return {**records[0],
                 "tbt_tail_causes": tail_causes(records, records[0].get("tbt_p99_ms"))}
