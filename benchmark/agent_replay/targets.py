@@ -215,12 +215,27 @@ def saturated_verdicts(by: dict) -> list[Verdict]:
     return [
         _check("JCT agentrt / ttl_only", f"<= {TARGET_SAT_JCT}x",
                _div(_get(a, "jct_mean_s"), _get(t, "jct_mean_s")),
-               lambda x: x <= TARGET_SAT_JCT, f"ttl_only busy share {busy_share(t)}"),
+               lambda x: x <= TARGET_SAT_JCT,
+               f"ttl_only busy share {busy_share(t)}" + model_time_note(a, t)),
         _check("prefilled tokens agentrt / ttl_only", f"<= {TARGET_SAT_PREFILL}x",
                _div(wa and wa.prefilled, wt and wt.prefilled),
                lambda x: x <= TARGET_SAT_PREFILL,
                "" if wa is None else f"agentrt background {wa.background}, wasted {wa.wasted}"),
     ]
+
+
+def model_time_note(a, t) -> str:
+    """Model time per prefilled token, agentrt over ttl_only: on a saturated server JCT follows
+    the model time its tokens take, so with the same tokens prefilled this ratio is what the
+    machine (its speed during each system's repeats) puts into the JCT ratio."""
+    def per_token(rec):
+        work = work_of(rec) if rec else None
+        busy = _get(rec, "busy_s")
+        return busy / work.prefilled if busy and work and work.prefilled else None
+
+    ratio = _div(per_token(a), per_token(t))
+    return "" if ratio is None else f"; model time per prefilled token agentrt / ttl_only: " \
+        f"{_x(ratio)}"
 
 
 def memory_verdicts(by: dict) -> list[Verdict]:

@@ -90,6 +90,13 @@ def test_saturated_and_memory_verdicts():
     a = rec("agentrt", jct_mean_s=102.0, **ledger(400, 100, 10000, 20))
     v = by_target(regime_verdicts("saturated", [t, a]))
     assert v["JCT agentrt / ttl_only"].verdict == "met"                       # 1.02x
+    assert "model time" not in v["JCT agentrt / ttl_only"].bound              # no busy time
+    v = by_target(regime_verdicts("saturated", [dict(t, busy_s=90.0, wall_s=100.0),
+                                                dict(a, busy_s=99.75)]))
+    # 9.0 ms of model time a token against 9.5 (10,000 and 10,500 tokens prefilled)
+    assert v["JCT agentrt / ttl_only"].bound == \
+        "ttl_only busy share 0.9; model time per prefilled token agentrt / ttl_only: 1.06x"
+    v = by_target(regime_verdicts("saturated", [t, a]))
     assert v["prefilled tokens agentrt / ttl_only"].measured == "1.05x"
     assert v["prefilled tokens agentrt / ttl_only"].verdict == "met"
     assert v["agentrt wasted / background tokens"].verdict == "met"           # 4 %
