@@ -25,10 +25,9 @@ FOREGROUND = {"ended_unix": 1020.6, "ms": 590.0, "prefill_tokens": 600, "branch_
 
 
 def test_each_long_gap_is_matched_to_the_step_that_held_it():
-    branch, foreground = BRANCH, FOREGROUND
     elsewhere = {"ended_unix": 1050.0, "ms": 400.0, "prefill_tokens": 300, "branch_tokens": 0,
                  "decoding": 1}
-    lines = gap_causes(_record([foreground, elsewhere, branch]), longest=3)
+    lines = gap_causes(_record([FOREGROUND, elsewhere, BRANCH]), longest=3)
     assert lines == [
         "agent-0 step 3: 900 ms at 10.1 s: a 880 ms branch prefill step of 430 tokens "
         "(430 for branches; 2 decoding)",

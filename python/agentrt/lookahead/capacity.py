@@ -127,7 +127,8 @@ class Pace:
         self.intervals: collections.deque = collections.deque(maxlen=keep)
         self.growth: collections.deque = collections.deque(maxlen=keep)
         self.tokens = 0
-        self._grown = [0, 0]      # tokens grown, boundaries that grew: since the first
+        self._grown_tokens = 0        # since the first boundary: tokens grown ...
+        self._grown_boundaries = 0    # ... over the boundaries that grew
         self._at: Optional[float] = None
 
     def tick(self, now: float) -> None:
@@ -138,8 +139,8 @@ class Pace:
     def count(self, tokens: int) -> None:
         if self.tokens and tokens > self.tokens:
             self.growth.append(tokens - self.tokens)
-            self._grown[0] += tokens - self.tokens
-            self._grown[1] += 1
+            self._grown_tokens += tokens - self.tokens
+            self._grown_boundaries += 1
         self.tokens = tokens
 
     @property
@@ -154,7 +155,7 @@ class Pace:
     def long_run_growth(self) -> Optional[float]:
         """The mean growth of every boundary seen (None: none yet): what a sum over several
         boundaries ahead is priced with (horizon.py), where a few recent ones are noise."""
-        return self._grown[0] / self._grown[1] if self._grown[1] else None
+        return self._grown_tokens / self._grown_boundaries if self._grown_boundaries else None
 
     def window_s(self, hard_tokens: int) -> Optional[float]:
         """``idle_window_s`` from the means of what was observed (None: not observed yet)."""
