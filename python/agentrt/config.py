@@ -73,6 +73,12 @@ class AgentrtConfig:
     promoted_max_chunk_ms: float = _flag(
         0.0, "Chunk time bound of a promoted preparation (a commit waits on it; its chunks "
              "alternate with decode steps) (0: SGLang's own chunks, as a foreground request's).")
+    fg_max_chunk_ms: float = _flag(
+        500.0, "While foreground requests decode, a prefill step is sized (from this server's "
+               "fitted prefill cost at the prompt's context position) to take at most this "
+               "long, longer prompts are chunked, and each prefill step is followed by a decode "
+               "step: the longest a decoding request waits for another's prefill (0: off, "
+               "SGLang's own chunks back to back).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "
               "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")
@@ -94,9 +100,10 @@ class AgentrtConfig:
             raise ValueError(
                 f"--agentrt-program-policy must be one of {sorted(PROGRAM_POLICY_NAMES)}")
         if self.bg_max_in_flight < 0 or self.bg_chunk_tokens < 64 or self.bg_max_chunk_ms < 0 \
-                or self.promoted_max_chunk_ms < 0:
-            raise ValueError("--agentrt-bg-max-in-flight, --agentrt-bg-max-chunk-ms and "
-                             "--agentrt-promoted-max-chunk-ms must be >= 0, "
+                or self.promoted_max_chunk_ms < 0 or self.fg_max_chunk_ms < 0:
+            raise ValueError("--agentrt-bg-max-in-flight, --agentrt-bg-max-chunk-ms, "
+                             "--agentrt-promoted-max-chunk-ms and --agentrt-fg-max-chunk-ms "
+                             "must be >= 0, "
                              "--agentrt-bg-chunk-tokens >= 64")
         if not 0 < self.bg_deny_usage <= 1 or not 0 <= self.bg_reserve < 1:
             raise ValueError("--agentrt-bg-deny-usage must be in (0, 1], --agentrt-bg-reserve "

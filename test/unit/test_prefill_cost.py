@@ -133,3 +133,14 @@ def test_a_background_chunk_is_bounded_in_time_at_its_own_position(monkeypatch):
         time_bounded_chunk(policy, near.prefill_ms_per_token)
     chunk = time_bounded_chunk(policy, deep.prefill_ms_per_token)
     assert TRUE.step_ms([(6000, chunk)]) - TRUE.fixed_ms <= 500 < TRUE.step_ms([(6000, 256)])
+
+
+def test_tokens_within_a_step_time_inverts_the_step_cost():
+    model = PrefillCostModel()
+    assert model.tokens_within(0, 500.0) is None                 # no fit yet
+    _observed(model, SHAPES)
+    for start in (0, 2000, 5000):
+        n = model.tokens_within(start, 500.0)
+        assert TRUE.step_ms([(start, n)]) <= 500.0 < TRUE.step_ms([(start, n + 1)])
+    assert model.tokens_within(5000, 500.0) < model.tokens_within(0, 500.0)  # deeper: fewer
+    assert model.tokens_within(0, 150.0) == 0                    # the fixed cost alone is more

@@ -2,7 +2,8 @@
 import pytest
 
 from agentrt.server.scheduling.policy import (Admission, BgPolicy, ReqClass, ReqView, Snapshot,
-                                      admit_background, continue_background, order_waiting,
+                                      admit_background, continue_background,
+                                      decode_bounded_tokens, decode_first, order_waiting,
                                       pause_background_chunk,
                                       promoted_chunk, shadow_price, should_preempt)
 
@@ -150,6 +151,26 @@ def test_promoted_preparation_is_uncapped_unless_bounded():
     assert promoted_chunk(timed._replace(prefill_ms_per_token=50.0), bounded) == 64
 
 
+def test_foreground_prefill_is_bounded_only_while_foreground_requests_decode():
+    decoding = SNAP._replace(fg_running=2, prefill_ms_per_token=2.0)
+    policy = BgPolicy()                                             # 500 ms
+    assert decode_bounded_tokens(decoding, policy, 180) == 180      # the fit at its position
+    assert decode_bounded_tokens(decoding, policy, None) == 250     # 500 ms / 2 ms mean rate
+    assert decode_bounded_tokens(decoding, policy, 10) == 64        # never under the minimum
+    assert decode_bounded_tokens(decoding._replace(fg_running=0), policy, 180) is None
+    assert decode_bounded_tokens(decoding._replace(prefill_ms_per_token=0.0), policy,
+                                 None) is None                      # nothing timed yet
+    assert decode_bounded_tokens(decoding, BgPolicy(fg_max_chunk_ms=0), 180) is None
+
+
+def test_decode_runs_between_prefill_steps_while_foreground_requests_decode():
+    after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
+    assert decode_first(after_prefill, BgPolicy()) is True
+    assert decode_first(after_prefill._replace(last_step_prefill=False), BgPolicy()) is False
+    assert decode_first(after_prefill._replace(fg_running=0), BgPolicy()) is False
+    assert decode_first(after_prefill, BgPolicy(fg_max_chunk_ms=0)) is False
+
+
 def test_policy_validation():
     with pytest.raises(ValueError):
         BgPolicy(deny_usage=0)
@@ -157,6 +178,8 @@ def test_policy_validation():
         BgPolicy(program_policy="random")
     with pytest.raises(ValueError):
         BgPolicy(chunk_tokens=10, min_chunk_tokens=64)
+    with pytest.raises(ValueError):
+        BgPolicy(fg_max_chunk_ms=-1)
 
 
 def test_pause_background_chunk_lets_foreground_decode():
@@ -199,15 +222,53 @@ def test_policy_from_config_and_the_one_starvation_rule():
     config = AgentrtConfig(bg_deny_usage=0.7, bg_reserve=0.2, bg_max_in_flight=3,
                            bg_chunk_tokens=256, bg_starvation_s=5.0, tbt_slo_ms=40.0,
                            program_policy="continuum", bg_yield_to_foreground=False,
-                           bg_max_chunk_ms=90.0, promoted_max_chunk_ms=60.0)
+                           bg_max_chunk_ms=90.0, promoted_max_chunk_ms=60.0,
+                           fg_max_chunk_ms=300.0)
     assert BgPolicy.from_config(config) == BgPolicy(
         deny_usage=0.7, reserve=0.2, max_in_flight=3, chunk_tokens=256, starvation_s=5.0,
         tbt_slo_ms=40.0, program_policy="continuum", yield_to_foreground=False,
-        max_chunk_ms=90.0, promoted_max_chunk_ms=60.0)
+        max_chunk_ms=90.0, promoted_max_chunk_ms=60.0, fg_max_chunk_ms=300.0)
     assert BgPolicy.from_config(AgentrtConfig()) == BgPolicy(deny_usage=0.85, reserve=0.10)
     assert tuple(PROGRAM_POLICIES) == PROGRAM_POLICY_NAMES
     policy = BgPolicy(starvation_s=5.0)
     assert policy.aged(10.0, 15.0) and not policy.aged(10.0, 14.9)
+
+
+class _Pool:
+    size = 10000
+
+    @staticmethod
+    def available_size():
+        return 9000
+
+
+def _tree():
+    from types import SimpleNamespace
+
+    return SimpleNamespace(token_to_kv_pool_allocator=_Pool(), evictable_size=lambda: 0,
+                           promoted=set(), pins={})
+
+
+class _Adder:                    # what the override needs of SGLang's PrefillAdder
+    def __init__(self, tree, running=None, rem_chunk_tokens=None):
+        self.tree_cache, self.running_batch, self.can_run_list = tree, running, []
+        self.rem_chunk_tokens, self.seen, self.new_chunked_req = rem_chunk_tokens, [], None
+
+    def add_one_req(self, req, has_chunked_req=False):
+        self.seen.append((req.rid, self.rem_chunk_tokens))
+        if self.rem_chunk_tokens is not None:
+            self.rem_chunk_tokens -= 10
+        return "added"
+
+    add_chunked_req = add_one_req
+
+
+def _req(rid, priority=None, prefix_len=0):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(rid=rid, priority=priority, time_stats=None, created_time=0,
+                           full_untruncated_fill_ids=[1] * 20, prefix_len=prefix_len,
+                           finished=lambda: False)
 
 
 def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
@@ -216,38 +277,14 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     from agentrt.server.scheduling import hooks
     from agentrt.server.scheduling.stats import STATS
 
-    class Pool:
-        size = 10000
-
-        @staticmethod
-        def available_size():
-            return 9000
-
-    tree = SimpleNamespace(token_to_kv_pool_allocator=Pool(), evictable_size=lambda: 0,
-                           promoted=set(), pins={})
-
-    class Adder:                     # what the override needs of SGLang's PrefillAdder
-        def __init__(self):
-            self.tree_cache, self.running_batch, self.can_run_list = tree, None, []
-            self.rem_chunk_tokens, self.seen, self.new_chunked_req = None, [], None
-
-        def add_one_req(self, req, has_chunked_req=False):
-            self.seen.append((req.rid, self.rem_chunk_tokens))
-            if self.rem_chunk_tokens is not None:
-                self.rem_chunk_tokens -= 10
-            return "added"
-
-    def req(rid, priority=None):
-        return SimpleNamespace(rid=rid, priority=priority, time_stats=None, created_time=0,
-                               full_untruncated_fill_ids=[1] * 20, prefix_len=0)
-
+    tree = _tree()
     STATS.reset()
     hooks.configure(BgPolicy())
-    cls = hooks.lookahead_adder(Adder)
-    assert cls is hooks.lookahead_adder(Adder) and issubclass(cls, Adder)
-    adder = cls()
-    assert adder.add_one_req(req("fg")) == "added"
-    assert adder.add_one_req(req("agentrt-prepare:b1:n:s")) == "added"
+    cls = hooks.lookahead_adder(_Adder)
+    assert cls is hooks.lookahead_adder(_Adder) and issubclass(cls, _Adder)
+    adder = cls(tree)
+    assert adder.add_one_req(_req("fg")) == "added"
+    assert adder.add_one_req(_req("agentrt-prepare:b1:n:s")) == "added"
     assert adder.seen == [("fg", None), ("agentrt-prepare:b1:n:s", 256)]
     assert adder.rem_chunk_tokens is None and STATS.bg_admitted == 1 and STATS.bg_tokens == 10
     STATS.reset()
@@ -255,15 +292,75 @@ def test_prefill_adder_caps_background_chunks_and_passes_foreground_through():
     # the background request SGLang is chunking is added to a batch before the waiting queue:
     # with a foreground request waiting, its next chunk is the minimum (the foreground prefill
     # joins the same step); with none waiting, a full chunk
-    Adder.add_chunked_req = Adder.add_one_req
-    chunked = req("agentrt-prepare:b2:n:s")
+    chunked = _req("agentrt-prepare:b2:n:s")
 
     def batch(waiting):
         scheduler = SimpleNamespace(waiting_queue=waiting, chunked_req=None, tree_cache=tree)
-        adder = cls()
+        adder = cls(tree)
         hooks.around_get_new_batch_prefill(lambda s: adder.add_chunked_req(chunked), scheduler)
         return adder.seen[-1][1]
 
-    assert batch([req("fg")]) == BgPolicy().yield_chunk_tokens
+    assert batch([_req("fg")]) == BgPolicy().yield_chunk_tokens
     assert batch([]) == 256 and hooks._State.waiting == []
+    STATS.reset()
+
+
+def test_prefill_adder_bounds_the_batch_while_foreground_requests_decode():
+    from types import SimpleNamespace
+
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.stats import STATS
+
+    tree = _tree()
+    decoding = SimpleNamespace(reqs=[_req("decoding")])
+    STATS.reset()
+    STATS.prefill_ms_per_token = 2.0          # no fit yet: 500 ms / 2 ms = 250 tokens a step
+    hooks.configure(BgPolicy())
+    cls = hooks.lookahead_adder(_Adder)
+    adder = cls(tree, decoding, rem_chunk_tokens=8192)
+    adder.add_one_req(_req("a"))
+    adder.add_one_req(_req("b"))
+    assert adder.seen == [("a", 250), ("b", 240)]     # one budget for the whole batch
+    # nothing decoding: SGLang's own budget; the bound off: the same
+    adder = cls(tree, SimpleNamespace(reqs=[]), rem_chunk_tokens=8192)
+    adder.add_one_req(_req("a"))
+    assert adder.seen == [("a", 8192)]
+    hooks.configure(BgPolicy(fg_max_chunk_ms=0))
+    adder = cls(tree, decoding, rem_chunk_tokens=8192)
+    adder.add_one_req(_req("a"))
+    assert adder.seen == [("a", 8192)]
+    hooks.configure(BgPolicy())
+    # a foreground request SGLang is chunking gets the bounded chunk; beside a chunked
+    # background request a foreground request is added whole, as before the bound
+    adder = cls(tree, decoding, rem_chunk_tokens=8192)
+    adder.add_chunked_req(_req("a"))
+    assert adder.seen == [("a", 250)]
+    adder = cls(tree, decoding, rem_chunk_tokens=8192)
+    adder.add_one_req(_req("b"), has_chunked_req=True)
+    assert adder.seen == [("b", 8192)]
+    STATS.reset()
+
+
+def test_a_decode_step_runs_between_prefill_steps_while_foreground_requests_decode():
+    from types import SimpleNamespace
+
+    from agentrt.server.scheduling import hooks
+    from agentrt.server.scheduling.stats import STATS
+
+    tree = _tree()
+    decoding = SimpleNamespace(reqs=[_req("decoding")])
+    hooks.configure(BgPolicy())
+
+    def defers(waiting, running, last_step_prefill, chunked=None):
+        STATS.reset()
+        STATS.last_step_prefill = last_step_prefill
+        scheduler = SimpleNamespace(waiting_queue=waiting, chunked_req=chunked, tree_cache=tree)
+        return hooks.around_should_defer_prefill(lambda s, b: False, scheduler, running)
+
+    assert defers([_req("fg")], decoding, last_step_prefill=True) is True
+    assert STATS.prefills_deferred == 1
+    assert defers([_req("fg")], decoding, last_step_prefill=False) is False
+    assert defers([_req("fg")], SimpleNamespace(reqs=[]), last_step_prefill=True) is False
+    assert defers([], decoding, last_step_prefill=True) is False           # nothing to prefill
+    assert defers([], decoding, True, chunked=_req("fg-chunked")) is True  # its next chunk
     STATS.reset()

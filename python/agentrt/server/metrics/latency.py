@@ -51,6 +51,8 @@ SCHEDULER_METRICS = (  # (json path, metric name, type, help)
      "Chunks of a background prefill cut to the minimum while foreground requests decoded"),
     (("stats", "bg_paused"), "agentrt_bg_paused_total", "counter",
      "Steps that decoded foreground requests while a chunked background prefill waited"),
+    (("stats", "prefills_deferred"), "agentrt_prefills_deferred_total", "counter",
+     "Prefill steps put after a decode step because foreground requests were decoding"),
     (("stats", "fg_kv_blocked"), "agentrt_fg_kv_blocked_total", "counter",
      "Foreground admissions that found no KV room"),
     (("stats", "promoted_commits"), "agentrt_promoted_total", "counter",

@@ -9,10 +9,13 @@ Hooks (installed by launch/plugin.py in the scheduler process):
   after it in the queue is background too). Its ``add_chunked_req`` asks
   ``scheduler.continue_background`` for the background request SGLang is chunking: the next
   chunk, the minimum one while it yields to foreground work.
+  While foreground requests decode, the first foreground (or promoted) request of a batch
+  bounds the batch's prefill budget to ``decode_bounded_tokens`` at its context position.
 - AROUND ``Scheduler._should_defer_prefill``: SGLang's own prefill/decode interleaving point,
   where a step may decode while a chunked request waits (no chunk is counted in flight, unlike
   an empty chunk). Defers while ``scheduler.pause_background_chunk`` says the chunked
-  background prefill must let foreground requests decode.
+  background prefill must let foreground requests decode, and after every prefill step while
+  foreground requests decode (``decode_first``).
 - AROUND ``Scheduler.get_new_batch_prefill``: preempts (aborts through SGLang's chunked-abort
   path) a chunked background prefill when a foreground request found no KV room or could not be
   chunked beside it (``scheduler.should_preempt``).
@@ -30,6 +33,7 @@ from agentrt.radix.rids import parse_prepare_rid
 from agentrt.server.http.agent_fields import BACKGROUND_PRIORITY
 from agentrt.server.scheduling.policy import (BgPolicy, ReqClass, ReqView, Snapshot,
                                               admit_background, continue_background,
+                                              decode_bounded_tokens, decode_first,
                                               order_waiting, pause_background_chunk,
                                               promoted_chunk, should_preempt)
 from agentrt.server.scheduling.stats import STATS
@@ -151,6 +155,7 @@ class LookaheadAdmission:
     adder's own method through ``super()`` for the request it lets in."""
 
     _checked = False    # the first adder is checked against sglang_objects.ATTRIBUTES
+    _step_bounded = False   # this batch's prefill budget was bounded for decoding requests
 
     def _snapshot(self, req=None):
         """The scheduler's state; with ``req``, priced at that request's position."""
@@ -181,6 +186,21 @@ class LookaheadAdmission:
             self.rem_chunk_tokens = None if saved is None else saved - (limit - left)
             STATS.admitted(limit - left)
 
+    def _bound_step(self, req) -> None:
+        """While foreground requests decode, this batch's prefill budget is what
+        ``fg_max_chunk_ms`` allows at ``req``'s context position; the first foreground or
+        promoted request of the batch sets it, once."""
+        if self._step_bounded:
+            return
+        self._step_bounded = True
+        policy = _State.policy
+        tokens = decode_bounded_tokens(
+            self._snapshot(), policy,
+            STATS.prefill_cost.tokens_within(req.prefix_len, policy.fg_max_chunk_ms))
+        if tokens is not None:
+            rem = self.rem_chunk_tokens
+            self.rem_chunk_tokens = tokens if rem is None else min(tokens, rem)
+
     def add_one_req(self, req, *args, **kwargs):
         """Overrides PrefillAdder.add_one_req: gate and chunk background requests; never a
         second chunked request in one batch."""
@@ -203,6 +223,8 @@ class LookaheadAdmission:
         if chunking and self._would_chunk(req, limit):
             _State.fg_blocked = True   # waits for the chunked request (or preempts it)
             return _add_req_result().OTHER
+        if not chunking:               # beside a chunked background request: whole, as before
+            self._bound_step(req)
         if cap is not None:
             return self._with_chunk_cap(req, cap, add)
         result = add()
@@ -225,9 +247,12 @@ class LookaheadAdmission:
 
     def add_chunked_req(self, req):
         """Overrides PrefillAdder.add_chunked_req: the background request SGLang is chunking
-        gets its next chunk, the minimum one while foreground requests decode."""
+        gets its next chunk, the minimum one while foreground requests decode; a foreground or
+        promoted one its decode-bounded chunk."""
         add = functools.partial(super().add_chunked_req, req)
         cls = req_class(req, self.tree_cache)
+        if cls is not ReqClass.BACKGROUND:
+            self._bound_step(req)
         if cls is ReqClass.PROMOTED:
             cap = promoted_chunk(self._snapshot(), _State.policy)
             if cap is not None:
@@ -292,20 +317,22 @@ def around_get_new_batch_prefill(original, scheduler, *args, **kwargs):
 
 def around_should_defer_prefill(original, scheduler, running_batch, *args, **kwargs):
     """AROUND hook on Scheduler._should_defer_prefill: decode instead of running the next chunk
-    of a background prefill while foreground requests decode."""
+    of a background prefill while foreground requests decode, and decode after every prefill
+    step while they do (``decode_first``)."""
     if original(scheduler, running_batch, *args, **kwargs):
         return True
     chunked, tree = scheduler.chunked_req, scheduler.tree_cache
-    if chunked is None or tree is None:
-        return False
-    cls = req_class(chunked, tree)
-    if cls is ReqClass.FOREGROUND:
+    if tree is None or (chunked is None and not scheduler.waiting_queue):
         return False
     snap = kv_snapshot(tree, scheduler.waiting_queue,
                        running_batch.reqs if running_batch is not None else [])
-    if pause_background_chunk(snap, _State.policy, cls is ReqClass.PROMOTED,
-                              aged(chunked, _State.policy)):
+    cls = req_class(chunked, tree) if chunked is not None else ReqClass.FOREGROUND
+    if cls is not ReqClass.FOREGROUND and pause_background_chunk(
+            snap, _State.policy, cls is ReqClass.PROMOTED, aged(chunked, _State.policy)):
         STATS.bg_paused += 1
+        return True
+    if decode_first(snap, _State.policy):
+        STATS.prefills_deferred += 1
         return True
     return False
 

@@ -23,6 +23,11 @@ scheduler forms a prefill batch and asks:
   that request. SGLang runs a pending chunk before any decode step, so without a pause a chunked
   background prefill starves foreground decoding until its last chunk, however small its
   chunks. Promoted and aged work alternate chunk and decode step.
+- ``decode_bounded_tokens`` and ``decode_first``: foreground prefill next to decoding. While
+  foreground requests decode, a prefill step holds at most what ``fg_max_chunk_ms`` allows (a
+  longer prompt is chunked) and every prefill step is followed by a decode step, so a decoding
+  request waits at most one bounded step for another's prefill (SGLang alone runs a whole
+  prompt, or chunk after chunk, while every decoding request waits).
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
@@ -66,12 +71,16 @@ class BgPolicy:
     max_chunk_ms: float = 1000.0      # a chunk takes at most this long (observed ms per token):
                                       # the longest a foreground arrival waits behind one
     promoted_max_chunk_ms: float = 0.0  # the same bound for a promoted preparation (0: a
-                                        # commit waits on it: SGLang's own chunks, as for a
-                                        # foreground request); it alternates with decode steps
+                                        # commit waits on it: chunked as a foreground request
+                                        # is); it alternates with decode steps
+    fg_max_chunk_ms: float = 500.0    # while foreground requests decode, a prefill step takes
+                                      # at most this long, then a decode step runs (0: off)
 
     def __post_init__(self):
         if not 0 < self.deny_usage <= 1 or not 0 <= self.reserve < 1:
             raise ValueError("deny_usage must be in (0, 1] and reserve in [0, 1)")
+        if self.fg_max_chunk_ms < 0:
+            raise ValueError("fg_max_chunk_ms must be >= 0")
         if self.max_in_flight < 0 or self.min_chunk_tokens < 1 \
                 or self.chunk_tokens < self.min_chunk_tokens:
             raise ValueError("need max_in_flight >= 0 and chunk_tokens >= min_chunk_tokens >= 1")
@@ -87,7 +96,8 @@ class BgPolicy:
                    program_policy=config.program_policy,
                    yield_to_foreground=config.bg_yield_to_foreground,
                    max_chunk_ms=config.bg_max_chunk_ms,
-                   promoted_max_chunk_ms=config.promoted_max_chunk_ms)
+                   promoted_max_chunk_ms=config.promoted_max_chunk_ms,
+                   fg_max_chunk_ms=config.fg_max_chunk_ms)
 
     def aged(self, arrival_s: float, now_s: float) -> bool:
         """The anti-starvation rule: background work that waited ``starvation_s`` is aged: it
@@ -275,11 +285,35 @@ def pause_background_chunk(snap: Snapshot, policy: BgPolicy, promoted: bool = Fa
     return True
 
 
+def decode_bounded_tokens(snap: Snapshot, policy: BgPolicy,
+                          tokens_within: int | None) -> int | None:
+    """The prefill tokens one step may hold while foreground requests decode (``snap``): what
+    ``fg_max_chunk_ms`` allows, at least ``min_chunk_tokens``. ``tokens_within``: that count
+    from the server's fitted step cost at the prefill's context position (None: no fit yet;
+    the mean time per token prices it). None: no bound (nothing decodes, the bound is off, or
+    no prefill was timed yet)."""
+    if policy.fg_max_chunk_ms <= 0 or not snap.fg_running:
+        return None
+    if tokens_within is None:
+        if snap.prefill_ms_per_token <= 0:
+            return None
+        tokens_within = int(policy.fg_max_chunk_ms / snap.prefill_ms_per_token)
+    return max(policy.min_chunk_tokens, tokens_within)
+
+
+def decode_first(snap: Snapshot, policy: BgPolicy) -> bool:
+    """Run a decode step before the next prefill step: foreground requests decode and the last
+    step prefilled. With each prefill step bounded (``decode_bounded_tokens``), a decoding
+    request then waits at most one bounded step, never a run of them."""
+    return policy.fg_max_chunk_ms > 0 and snap.fg_running > 0 and snap.last_step_prefill
+
+
 def promoted_chunk(snap: Snapshot, policy: BgPolicy) -> int | None:
     """The chunk cap of a promoted preparation (a commit waits on it: it goes first, in
     chunks of ``promoted_max_chunk_ms`` if set, so foreground decoding keeps stepping between
-    them); None: no cap (the default: the commit's critical path is prefilled as a foreground
-    request would be; or no estimate of the prefill time per token yet)."""
+    them); None: no cap of its own (the default: the commit's critical path is prefilled as a
+    foreground request is, decode-bounded alike; or no estimate of the prefill time per token
+    yet)."""
     if policy.promoted_max_chunk_ms <= 0 or snap.prefill_ms_per_token <= 0:
         return None
     return max(policy.min_chunk_tokens,

@@ -20,6 +20,7 @@ use a plain rate.
 """
 import collections
 import itertools
+import math
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -128,6 +129,22 @@ class PrefillCostModel:
         if fit is None or tokens <= 0:
             return None
         return (fit.step_ms([(start, tokens)]) - fit.fixed_ms) / tokens
+
+    def tokens_within(self, start: int, ms: float) -> Optional[int]:
+        """The most tokens one step prefills from context position ``start`` in ``ms``, the
+        step's fixed cost included (0: the fixed cost alone exceeds it; None: no fit)."""
+        fit = self.fitted()
+        if fit is None:
+            return None
+        room = ms - fit.fixed_ms
+        if room <= 0:
+            return 0
+        # room = n x (per_token + per_position x start) + n^2 x per_position / 2
+        linear = fit.per_token_ms + fit.per_position_ms * start
+        half = fit.per_position_ms / 2
+        if half <= 0:
+            return int(room / linear)
+        return int((math.sqrt(linear * linear + 4 * half * room) - linear) / (2 * half))
 
     def to_json(self) -> Optional[dict]:
         fit = self.fitted()

@@ -38,6 +38,7 @@ class SchedulerStats:
         self.bg_preempted = 0            # background prefills aborted to free KV for foreground
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
         self.bg_paused = 0               # steps that decoded while a background chunk waited
+        self.prefills_deferred = 0       # prefill steps put after a decode step (decode_first)
         self.last_step_prefill = False
         self.busy_ms = 0.0               # model steps, all classes: wall time minus this is idle
         self.lookahead_busy_ms = 0.0     # the branch-prefill share of prefill steps (by tokens)
@@ -160,6 +161,7 @@ class SchedulerStats:
                 "promoted_commits": self.promoted, "reorders": self.reorders,
                 "bg_throttled": self.bg_throttled, "bg_preempted": self.bg_preempted,
                 "fg_kv_blocked": self.fg_kv_blocked, "bg_paused": self.bg_paused,
+                "prefills_deferred": self.prefills_deferred,
                 "steps": self.steps, "busy_s": round(self.busy_ms / 1e3, 3),
                 "lookahead_busy_s": round(self.lookahead_busy_ms / 1e3, 3),
                 "last_step_ms": round(self.last_step_ms, 2),
