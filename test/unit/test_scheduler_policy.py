@@ -362,5 +362,6 @@ def test_a_decode_step_runs_between_prefill_steps_while_foreground_requests_deco
     assert defers([_req("fg")], decoding, last_step_prefill=False) is False
     assert defers([_req("fg")], SimpleNamespace(reqs=[]), last_step_prefill=True) is False
     assert defers([], decoding, last_step_prefill=True) is False           # nothing to prefill
+    assert defers([_req("agentrt-prepare:b:n:s")], decoding, True) is False  # it yields anyway
     assert defers([], decoding, True, chunked=_req("fg-chunked")) is True  # its next chunk
     STATS.reset()

@@ -331,7 +331,7 @@ def around_should_defer_prefill(original, scheduler, running_batch, *args, **kwa
             snap, _State.policy, cls is ReqClass.PROMOTED, aged(chunked, _State.policy)):
         STATS.bg_paused += 1
         return True
-    if decode_first(snap, _State.policy):
+    if (chunked is not None or snap.fg_waiting) and decode_first(snap, _State.policy):
         STATS.prefills_deferred += 1
         return True
     return False
