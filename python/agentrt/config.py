@@ -31,6 +31,10 @@ class AgentrtConfig:
     cpu_defaults: bool = _flag(
         True, "On a machine without CUDA, apply agentrt's CPU defaults (CPU engine, --device cpu, "
               "float32, --sleep-on-idle, a KV pool sized for the machine) where not given.")
+    cpu_mixed_chunk: bool = _flag(
+        True, "On CPU (with --agentrt-cpu-defaults), SGLang's mixed chunked prefill "
+              "(--enable-mixed-chunk): the running requests decode their next token in the "
+              "prefill step, beside its chunk, instead of waiting for it.")
     kv_memory_fraction: float = _flag(
         0.10, "On CPU, when --max-total-tokens is not given: fraction of available RAM for the "
               "KV pool.")

@@ -164,9 +164,9 @@ def test_foreground_prefill_is_bounded_only_while_foreground_requests_decode():
 
 
 def test_decode_runs_between_prefill_steps_while_foreground_requests_decode():
-    after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
+    after_prefill = SNAP._replace(fg_running=1, last_step_prefill_only=True)
     assert decode_first(after_prefill, BgPolicy()) is True
-    assert decode_first(after_prefill._replace(last_step_prefill=False), BgPolicy()) is False
+    assert decode_first(after_prefill._replace(last_step_prefill_only=False), BgPolicy()) is False
     assert decode_first(after_prefill._replace(fg_running=0), BgPolicy()) is False
     assert decode_first(after_prefill, BgPolicy(fg_max_chunk_ms=0)) is False
 
@@ -189,14 +189,14 @@ def test_pause_background_chunk_lets_foreground_decode():
     assert pause_background_chunk(SNAP, BgPolicy()) is False
     assert pause_background_chunk(decoding._replace(fg_waiting=1), BgPolicy()) is False
     assert pause_background_chunk(decoding, BgPolicy(), aged=True) is False   # last: decode
-    assert pause_background_chunk(decoding._replace(last_step_prefill=True), BgPolicy(),
+    assert pause_background_chunk(decoding._replace(last_step_prefill_only=True), BgPolicy(),
                                   aged=True) is True          # aged work alternates
     assert pause_background_chunk(decoding, BgPolicy(yield_to_foreground=False)) is False
 
 
 def test_pause_alternates_for_promoted_and_within_the_tbt_slo():
-    after_prefill = SNAP._replace(fg_running=1, last_step_prefill=True)
-    after_decode = SNAP._replace(fg_running=1, last_step_prefill=False)
+    after_prefill = SNAP._replace(fg_running=1, last_step_prefill_only=True)
+    after_decode = SNAP._replace(fg_running=1, last_step_prefill_only=False)
     # a promoted preparation never runs chunk after chunk while others decode
     assert pause_background_chunk(after_prefill, BgPolicy(), promoted=True) is True
     assert pause_background_chunk(after_decode, BgPolicy(), promoted=True) is False
@@ -351,17 +351,36 @@ def test_a_decode_step_runs_between_prefill_steps_while_foreground_requests_deco
     decoding = SimpleNamespace(reqs=[_req("decoding")])
     hooks.configure(BgPolicy())
 
-    def defers(waiting, running, last_step_prefill, chunked=None):
+    def defers(waiting, running, last_step_prefill_only, chunked=None):
         STATS.reset()
-        STATS.last_step_prefill = last_step_prefill
+        STATS.last_step_prefill_only = last_step_prefill_only
         scheduler = SimpleNamespace(waiting_queue=waiting, chunked_req=chunked, tree_cache=tree)
         return hooks.around_should_defer_prefill(lambda s, b: False, scheduler, running)
 
-    assert defers([_req("fg")], decoding, last_step_prefill=True) is True
+    assert defers([_req("fg")], decoding, last_step_prefill_only=True) is True
     assert STATS.prefills_deferred == 1
-    assert defers([_req("fg")], decoding, last_step_prefill=False) is False
-    assert defers([_req("fg")], SimpleNamespace(reqs=[]), last_step_prefill=True) is False
-    assert defers([], decoding, last_step_prefill=True) is False           # nothing to prefill
+    assert defers([_req("fg")], decoding, last_step_prefill_only=False) is False
+    assert defers([_req("fg")], SimpleNamespace(reqs=[]), last_step_prefill_only=True) is False
+    assert defers([], decoding, last_step_prefill_only=True) is False           # nothing to prefill
     assert defers([_req("agentrt-prepare:b:n:s")], decoding, True) is False  # it yields anyway
     assert defers([], decoding, True, chunked=_req("fg-chunked")) is True  # its next chunk
     STATS.reset()
+
+
+def test_a_mixed_batch_prefills_only_its_new_requests():
+    from types import SimpleNamespace
+
+    from agentrt.server.scheduling import hooks
+
+    def mode(mixed):
+        return SimpleNamespace(is_extend=lambda: True, is_target_verify=lambda: False,
+                               is_mixed=lambda: mixed)
+
+    new, running = _req("new"), _req("running")
+    mixed = SimpleNamespace(forward_mode=mode(True), reqs=[new, running], prefix_lens=[0, 900],
+                            extend_lens=[250, 1], decoding_reqs=[running])
+    assert hooks._prefill_lens(mixed) == [(new, 0, 250)]
+    assert hooks._mixed_decoding(mixed) == [running]
+    plain = SimpleNamespace(forward_mode=mode(False), reqs=[new], prefix_lens=[0],
+                            extend_lens=[250], decoding_reqs=None)
+    assert hooks._prefill_lens(plain) == [(new, 0, 250)] and hooks._mixed_decoding(plain) == []

@@ -27,7 +27,7 @@ def test_busy_time_and_lookahead_share_of_prefill_steps():
 def test_per_token_estimate_ignores_small_steps():
     stats = SchedulerStats()
     stats.step_finished(90.0, prefill_tokens=PER_TOKEN_MIN_TOKENS - 1)
-    assert stats.prefill_ms_per_token == 0.0 and stats.last_step_prefill
+    assert stats.prefill_ms_per_token == 0.0 and stats.last_step_prefill_only
     stats.step_finished(200.0, prefill_tokens=100)
     stats.step_finished(100.0, prefill_tokens=100)
     assert stats.prefill_ms_per_token == pytest.approx(0.8 * 2.0 + 0.2 * 1.0)
@@ -121,3 +121,12 @@ def test_longest_stalls_keep_the_prefill_steps_decoding_requests_waited_on():
     assert branch == [{"ended_unix": branch[0]["ended_unix"], "ms": 950.0,
                        "prefill_tokens": 430, "branch_tokens": 430, "decoding": 2}]
     assert abs(branch[0]["ended_unix"] - time.time()) < 60
+
+
+def test_a_mixed_step_decoded_its_running_requests():
+    stats = SchedulerStats()
+    stats.step_finished(500.0, prefill_tokens=200, decoding=0, decoded=2)
+    assert not stats.last_step_prefill_only            # no decode step owed after it
+    assert stats.stalls.count == 1                     # their token waited for the step
+    stats.step_finished(500.0, prefill_tokens=200, decoding=1)
+    assert stats.last_step_prefill_only and stats.stalls.count == 2

@@ -99,7 +99,7 @@ def kv_snapshot(tree, waiting, running_reqs, batch_reqs=()) -> Snapshot:
     fg_batch = sum(1 for r in batch_reqs if req_class(r, tree) is not ReqClass.BACKGROUND)
     return Snapshot(time.perf_counter(), max(0, used), total, fg, bg, STATS.last_step_ms,
                     fg_running, fg_batch, STATS.decode_step_ms, STATS.prefill_ms_per_token,
-                    STATS.last_step_prefill)
+                    STATS.last_step_prefill_only)
 
 
 def at_position(snap: Snapshot, req, policy: BgPolicy) -> Snapshot:
@@ -344,11 +344,21 @@ def after_get_prefill_adder_class(result, scheduler, *args, **kwargs):
 
 def _prefill_lens(batch) -> list[tuple[object, int, int]]:
     """(request, prefilled before, tokens prefilled now) of a prefill (extend) batch; empty for
-    decode and for speculative verification (decode work, not prefill)."""
+    decode and for speculative verification (decode work, not prefill). A mixed batch's
+    decoding rows (one token each, ``decoding_reqs``) are decode work too."""
     mode = batch.forward_mode
     if mode is None or not mode.is_extend() or mode.is_target_verify():
         return []
-    return list(zip(batch.reqs, batch.prefix_lens, batch.extend_lens))
+    decoding = {id(r) for r in _mixed_decoding(batch)}
+    return [(r, p, n) for r, p, n in zip(batch.reqs, batch.prefix_lens, batch.extend_lens)
+            if id(r) not in decoding]
+
+
+def _mixed_decoding(batch) -> list:
+    """The running requests a mixed prefill batch decodes beside its prefill (none unless
+    mixed)."""
+    mode = batch.forward_mode
+    return list(batch.decoding_reqs or ()) if mode is not None and mode.is_mixed() else []
 
 
 def around_run_batch(original, scheduler, batch, *args, **kwargs):
@@ -367,7 +377,8 @@ def around_run_batch(original, scheduler, batch, *args, **kwargs):
         branch = sum(int(n) for r, _, n in prefills if parse_prepare_rid(r.rid))
         STATS.step_finished((time.perf_counter() - start_s) * 1000.0, tokens, branch,
                             tuple((int(p), int(n)) for _, p, n in prefills),
-                            _decoding(scheduler, batch) if prefills else 0)
+                            _decoding(scheduler, batch) if prefills else 0,
+                            len(_mixed_decoding(batch)) if prefills else 0)
 
 
 def _decoding(scheduler, batch) -> int:

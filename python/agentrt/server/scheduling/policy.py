@@ -128,7 +128,8 @@ class Snapshot(NamedTuple):
     fg_in_batch: int = 0              # foreground requests already admitted to this prefill
     decode_step_ms: float = 0.0       # last decode step
     prefill_ms_per_token: float = 0.0  # observed cost of one prefill token (moving average)
-    last_step_prefill: bool = False   # the last model step was a prefill (extend) step
+    last_step_prefill_only: bool = False  # the last model step prefilled and decoded nothing
+                                          # (a mixed step decodes the running requests too)
 
 
 class Admission(NamedTuple):
@@ -278,10 +279,10 @@ def pause_background_chunk(snap: Snapshot, policy: BgPolicy, promoted: bool = Fa
     if not policy.yield_to_foreground or not snap.fg_running or snap.fg_waiting:
         return False
     if promoted or aged:
-        return snap.last_step_prefill
+        return snap.last_step_prefill_only
     room = _yield(snap, policy, policy.chunk_tokens)
     if room is not None and room.admit:
-        return snap.last_step_prefill
+        return snap.last_step_prefill_only
     return True
 
 
@@ -303,9 +304,12 @@ def decode_bounded_tokens(snap: Snapshot, policy: BgPolicy,
 
 def decode_first(snap: Snapshot, policy: BgPolicy) -> bool:
     """Run a decode step before the next prefill step: foreground requests decode and the last
-    step prefilled. With each prefill step bounded (``decode_bounded_tokens``), a decoding
-    request then waits at most one bounded step, never a run of them."""
-    return policy.fg_max_chunk_ms > 0 and snap.fg_running > 0 and snap.last_step_prefill
+    step prefilled without decoding them. With each prefill step bounded
+    (``decode_bounded_tokens``), a decoding request then waits at most one bounded step, never
+    a run of them. A mixed step (SGLang's ``--enable-mixed-chunk``, on by agentrt's CPU
+    defaults) decodes them beside its chunk, so none is needed after it: the decoding requests
+    get a token every bounded step at no extra step."""
+    return policy.fg_max_chunk_ms > 0 and snap.fg_running > 0 and snap.last_step_prefill_only
 
 
 def promoted_chunk(snap: Snapshot, policy: BgPolicy) -> int | None:

@@ -17,7 +17,7 @@ ATTRIBUTES = {
     "Req": ("rid", "priority", "session_id", "origin_input_ids", "prefix_len", "time_stats",
             "full_untruncated_fill_ids", "finished"),
     "SchedulerReqTimeStats": ("wait_queue_entry_time", "created_time"),
-    "ScheduleBatch": ("reqs", "forward_mode", "prefix_lens", "extend_lens"),
+    "ScheduleBatch": ("reqs", "forward_mode", "prefix_lens", "extend_lens", "decoding_reqs"),
     "PrefillAdder": ("tree_cache", "running_batch", "can_run_list", "rem_chunk_tokens",
                      "new_chunked_req"),
 }

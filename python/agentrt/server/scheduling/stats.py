@@ -39,7 +39,7 @@ class SchedulerStats:
         self.fg_kv_blocked = 0           # foreground admissions that found no KV room
         self.bg_paused = 0               # steps that decoded while a background chunk waited
         self.prefills_deferred = 0       # prefill steps put after a decode step (decode_first)
-        self.last_step_prefill = False
+        self.last_step_prefill_only = False   # the last step prefilled and decoded nothing
         self.busy_ms = 0.0               # model steps, all classes: wall time minus this is idle
         self.lookahead_busy_ms = 0.0     # the branch-prefill share of prefill steps (by tokens)
         self.started_at = time.monotonic()
@@ -62,15 +62,17 @@ class SchedulerStats:
 
     def step_finished(self, step_ms: float, prefill_tokens: int = 0,
                       lookahead_tokens: int = 0,
-                      parts: tuple[tuple[int, int], ...] = (), decoding: int = 0) -> None:
+                      parts: tuple[tuple[int, int], ...] = (), decoding: int = 0,
+                      decoded: int = 0) -> None:
         """One model step; ``prefill_tokens`` > 0 for a prefill (extend) step, 0 for decode;
         ``lookahead_tokens`` of them prefilled prepared branches; ``parts``: (context before,
         new tokens) of each request it prefilled; ``decoding``: requests whose decoding waited
-        for this prefill step."""
+        for this prefill step; ``decoded``: running requests a mixed step decoded beside its
+        prefill (their next token waited for the step too, but came with it)."""
         self.prefill_cost.observe(list(parts), step_ms)
-        self.stalls.observe(step_ms, prefill_tokens, lookahead_tokens, decoding)
+        self.stalls.observe(step_ms, prefill_tokens, lookahead_tokens, decoding + decoded)
         self.last_step_ms = step_ms
-        self.last_step_prefill = prefill_tokens > 0
+        self.last_step_prefill_only = prefill_tokens > 0 and not decoded
         self.steps += 1
         self.busy_ms += step_ms
         lookahead_ms = step_ms * min(1.0, lookahead_tokens / prefill_tokens) \
