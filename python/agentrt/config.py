@@ -31,10 +31,6 @@ class AgentrtConfig:
     cpu_defaults: bool = _flag(
         True, "On a machine without CUDA, apply agentrt's CPU defaults (CPU engine, --device cpu, "
               "float32, --sleep-on-idle, a KV pool sized for the machine) where not given.")
-    cpu_mixed_chunk: bool = _flag(
-        True, "On CPU (with --agentrt-cpu-defaults), SGLang's mixed chunked prefill "
-              "(--enable-mixed-chunk): the running requests decode their next token in the "
-              "prefill step, beside its chunk, instead of waiting for it.")
     kv_memory_fraction: float = _flag(
         0.10, "On CPU, when --max-total-tokens is not given: fraction of available RAM for the "
               "KV pool.")
@@ -78,11 +74,14 @@ class AgentrtConfig:
         0.0, "Chunk time bound of a promoted preparation (a commit waits on it; its chunks "
              "alternate with decode steps) (0: SGLang's own chunks, as a foreground request's).")
     fg_max_chunk_ms: float = _flag(
-        500.0, "While foreground requests decode, a prefill step is sized (from this server's "
-               "fitted prefill cost at the prompt's context position) to take at most this "
-               "long, longer prompts are chunked, and each prefill step is followed by a decode "
-               "step: the longest a decoding request waits for another's prefill (0: off, "
-               "SGLang's own chunks back to back).")
+        0.0, "While foreground requests decode, a prefill step is sized (from this server's "
+             "fitted prefill cost at the prompt's context position) to take at most this long "
+             "and longer prompts are chunked: the longest a decoding request waits for "
+             "another's prefill. On CPU it turns on SGLang's --enable-mixed-chunk, so the "
+             "decoding requests take their next token inside each such step; where SGLang "
+             "cannot mix, a decode step follows each prefill step. It costs prefill "
+             "throughput (0: off, SGLang's own chunks back to back; 500 halved the TBT tail "
+             "on this CPU, with jobs about 5 percent longer).")
     bg_yield_to_foreground: bool = _flag(
         True, "Background prefill never shares a step with foreground prefill or decoding "
               "(unless the TBT SLO leaves room, or it waited --agentrt-bg-starvation-s).")

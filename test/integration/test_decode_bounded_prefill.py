@@ -1,6 +1,6 @@
 """A prompt that arrives while another request decodes is prefilled in bounded chunks
 (``--agentrt-fg-max-chunk-ms``), on a live server: in mixed steps that decode the running
-request beside each chunk (SGLang's ``--enable-mixed-chunk``, an agentrt CPU default), or, where
+request beside each chunk (SGLang's ``--enable-mixed-chunk``, which the bound turns on), or, where
 SGLang cannot mix (a request asking for logprobs), with a decode step after each chunk. Either
 way the tokens are the ones a request served alone gets, and no step the decoding request
 waited for held more than one chunk."""

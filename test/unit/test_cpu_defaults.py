@@ -35,11 +35,11 @@ def test_apply_fills_only_missing_flags(model_dir, monkeypatch):
                               AgentrtConfig())
     assert argv.count("--dtype") == 1 and argv[argv.index("--dtype") + 1] == "bfloat16"
     assert argv[argv.index("--device") + 1] == "cpu"
-    assert "--sleep-on-idle" in argv and argv.count("--enable-mixed-chunk") == 1
+    assert "--sleep-on-idle" in argv and "--enable-mixed-chunk" not in argv
     assert int(argv[argv.index("--max-total-tokens") + 1]) % 1024 == 0
-    unmixed = cpu_defaults.apply(["--model-path", str(model_dir)],
-                                 AgentrtConfig(cpu_mixed_chunk=False))
-    assert "--enable-mixed-chunk" not in unmixed
+    bounded = cpu_defaults.apply(["--model-path", str(model_dir)],
+                                 AgentrtConfig(fg_max_chunk_ms=500.0))
+    assert bounded.count("--enable-mixed-chunk") == 1     # decode rows ride in its chunks
     kept = cpu_defaults.apply(["--model-path", str(model_dir), "--max-total-tokens", "777"],
                               AgentrtConfig())
     assert kept.count("--max-total-tokens") == 1

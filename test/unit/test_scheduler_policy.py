@@ -153,7 +153,8 @@ def test_promoted_preparation_is_uncapped_unless_bounded():
 
 def test_foreground_prefill_is_bounded_only_while_foreground_requests_decode():
     decoding = SNAP._replace(fg_running=2, prefill_ms_per_token=2.0)
-    policy = BgPolicy()                                             # 500 ms
+    assert decode_bounded_tokens(decoding, BgPolicy(), 180) is None  # off by default
+    policy = BgPolicy(fg_max_chunk_ms=500)
     assert decode_bounded_tokens(decoding, policy, 180) == 180      # the fit at its position
     assert decode_bounded_tokens(decoding, policy, None) == 250     # 500 ms / 2 ms mean rate
     assert decode_bounded_tokens(decoding, policy, 10) == 64        # never under the minimum
@@ -165,10 +166,11 @@ def test_foreground_prefill_is_bounded_only_while_foreground_requests_decode():
 
 def test_decode_runs_between_prefill_steps_while_foreground_requests_decode():
     after_prefill = SNAP._replace(fg_running=1, last_step_prefill_only=True)
-    assert decode_first(after_prefill, BgPolicy()) is True
-    assert decode_first(after_prefill._replace(last_step_prefill_only=False), BgPolicy()) is False
-    assert decode_first(after_prefill._replace(fg_running=0), BgPolicy()) is False
-    assert decode_first(after_prefill, BgPolicy(fg_max_chunk_ms=0)) is False
+    bounded = BgPolicy(fg_max_chunk_ms=500)
+    assert decode_first(after_prefill, bounded) is True
+    assert decode_first(after_prefill._replace(last_step_prefill_only=False), bounded) is False
+    assert decode_first(after_prefill._replace(fg_running=0), bounded) is False
+    assert decode_first(after_prefill, BgPolicy()) is False          # off by default
 
 
 def test_policy_validation():
@@ -315,21 +317,22 @@ def test_prefill_adder_bounds_the_batch_while_foreground_requests_decode():
     decoding = SimpleNamespace(reqs=[_req("decoding")])
     STATS.reset()
     STATS.prefill_ms_per_token = 2.0          # no fit yet: 500 ms / 2 ms = 250 tokens a step
-    hooks.configure(BgPolicy())
+    bounded = BgPolicy(fg_max_chunk_ms=500)
+    hooks.configure(bounded)
     cls = hooks.lookahead_adder(_Adder)
     adder = cls(tree, decoding, rem_chunk_tokens=8192)
     adder.add_one_req(_req("a"))
     adder.add_one_req(_req("b"))
     assert adder.seen == [("a", 250), ("b", 240)]     # one budget for the whole batch
-    # nothing decoding: SGLang's own budget; the bound off: the same
+    # nothing decoding: SGLang's own budget; the bound off (the default): the same
     adder = cls(tree, SimpleNamespace(reqs=[]), rem_chunk_tokens=8192)
     adder.add_one_req(_req("a"))
     assert adder.seen == [("a", 8192)]
-    hooks.configure(BgPolicy(fg_max_chunk_ms=0))
+    hooks.configure(BgPolicy())
     adder = cls(tree, decoding, rem_chunk_tokens=8192)
     adder.add_one_req(_req("a"))
     assert adder.seen == [("a", 8192)]
-    hooks.configure(BgPolicy())
+    hooks.configure(bounded)
     # a foreground request SGLang is chunking gets the bounded chunk; beside a chunked
     # background request a foreground request is added whole, as before the bound
     adder = cls(tree, decoding, rem_chunk_tokens=8192)
@@ -338,6 +341,7 @@ def test_prefill_adder_bounds_the_batch_while_foreground_requests_decode():
     adder = cls(tree, decoding, rem_chunk_tokens=8192)
     adder.add_one_req(_req("b"), has_chunked_req=True)
     assert adder.seen == [("b", 8192)]
+    hooks.configure(BgPolicy())
     STATS.reset()
 
 
@@ -349,7 +353,7 @@ def test_a_decode_step_runs_between_prefill_steps_while_foreground_requests_deco
 
     tree = _tree()
     decoding = SimpleNamespace(reqs=[_req("decoding")])
-    hooks.configure(BgPolicy())
+    hooks.configure(BgPolicy(fg_max_chunk_ms=500))
 
     def defers(waiting, running, last_step_prefill_only, chunked=None):
         STATS.reset()
@@ -364,6 +368,8 @@ def test_a_decode_step_runs_between_prefill_steps_while_foreground_requests_deco
     assert defers([], decoding, last_step_prefill_only=True) is False           # nothing to prefill
     assert defers([_req("agentrt-prepare:b:n:s")], decoding, True) is False  # it yields anyway
     assert defers([], decoding, True, chunked=_req("fg-chunked")) is True  # its next chunk
+    hooks.configure(BgPolicy())
+    assert defers([_req("fg")], decoding, last_step_prefill_only=True) is False   # off
     STATS.reset()
 
 

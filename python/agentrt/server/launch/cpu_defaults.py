@@ -4,9 +4,9 @@ Measured on 2-core machines (notes/sglang-0.5.23-on-cpu.md): the CPU engine must
 (SGLANG_USE_CPU_ENGINE=1), float32 beats fp16/bf16 (no AVX512-FP16), --sleep-on-idle avoids a
 10-80x slowdown from the scheduler's busy poll, and the default KV pool (72% of RAM) takes 27 s
 to allocate, so the pool is sized from the model's per-token KV bytes and available memory.
-Mixed chunked prefill (--enable-mixed-chunk) lets the running requests decode inside a prefill
-step: with agentrt's bounded prefill steps next to decoding (--agentrt-fg-max-chunk-ms) they
-get a token every step, and no decode step is spent between chunks.
+With agentrt's bounded prefill steps next to decoding (--agentrt-fg-max-chunk-ms), mixed
+chunked prefill (--enable-mixed-chunk) lets the running requests decode inside each such step:
+they get a token every step, and no decode step is spent between chunks.
 Flags the user gave are never overridden.
 """
 import json
@@ -61,7 +61,7 @@ def apply(argv: list[str], config: AgentrtConfig) -> list[str]:
     argv = with_default(argv, "--device", "cpu")
     argv = with_default(argv, "--dtype", "float32")
     argv = with_default(argv, "--sleep-on-idle")
-    if config.cpu_mixed_chunk:
+    if config.fg_max_chunk_ms > 0:
         argv = with_default(argv, "--enable-mixed-chunk")
     model = flag_value(argv, "--model-path", "--model")
     if model and flag_value(argv, "--max-total-tokens") is None:

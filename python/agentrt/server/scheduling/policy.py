@@ -27,7 +27,9 @@ scheduler forms a prefill batch and asks:
   foreground requests decode, a prefill step holds at most what ``fg_max_chunk_ms`` allows (a
   longer prompt is chunked) and every prefill step is followed by a decode step, so a decoding
   request waits at most one bounded step for another's prefill (SGLang alone runs a whole
-  prompt, or chunk after chunk, while every decoding request waits).
+  prompt, or chunk after chunk, while every decoding request waits). Off by default: on this
+  CPU a bounded chunk costs about twice as much per token as the whole prompt, and the jobs
+  took ~5 % longer (benchmark/README.md, 4 Dec 15:25).
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
@@ -73,7 +75,7 @@ class BgPolicy:
     promoted_max_chunk_ms: float = 0.0  # the same bound for a promoted preparation (0: a
                                         # commit waits on it: chunked as a foreground request
                                         # is); it alternates with decode steps
-    fg_max_chunk_ms: float = 500.0    # while foreground requests decode, a prefill step takes
+    fg_max_chunk_ms: float = 0.0      # while foreground requests decode, a prefill step takes
                                       # at most this long, then a decode step runs (0: off)
 
     def __post_init__(self):
