@@ -58,7 +58,8 @@ from benchmark.agent_replay.regimes import (
 )
 from benchmark.agent_replay.report import turn_records, write_report
 from benchmark.agent_replay.stall_report import gap_causes
-from benchmark.agent_replay.systems import BG_OFF, DEFAULT, SYSTEMS, System, with_pool
+from benchmark.agent_replay.systems import (BG_OFF, DEFAULT, SYSTEMS, System,
+                                            with_agentrt_flags, with_pool)
 from benchmark.agent_replay.targets import (
     BUSY_RANGE,
     busy_share,
@@ -344,7 +345,8 @@ def base_record(args, n_agents: int) -> dict:
     return {"workload": args.workload, "n_agents": n_agents, "steps": args.steps,
             "budget": args.budget, "gen_tokens": args.gen_tokens,
             "lead_segments": args.lead_segments, "promote_segments": args.promote_segments,
-            "model": "SmolLM2-135M-Instruct", "seed": args.seed, "quick": args.quick}
+            "model": "SmolLM2-135M-Instruct", "seed": args.seed, "quick": args.quick,
+            "agentrt_flags": list(args.agentrt_flags)}
 
 
 def run_systems(args, model, counter) -> int:
@@ -352,7 +354,8 @@ def run_systems(args, model, counter) -> int:
                            count_tokens=tokenizer_counter(model))
     results = []
     for name in (args.systems or ",".join(DEFAULT)).split(","):
-        summary = replay(SYSTEMS[name], model, traces, args, counter, name)
+        summary = replay(with_agentrt_flags(SYSTEMS[name], args.agentrt_flags), model, traces,
+                         args, counter, name)
         record = {"system": name, **base_record(args, args.agents), **summary}
         append_result("agent_replay", record)
         results.append(record)
@@ -417,7 +420,8 @@ class RegimeRun:
                       "run": self.run_id, "repeats": self.args.repeats}
 
     def system(self, name: str, repeat: int) -> dict:
-        system = with_pool(SYSTEMS[name], self.cfg.max_total_tokens)
+        system = with_agentrt_flags(with_pool(SYSTEMS[name], self.cfg.max_total_tokens),
+                                    self.args.agentrt_flags)
         summary = replay(system, self.model, self.traces, self.args, self.counter,
                          f"{name} ({self.cfg.regime})", self.extra["start_offsets_s"])
         record = {"system": name, **base_record(self.args, self.cfg.agents), **self.extra,
@@ -451,7 +455,8 @@ def run_interference(args, model, counter) -> int:
         traces = load_workload(args.workload, n, args.seed, steps=args.steps,
                                count_tokens=tokenizer_counter(model))
         pair = {}
-        for system in (SYSTEMS["agentrt"], BG_OFF):
+        for system in (with_agentrt_flags(s, args.agentrt_flags)
+                       for s in (SYSTEMS["agentrt"], BG_OFF)):
             summary = replay(system, model, traces, args, counter, f"{system.name} N={n}")
             summary.pop("turns")
             summary.pop("commit_records")
@@ -498,6 +503,9 @@ def main(argv=None) -> int:
                     help="comma-separated agent counts: run the lookahead-on/off interference "
                          "benchmark instead (e.g. 1,2,4,8)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--agentrt-flags", default="", type=shlex.split,
+                    help="agentrt server flags added to every system agentrt serves (e.g. "
+                         "\"--agentrt-fg-max-chunk-ms 500\"); plain SGLang systems unchanged")
     args = ap.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     # a SIGTERM (timeout, kill) unwinds like Ctrl-C: every server's context manager stops it

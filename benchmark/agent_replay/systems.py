@@ -81,3 +81,11 @@ def with_pool(system: System, max_total_tokens: int | None) -> System:
     i = args.index("--max-total-tokens")
     args[i + 1] = str(max_total_tokens)
     return replace(system, args=tuple(args))
+
+
+def with_agentrt_flags(system: System, flags: tuple[str, ...]) -> System:
+    """``system`` with ``flags`` (``--agentrt-*`` server flags) added when agentrt serves it;
+    a plain SGLang system is returned unchanged."""
+    if not flags or system.module != "agentrt.launch_server":
+        return system
+    return replace(system, args=system.args + tuple(flags))

@@ -10,7 +10,7 @@ from benchmark.agent_replay.regimes import (
     trace_phase,
 )
 from benchmark.agent_replay.systems import SYSTEMS as ALL_SYSTEMS
-from benchmark.agent_replay.systems import with_pool
+from benchmark.agent_replay.systems import with_agentrt_flags, with_pool
 from benchmark.agent_replay.workload import miniagent
 
 
@@ -67,3 +67,11 @@ def test_with_pool_sets_max_total_tokens():
     assert sized.lookahead and sized.tool_hints and sized.name == "agentrt"
     assert with_pool(ALL_SYSTEMS["vanilla"], None) is ALL_SYSTEMS["vanilla"]
     assert "65536" in ALL_SYSTEMS["agentrt"].args           # the original is unchanged
+
+
+def test_agentrt_flags_reach_only_the_systems_agentrt_serves():
+    flags = ("--agentrt-fg-max-chunk-ms", "500")
+    bounded = with_agentrt_flags(ALL_SYSTEMS["ttl_only"], flags)
+    assert bounded.args[-2:] == flags and bounded.name == "ttl_only"
+    assert with_agentrt_flags(ALL_SYSTEMS["vanilla"], flags) is ALL_SYSTEMS["vanilla"]
+    assert with_agentrt_flags(ALL_SYSTEMS["agentrt"], ()) is ALL_SYSTEMS["agentrt"]

@@ -28,8 +28,8 @@ scheduler forms a prefill batch and asks:
   longer prompt is chunked) and every prefill step is followed by a decode step, so a decoding
   request waits at most one bounded step for another's prefill (SGLang alone runs a whole
   prompt, or chunk after chunk, while every decoding request waits). Off by default: on this
-  CPU a bounded chunk costs about twice as much per token as the whole prompt, and the jobs
-  took ~5 % longer (benchmark/README.md, 4 Dec 15:25).
+  CPU the model time per prefilled token grew 15 % with it and the jobs took ~5 % longer
+  (benchmark/README.md, 4 Dec 15:25).
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
