@@ -25,11 +25,11 @@ scheduler forms a prefill batch and asks:
   chunks. Promoted and aged work alternate chunk and decode step.
 - ``decode_bounded_tokens`` and ``decode_first``: foreground prefill next to decoding. While
   foreground requests decode, a prefill step holds at most what ``fg_max_chunk_ms`` allows (a
-  longer prompt is chunked) and every prefill step is followed by a decode step, so a decoding
-  request waits at most one bounded step for another's prefill (SGLang alone runs a whole
-  prompt, or chunk after chunk, while every decoding request waits). Off by default: on this
-  CPU the model time per prefilled token grew 15 % with it and the jobs took ~5 % longer
-  (benchmark/README.md, 4 Dec 15:25).
+  longer prompt is chunked) and a prefill step that did not decode them (a mixed step does) is
+  followed by a decode step, so a decoding request waits at most one bounded step for another's
+  prefill (SGLang alone runs a whole prompt, or chunk after chunk, while every decoding request
+  waits). Off by default: on this CPU the model time per prefilled token grew 15 % with it and
+  the jobs took ~5 % longer (benchmark/README.md, 4 Dec 15:25).
 - ``should_preempt``: whether that chunked background request must be aborted to free KV for a
   foreground request that did not fit (its branch is abandoned; the agent falls back or
   re-prepares).
@@ -308,8 +308,8 @@ def decode_first(snap: Snapshot, policy: BgPolicy) -> bool:
     """Run a decode step before the next prefill step: foreground requests decode and the last
     step prefilled without decoding them. With each prefill step bounded
     (``decode_bounded_tokens``), a decoding request then waits at most one bounded step, never
-    a run of them. A mixed step (SGLang's ``--enable-mixed-chunk``, on by agentrt's CPU
-    defaults) decodes them beside its chunk, so none is needed after it: the decoding requests
+    a run of them. A mixed step (SGLang's ``--enable-mixed-chunk``, which the bound turns on
+    on CPU) decodes them beside its chunk, so none is needed after it: the decoding requests
     get a token every bounded step at no extra step."""
     return policy.fg_max_chunk_ms > 0 and snap.fg_running > 0 and snap.last_step_prefill_only
 
