@@ -189,11 +189,12 @@ class LookaheadAdmission:
     def _bound_step(self, req) -> None:
         """While foreground requests decode, this batch's prefill budget is what
         ``fg_max_chunk_ms`` allows at ``req``'s context position; the first foreground or
-        promoted request of the batch sets it, once."""
-        if self._step_bounded:
+        promoted request of the batch sets it, once. With the bound off (the default) it
+        costs nothing: no snapshot, no refit of the step cost."""
+        policy = _State.policy
+        if self._step_bounded or policy.fg_max_chunk_ms <= 0:
             return
         self._step_bounded = True
-        policy = _State.policy
         tokens = decode_bounded_tokens(
             self._snapshot(), policy,
             STATS.prefill_cost.tokens_within(req.prefix_len, policy.fg_max_chunk_ms))
@@ -322,7 +323,8 @@ def around_should_defer_prefill(original, scheduler, running_batch, *args, **kwa
     if original(scheduler, running_batch, *args, **kwargs):
         return True
     chunked, tree = scheduler.chunked_req, scheduler.tree_cache
-    if tree is None or (chunked is None and not scheduler.waiting_queue):
+    bounded = _State.policy.fg_max_chunk_ms > 0     # else only a chunked request may pause
+    if tree is None or (chunked is None and not (bounded and scheduler.waiting_queue)):
         return False
     snap = kv_snapshot(tree, scheduler.waiting_queue,
                        running_batch.reqs if running_batch is not None else [])
