@@ -3,6 +3,8 @@
     write_regime_report(records, "idle", "miniagent")  ->  results/miniagent_idle.md (+ .png)
     python -m benchmark.agent_replay.regime_report --regime idle [--workload miniagent] [--full]
         # rebuilds the report of that regime's latest run from results/agent_replay.jsonl
+    python -m benchmark.agent_replay.regime_report --regime idle --workload nemo_gym \
+        --runs 2026-12-04T12:22:45,2026-12-04T13:10:05    # several runs pooled (_pooled.md)
 
 Rows: commit TTFT p50, ordinary TTFT p50 / p99, TBT p99 (ms), JCT (s), prefilled / background /
 wasted tokens (``work.work_of``: the server's ledger, or per-turn prompt - cached where the
@@ -52,7 +54,7 @@ def regime_markdown(records: list[dict], regime: str, workload: str, png_name: s
     first = records[0]
     setup = ", ".join(f"{k} {first[k]}" for k in (
         "n_agents", "steps", "budget", "tool_scale", "max_total_tokens", "start_offsets_s",
-        "quick", "model", "seed", "commit", "device", "time", "repeats", "calibrations")
+        "quick", "model", "seed", "commit", "run", "device", "time", "repeats", "calibrations")
         if k in first)
     lines = [f"# agent_replay: {workload}, regime {regime}", "", setup, ""]
     if command:
@@ -81,9 +83,9 @@ def regime_markdown(records: list[dict], regime: str, workload: str, png_name: s
 
 
 def write_regime_report(records: list[dict], regime: str, workload: str, command: str = "",
-                        results_dir: Path = RESULTS) -> tuple[Path, Path]:
-    """``<workload>_<regime>.md`` and ``<workload>_<regime>_ttft.png``; returns their paths."""
-    stem = f"{workload}_{regime}"
+                        results_dir: Path = RESULTS, suffix: str = "") -> tuple[Path, Path]:
+    """``<workload>_<regime><suffix>.md`` and its ``_ttft.png``; returns their paths."""
+    stem = f"{workload}_{regime}{suffix}"
     png = plot_ttft(records, Path(results_dir) / f"{stem}_ttft.png")
     md = Path(results_dir) / f"{stem}.md"
     md.write_text(regime_markdown(records, regime, workload, png.name, command))
@@ -115,22 +117,49 @@ def latest_run(records: list[dict], regime: str, workload: str, quick: bool) -> 
     return [combine([reps[k] for k in sorted(reps)]) for reps in by.values()]
 
 
+def pooled_runs(records: list[dict], regime: str, workload: str, runs: list[str]) -> list[dict]:
+    """The runs tagged ``runs`` (their ``run`` field) of ``regime`` on ``workload`` as one: a
+    record per system, every repeat of every run combined (drift.py: percentiles over all their
+    turns pooled). Several runs on other seeds (other traces, other phases) sample what one
+    run's fixed schedule cannot: which prompts land on which decoding turns. A system's repeat
+    replayed twice in one run counts once (the last, as in ``latest_run``)."""
+    wanted = set(runs)
+    by: dict[str, dict] = {}
+    for r in records:
+        if (r.get("regime"), r.get("workload")) == (regime, workload) and r.get("run") in wanted:
+            by.setdefault(r["system"], {})[(r["run"], r.get("repeat", 0))] = r
+    out = []
+    for reps in by.values():
+        pooled = combine([reps[k] for k in sorted(reps)])
+        for key in ("run", "seed", "commit", "tool_scale"):     # what differs between the runs
+            pooled[key] = sorted({reps[k].get(key) for k in reps}, key=str)
+        out.append(pooled)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--regime", required=True)
     ap.add_argument("--workload", default="miniagent")
     ap.add_argument("--full", action="store_true", help="the latest full run (default: quick)")
+    ap.add_argument("--runs", default="",
+                    help="comma-separated run tags to pool (default: the latest run)")
     ap.add_argument("--results", default=str(RESULTS / "agent_replay.jsonl"))
     args = ap.parse_args(argv)
     records = [json.loads(line) for line in Path(args.results).read_text().splitlines() if line]
-    run = latest_run(records, args.regime, args.workload, not args.full)
+    runs = [r for r in args.runs.split(",") if r]
+    if runs:
+        run = pooled_runs(records, args.regime, args.workload, runs)
+        cmd = "python -m benchmark.agent_replay.regime_report " + " ".join(argv or sys.argv[1:])
+    else:
+        run = latest_run(records, args.regime, args.workload, not args.full)
+        cmd = "python -m benchmark.agent_replay.run --regime " + args.regime + \
+            ("" if args.full else " --quick")
     if not run:
         print(f"no {args.regime} run of {args.workload} in {args.results}", file=sys.stderr)
         return 1
-    cmd = "python -m benchmark.agent_replay.run --regime " + args.regime + \
-        ("" if args.full else " --quick")
     for path in write_regime_report(run, args.regime, args.workload, cmd,
-                                    Path(args.results).parent):
+                                    Path(args.results).parent, "_pooled" if runs else ""):
         print(path)
     return 0
 

@@ -174,3 +174,25 @@ def test_ready_share_bound_counts_commits_whose_preparation_fit():
         {"outcome": "promoted", "best_fit": 0.4, "lead_s": 3.0, "need_s": 1.49}]
     assert fit_note(a) == "commits whose preparation fit idle time: 6 of 8; not ready, sent " \
         "at their earliest less than their prefill before the commit: 1"
+
+
+def test_pooled_runs_combine_every_repeat_of_the_named_runs():
+    from benchmark.agent_replay.regime_report import pooled_runs
+
+    def r(system, run, repeat, jct, seed, gaps):
+        return {"system": system, "regime": "idle", "workload": "nemo_gym", "quick": False,
+                "run": run, "repeat": repeat, "seed": seed, "jct_mean_s": jct,
+                "turns": [{"kind": "ordinary", "step": 1, "ttft_ms": 100.0, "gaps_ms": gaps}]}
+    records = [r("ttl_only", "A", 0, 10.0, 0, [50.0] * 99 + [900.0]),
+               r("ttl_only", "B", 0, 99.0, 1, [1.0]),                     # replayed: the last
+               r("ttl_only", "B", 0, 20.0, 1, [50.0] * 100),
+               r("ttl_only", "C", 0, 70.0, 2, [5000.0]),                  # not named
+               r("agentrt", "A", 0, 9.0, 0, [60.0] * 100),
+               r("agentrt", "B", 0, 19.0, 1, [60.0] * 100)]
+    pooled = {x["system"]: x for x in pooled_runs(records, "idle", "nemo_gym", ["A", "B"])}
+    t = pooled["ttl_only"]
+    assert t["jct_runs_s"] == [10.0, 20.0] and t["jct_mean_s"] == 15.0
+    assert t["seed"] == [0, 1] and t["run"] == ["A", "B"] and t["repeats"] == 2
+    # percentiles over both runs' gaps pooled (200: the one 900 ms gap lies above the p99)
+    assert t["tbt_p99_ms"] == 50.0 and pooled["agentrt"]["tbt_p99_ms"] == 60.0
+    assert pooled_runs(records, "saturated", "nemo_gym", ["A"]) == []
