@@ -111,6 +111,22 @@ def test_the_agents_windows_from_now_and_from_its_next_boundary():
     assert pace.windows(2000) == IdleWindows(18.0, 16.0)   # 9 boundaries now, 8 after 1000
 
 
+def test_the_later_window_survives_the_jobs_largest_growth_not_only_a_recent_one():
+    """A big output every few boundaries (MiniAgent: every ninth) falls out of the recent
+    growths; the bet on the next boundary must still survive it."""
+    from agentrt.lookahead.capacity import IdleWindows, Pace
+
+    pace = Pace(keep=2)
+    for at, tokens in ((0.0, 100), (2.0, 761), (4.0, 909), (6.0, 1057), (8.0, 1205)):
+        pace.tick(at)
+        pace.count(tokens)                   # growths 661, 148, 148, 148: recent 148, 148
+    assert pace.largest_growth == 148 and pace.largest_growth_seen == 661
+    # now: ceil(595 / 148) = 5 boundaries of 2 s; after the 661 the threshold is reached
+    assert pace.windows(1800) == IdleWindows(10.0, 0.0)
+    pace.count(1000)                         # a commit's shrink is not growth
+    assert pace.largest_growth_seen == 661
+
+
 def test_the_long_run_growth_is_every_boundarys_not_the_last_few():
     from agentrt.lookahead.capacity import Pace
 
