@@ -49,6 +49,15 @@ class AgentrtConfig:
              "abandons branches before any foreground request waits, whatever the budget).")
     commit_pin_ttl_s: float = _flag(
         30.0, "After a commit, keep the committed branch pinned this long for the commit request.")
+    job_history: str = _flag(
+        "", "File of ended jobs' lengths (JSON lines), read at start and appended at each "
+            "session close, so the end-risk check knows the workload's jobs across restarts "
+            "(\"\": learned in memory from this run's closed sessions only).")
+    max_end_risk: float = _flag(
+        0.5, "A background preparation starts only while at most this share of the ended jobs "
+             "that reached the session's job length ended before its commit would come (0.5: "
+             "the break-even of saved against wasted tokens; lower: less waste, fewer ready "
+             "commits).")
     tool_ttl_default_s: float = _flag(
         2.0, "TTL of a tool-call pin before enough durations of that tool were observed.")
     tool_ttl_min_samples: int = _flag(
@@ -113,6 +122,8 @@ class AgentrtConfig:
                              "in [0, 1)")
         if not 0.0 <= self.lookahead_budget_fraction <= 1.0:
             raise ValueError("--agentrt-lookahead-budget-fraction must be in [0, 1]")
+        if not 0.0 <= self.max_end_risk <= 1.0:
+            raise ValueError("--agentrt-max-end-risk must be in [0, 1]")
         if self.commit_pin_ttl_s < 0 or self.tool_ttl_default_s < 0:
             raise ValueError("--agentrt-commit-pin-ttl-s and --agentrt-tool-ttl-default-s "
                              "must be >= 0")

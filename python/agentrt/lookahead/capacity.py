@@ -17,6 +17,7 @@ prefills its transform)::
     idle_later_s = later_window_s x (1 - peak share)                          ``decide_start``)
     start  iff  need_s x START_MARGIN <= idle_s
            and not  need_s x LATER_MARGIN <= idle_later_s
+           and end_risk <= max_end_risk                     (checked first: job_length.py)
 
 The latest start that still fits: ``idle_later_s`` is the idle time left if the preparation
 started at the agent's next boundary instead (``later_window_s``: one boundary later, after the
@@ -72,6 +73,8 @@ import collections
 import math
 from typing import NamedTuple, Optional
 
+from agentrt.lookahead.job_length import MAX_END_RISK, EndRisk
+
 
 LOOKBACK_S = (5.0, 30.0)      # bounds of the past the foreground share is measured over
 START_MARGIN = 1.2            # the idle time must exceed the prefill it needs by this factor
@@ -103,9 +106,10 @@ class AgentPace(NamedTuple):
 
 class IdleWindows(NamedTuple):
     """The idle time an agent expects before its commit, from now and from its next
-    boundary (None: not known)."""
+    boundary (None: not known), and the context size the commit comes at (None: not known)."""
     now_s: float
     later_s: Optional[float] = None
+    commit_tokens: Optional[int] = None
 
 
 class StartDecision(NamedTuple):
@@ -118,6 +122,8 @@ class StartDecision(NamedTuple):
     window_s: Optional[float] = None         # the agent's window before the commit
     foreground_share: Optional[float] = None   # the server's, as the decision read it
     later_share: Optional[float] = None        # ... and for the later window
+    end_risk: Optional[float] = None           # the chance the job ends before its commit
+                                               # (job_length.py; None: not known)
 
 
 class Pace:
@@ -184,7 +190,7 @@ class Pace:
             return None
         ahead = self.tokens + self.largest_growth_seen
         later = 0.0 if ahead >= hard_tokens else idle_window_s(self._pace(ahead, hard_tokens))
-        return IdleWindows(now, later)
+        return IdleWindows(now, later, hard_tokens)
 
     def _pace(self, tokens: int, hard_tokens: int) -> AgentPace:
         growth = self.mean_growth
@@ -202,10 +208,23 @@ def idle_window_s(pace: AgentPace) -> Optional[float]:
 
 
 def decide_start(load: Optional[ServerLoad], branch_tokens: int,
-                 window_s: Optional[float], later_window_s: Optional[float] = None
+                 window_s: Optional[float], later_window_s: Optional[float] = None,
+                 end_risk: Optional[EndRisk] = None, max_end_risk: float = MAX_END_RISK
                  ) -> StartDecision:
     """Start a preparation whose branch needs ``branch_tokens`` prefilled, or defer it (see the
-    module docstring; ``later_window_s`` None: no later start is considered)."""
+    module docstring; ``later_window_s`` None: no later start is considered). First, whatever
+    the load: a job more likely than ``max_end_risk`` to end before its commit does not start
+    (job_length.py; ``end_risk`` None: not known)."""
+    if end_risk is not None and end_risk.risk > max_end_risk:
+        return StartDecision(False, f"ends first: {end_risk.describe()}", window_s=window_s,
+                             end_risk=end_risk.risk)
+    decision = _decide_capacity(load, branch_tokens, window_s, later_window_s)
+    return decision if end_risk is None else decision._replace(end_risk=end_risk.risk)
+
+
+def _decide_capacity(load: Optional[ServerLoad], branch_tokens: int,
+                     window_s: Optional[float], later_window_s: Optional[float]
+                     ) -> StartDecision:
     if load is None or load.prefill_ms_per_token <= 0:
         return StartDecision(True, "server load unknown")
     if window_s is None:

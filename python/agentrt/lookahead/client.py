@@ -139,18 +139,23 @@ class AgentrtClient:
     async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
                       source_signature: str, wait: bool = True, promote: bool = False,
                       window_s: Optional[float] = None,
-                      later_window_s: Optional[float] = None) -> dict:
+                      later_window_s: Optional[float] = None,
+                      commit_tokens: Optional[int] = None) -> dict:
         """Register and prefill a branch of ``messages``; with ``wait`` the answer says what
         became of it (``outcome``). ``promote``: a commit is due soon: the branch's prefill goes
         first at once. ``window_s``: the idle time expected before the commit; the server
         defers a preparation that would not fit it (``outcome: deferred``, nothing spent), or
-        that would still fit ``later_window_s``, the same from the agent's next boundary."""
+        that would still fit ``later_window_s``, the same from the agent's next boundary, or
+        whose job is likely to end before its context reaches ``commit_tokens`` (the size its
+        commit comes at: job_length.py)."""
         body = dict(self.context_body(messages), strategy=strategy, version=version,
                     source_signature=source_signature, wait=wait, promote=promote)
         if window_s is not None:
             body["window_s"] = window_s
         if later_window_s is not None:
             body["later_window_s"] = later_window_s
+        if commit_tokens is not None:
+            body["commit_tokens"] = commit_tokens
         return await self._call("POST", f"/agentrt/sessions/{session_id}/prepare", body,
                                 session_id)
 

@@ -43,9 +43,9 @@ class Preparer:
         is called when the server no longer knows the session (it restarted); ``tail_of``
         gives the segments after the job's snapshot as a catch-up appends them: the part whose
         committed form is final (the runtime's one rule for it); ``windows`` gives the idle
-        time the agent expects before its commit, from now and from its next boundary (None:
-        unknown, or the check is off), sent with a background preparation so the server can
-        defer it (capacity.py); ``admitted`` hears the server's decision."""
+        time the agent expects before its commit, from now and from its next boundary, and the
+        context size its commit comes at (None: unknown, or the check is off), sent with a
+        background preparation so the server can defer it (capacity.py, job_length.py); ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
         self.before_send, self.session_lost = before_send, session_lost
         self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
@@ -77,13 +77,14 @@ class Preparer:
                 job.deferred("the commit came before the branch was sent")
                 return
             window = self.windows() if job.lane is Lane.BACKGROUND else None
-            now_s, later_s = (None, None) if window is None else window
+            now_s, later_s, commit_tokens = (None, None, None) if window is None else window
             job.sent, job.sent_at, job.strategy_name = True, time.perf_counter(), strategy.name
             branch = await self.client.prepare(self.session_id, job.transform.messages,
                                                strategy.name, job.version,
                                                job.source_signature, wait=False,
                                                promote=job.lane is Lane.PROMOTED,
-                                               window_s=now_s, later_window_s=later_s)
+                                               window_s=now_s, later_window_s=later_s,
+                                               commit_tokens=commit_tokens)
             job.answered.set()
             if "admission" in branch:
                 decision = StartDecision(**branch["admission"])

@@ -111,6 +111,15 @@ class Session:
     opened_at: float = field(default_factory=time.monotonic)
     withdrawn: dict[str, int] = field(default_factory=dict)  # strategy -> newest version whose
                                                              # prepare the caller withdrew
+    job_tokens: int = 0      # the job's length so far: its opening context and what each turn
+                             # added (a commit's shrink is not growth; job_length.py)
+
+    def grow_to(self, tokens: list[int]) -> None:
+        """A turn's context: the job grew by what it adds to the length before it (a context
+        the tree lost, emptied by a reset, counts nothing: what its turn added is not known)."""
+        if self.context or not self.job_tokens:
+            self.job_tokens += max(0, len(tokens) - len(self.context))
+        self.context = list(tokens)
 
 
 class CommitSwap(NamedTuple):
@@ -146,7 +155,8 @@ class BranchBook:
             raise LookaheadError("session_id must be a non-empty string")
         if session_id in self.sessions:
             raise LookaheadError(f"session {session_id!r} is already open", 409)
-        session = Session(session_id, list(context or []), opened_at=self.clock())
+        session = Session(session_id, list(context or []), opened_at=self.clock(),
+                          job_tokens=len(context or []))
         self.sessions[session_id] = session
         return session
 
@@ -164,7 +174,7 @@ class BranchBook:
     def set_context(self, session_id: str, tokens: list[int]) -> Session:
         """A request of the session was cached: its tokens are the session's context now."""
         session = self.session(session_id)
-        session.context = list(tokens)
+        session.grow_to(tokens)
         return session
 
     def withdraw(self, session_id: str, strategy: str, version: int) -> list[Branch]:

@@ -35,6 +35,7 @@ from sglang.srt.mem_cache.base_prefix_cache import EvictParams, EvictResult, Mat
 from sglang.srt.mem_cache.cache_init_params import CacheInitParams
 from sglang.srt.mem_cache.radix_cache import RadixCache, RadixKey
 
+from agentrt.lookahead.job_length import JobLengths
 from agentrt.radix.branch import Branch, BranchBook, BranchState, LookaheadError
 from agentrt.radix.budget import LookaheadBudget
 from agentrt.radix.eviction import PreferDiscarded
@@ -59,6 +60,7 @@ class LookaheadRadixCache(RadixCache):
         self.promoted: set[str] = set()   # branches a commit waits on: the scheduler's fast lane
         self.budget = LookaheadBudget(settings, self.book, self.pins)
         self.ledger = WorkLedger()        # every prefilled token by purpose (ledger.py)
+        self.job_lengths = JobLengths(settings.job_history)   # ended jobs (job_length.py)
         super().__init__(params)  # calls self.reset()
         self.eviction_strategy = PreferDiscarded(self.eviction_strategy, self.discarded)
 
@@ -189,6 +191,8 @@ class LookaheadRadixCache(RadixCache):
         return self.book.open_session(session_id, context)
 
     def close_session(self, session_id: str) -> None:
+        """Abandon the session's branches, drop its pin, and learn its job's length."""
+        self.job_lengths.add(self.book.session(session_id).job_tokens)
         for branch in self.book.close_session(session_id):
             self.abandon(session_id, branch.id, "session closed")
         self.unpin(session_id, "session closed")

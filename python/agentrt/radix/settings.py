@@ -16,6 +16,10 @@ class LookaheadSettings:
     prefill_s_per_token: float = 0.0012
     vocab_size: int | None = None
     ttl: TtlConfig = field(default_factory=TtlConfig)
+    # Ended jobs' lengths kept across restarts (JSON lines; "": in memory only), and the highest
+    # chance of a job ending before its commit at which a preparation starts (job_length.py).
+    job_history: str = ""
+    max_end_risk: float = 0.5
 
     def __post_init__(self):
         if self.budget_tokens is not None and self.budget_tokens < 0:
@@ -24,6 +28,8 @@ class LookaheadSettings:
             raise ValueError("budget_fraction must be in [0, 1]")
         if self.commit_pin_ttl_s < 0 or self.prefill_s_per_token < 0:
             raise ValueError("commit_pin_ttl_s and prefill_s_per_token must be >= 0")
+        if not 0.0 <= self.max_end_risk <= 1.0:
+            raise ValueError("max_end_risk must be in [0, 1]")
 
     @classmethod
     def from_config(cls, config, vocab_size: int | None = None) -> "LookaheadSettings":
@@ -31,6 +37,7 @@ class LookaheadSettings:
         window = max(1000, config.tool_ttl_min_samples)
         return cls(budget_fraction=config.lookahead_budget_fraction,
                    commit_pin_ttl_s=config.commit_pin_ttl_s, vocab_size=vocab_size,
+                   job_history=config.job_history, max_end_risk=config.max_end_risk,
                    ttl=TtlConfig(default_ttl_s=config.tool_ttl_default_s,
                                  min_samples=config.tool_ttl_min_samples, window=window))
 

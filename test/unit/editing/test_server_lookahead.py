@@ -44,7 +44,7 @@ class FakeOps:
         return {}
 
     async def prepare(self, sid, tokens, strategy, version, source_signature, wait=True,
-                      promote=False, window_s=None, later_window_s=None):
+                      promote=False, window_s=None, later_window_s=None, commit_tokens=None):
         self.calls.append(("prepare", sid, len(tokens)))
         self.branch_tokens = len(tokens)
         return {"id": f"b{version}", "outcome": "ready", "reason": "", "tokens": len(tokens)}

@@ -107,8 +107,8 @@ def test_the_agents_windows_from_now_and_from_its_next_boundary():
         pace.count(tokens)
     # mean growth 133, mean interval 2 s: ceil(200 / 133) = 2 boundaries now; the largest
     # growth (200) reaches the threshold: nothing is left from the next boundary
-    assert pace.windows(1000) == IdleWindows(4.0, 0.0)
-    assert pace.windows(2000) == IdleWindows(18.0, 16.0)   # 9 boundaries now, 8 after 1000
+    assert pace.windows(1000) == IdleWindows(4.0, 0.0, 1000)
+    assert pace.windows(2000) == IdleWindows(18.0, 16.0, 2000)   # 9 boundaries now, 8 after 1000
 
 
 def test_the_later_window_survives_the_jobs_largest_growth_not_only_a_recent_one():
@@ -122,7 +122,7 @@ def test_the_later_window_survives_the_jobs_largest_growth_not_only_a_recent_one
         pace.count(tokens)                   # growths 661, 148, 148, 148: recent 148, 148
     assert pace.largest_growth == 148 and pace.largest_growth_seen == 661
     # now: ceil(595 / 148) = 5 boundaries of 2 s; after the 661 the threshold is reached
-    assert pace.windows(1800) == IdleWindows(10.0, 0.0)
+    assert pace.windows(1800) == IdleWindows(10.0, 0.0, 1800)
     pace.count(1000)                         # a commit's shrink is not growth
     assert pace.largest_growth_seen == 661
 

@@ -21,6 +21,7 @@ class FakeClient:
         self.promoted_appends = []
         self.withdrawn = []         # versions whose prepare was withdrawn
         self.branch_tokens = {}     # branch id: its token ids
+        self.commit_sizes = []      # the commit size each checked prepare was sent with
         self.load = load
 
     @property
@@ -38,10 +39,11 @@ class FakeClient:
         return {}
 
     async def prepare(self, sid, messages, strategy, version, sig, wait=True, promote=False,
-                      window_s=None, later_window_s=None):
+                      window_s=None, later_window_s=None, commit_tokens=None):
         tokens = await self.tokenize(messages)
         checked = {}
         if window_s is not None:
+            self.commit_sizes.append(commit_tokens)
             decision = decide_start(self.load, len(tokens), window_s, later_window_s)
             checked = {"admission": decision._asdict()}
             if not decision.start:
@@ -131,6 +133,7 @@ def test_saturated_server_defers_every_preparation_and_commits_synchronously():
     # nothing is prefilled in the background, not even at a boundary where the commit is due
     # and follows at once (the synchronous commit prefills the same tokens in one request)
     assert rt.deferred_starts > 0 and client.prepared == []
+    assert set(busy.commit_sizes) == {800}     # the hard threshold: for the end-risk check
     assert rt.records and {r.outcome for r in rt.records} == {"deferred"}
     rt, client, started = asyncio.run(_replay(ContextBudget(1000), FakeClient()))
     assert started is not None and rt.deferred_starts == 0    # unmeasured: the soft rule

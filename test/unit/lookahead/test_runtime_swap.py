@@ -17,10 +17,10 @@ class GatedClient(FakeClient):
         self.gate, self.refuse, self.log, self.abandoned = asyncio.Event(), refuse, [], []
 
     async def prepare(self, sid, messages, strategy, version, sig, wait=True, promote=False,
-                      window_s=None, later_window_s=None):
+                      window_s=None, later_window_s=None, commit_tokens=None):
         self.log.append(f"prepare b{version}")
         return await super().prepare(sid, messages, strategy, version, sig, wait, promote,
-                                     window_s, later_window_s)
+                                     window_s, later_window_s, commit_tokens)
 
     async def commit(self, sid, branch):
         await self.gate.wait()

@@ -69,14 +69,21 @@ def _started(cache, prefills, branch, asked_tokens: int, wait: bool):
 
 
 def admission(cache, session_id: str, tokens: list[int], window_s: Optional[float],
-              later_window_s: Optional[float] = None) -> Optional[StartDecision]:
-    """Capacity-aware start (lookahead/capacity.py) with this server's own load; None when the
-    caller sent no idle window (a preparation the commit waits on, or the check is off)."""
+              later_window_s: Optional[float] = None,
+              commit_tokens: Optional[int] = None) -> Optional[StartDecision]:
+    """Capacity-aware start (lookahead/capacity.py) with this server's own load, and the
+    session's risk of ending before its commit (lookahead/job_length.py) when the caller sent
+    the size its commit comes at; None when the caller sent no idle window (a preparation the
+    commit waits on, or the check is off)."""
     from agentrt.server.scheduling.stats import STATS
 
     if window_s is None:
         return None
-    shared = common_prefix_len(tokens, cache.book.session(session_id).context)
+    session = cache.book.session(session_id)
+    end_risk = None if commit_tokens is None else cache.job_lengths.end_risk(
+        session.job_tokens, session.job_tokens + max(0, int(commit_tokens)
+                                                     - len(session.context)))
+    shared = common_prefix_len(tokens, session.context)
     lacking = len(tokens) - shared
     load = ServerLoad(branch_ms_per_token(shared, lacking),
                       STATS.foreground_busy_share(lookback_s=lookback_s(float(window_s))),
@@ -84,7 +91,8 @@ def admission(cache, session_id: str, tokens: list[int], window_s: Optional[floa
                       None if not later_window_s else STATS.peak_foreground_share(
                           float(later_window_s)))
     return decide_start(load, lacking, float(window_s),
-                        None if later_window_s is None else float(later_window_s))
+                        None if later_window_s is None else float(later_window_s),
+                        end_risk, cache.settings.max_end_risk)
 
 
 def branch_ms_per_token(start: int, tokens: int) -> float:
@@ -107,7 +115,7 @@ def prepare(cache, a, prefills):
     """Register the branch and start its prefill; ``deferred`` (nothing registered, nothing
     spent) when it would not finish in the idle time the caller expects (``window_s``)."""
     decision = admission(cache, a["session_id"], a["tokens"], a.get("window_s"),
-                         a.get("later_window_s"))
+                         a.get("later_window_s"), a.get("commit_tokens"))
     checked = {} if decision is None else {"admission": decision._asdict()}
     if decision is not None and not decision.start:
         return dict(checked, outcome="deferred", reason=decision.reason)

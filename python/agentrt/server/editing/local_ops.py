@@ -53,7 +53,8 @@ class LocalOps:
     async def prepare(self, session_id: str, tokens: list[int], strategy: str, version: int,
                       source_signature: str, wait: bool = True, promote: bool = False,
                       window_s: Optional[float] = None,
-                      later_window_s: Optional[float] = None) -> dict:
+                      later_window_s: Optional[float] = None,
+                      commit_tokens: Optional[int] = None) -> dict:
         """A branch of these token ids (tokenized by the caller as its requests are served)."""
         body = dict(tokens=tokens, strategy=strategy, version=version,
                     source_signature=source_signature, wait=wait, promote=promote)
@@ -61,6 +62,8 @@ class LocalOps:
             body["window_s"] = window_s
         if later_window_s is not None:
             body["later_window_s"] = later_window_s
+        if commit_tokens is not None:
+            body["commit_tokens"] = commit_tokens
         return await self._answer(self.api.prepare(session_id, body))
 
     async def append(self, session_id: str, branch_id: str, context: list[int],

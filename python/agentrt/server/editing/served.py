@@ -108,10 +108,11 @@ class ConversationOps:
     async def prepare(self, session_id: str, messages: list[dict], strategy: str, version: int,
                       source_signature: str, wait: bool = True, promote: bool = False,
                       window_s: Optional[float] = None,
-                      later_window_s: Optional[float] = None) -> dict:
+                      later_window_s: Optional[float] = None,
+                      commit_tokens: Optional[int] = None) -> dict:
         return await self.ops.prepare(session_id, await self.tokenize(messages), strategy,
                                       version, source_signature, wait, promote, window_s,
-                                      later_window_s)
+                                      later_window_s, commit_tokens)
 
     async def append(self, session_id: str, branch_id: str, messages: list[dict],
                      wait: bool = True, promote: bool = False) -> dict:

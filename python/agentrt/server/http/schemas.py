@@ -20,7 +20,8 @@ PREPARE = {"type": "object", "required": ["strategy", "version"],
                           "source_signature": NAME, "wait": {"type": "boolean"},
                           "promote": {"type": "boolean"},
                           "window_s": {"type": "number", "minimum": 0},
-                          "later_window_s": {"type": "number", "minimum": 0}}}
+                          "later_window_s": {"type": "number", "minimum": 0},
+                          "commit_tokens": {"type": "integer", "minimum": 0}}}
 APPEND = {"type": "object", "properties": {**CONTENT, "wait": {"type": "boolean"}}}
 ABANDON = {"type": "object", "properties": {"reason": NAME}}
 WITHDRAW = {"type": "object", "required": ["strategy", "version"],

@@ -5,7 +5,8 @@
     DELETE /agentrt/sessions/{sid}                   close: abandon branches, drop pins
     POST   /agentrt/sessions/{sid}/prepare           {tokens|messages|text, strategy, version,
                                                       source_signature?, wait?, promote?,
-                                                      window_s?, later_window_s?}
+                                                      window_s?, later_window_s?,
+                                                      commit_tokens?}
     POST   /agentrt/sessions/{sid}/withdraw          {strategy, version, reason?}  the caller
                                                       committed before a prepare's answer came
     POST   /agentrt/sessions/{sid}/branches/{bid}/append   {tokens | messages|text, wait?,
@@ -24,7 +25,8 @@ atomically) and starts its background prefill itself (scheduling/prefills.py). T
 ``outcome``: ``preparing`` at once, or with ``wait: true`` what became of the branch when its
 prefill ended (``ready``, ``cancelled``, ``abandoned``, ...); a prepare given the caller's idle
 ``window_s`` (and ``later_window_s``, the same from its next boundary) may be ``deferred``
-instead (capacity.py), having registered nothing.
+instead (capacity.py), having registered nothing; so may one given ``commit_tokens`` (the
+context size its commit comes at) whose job is likely to end first (job_length.py).
 
 A caller that must not wait a whole prefill to learn that decision prepares without ``wait``
 (the answer comes at the scheduler's next loop, with the decision) and then waits on the branch
@@ -90,12 +92,13 @@ class SessionApi:
         in the scheduler: one control call, answered when the prefill ended with ``wait``."""
         window_s = rf.field(body, "window_s", float, None, minimum=0)
         later_window_s = rf.field(body, "later_window_s", float, None, minimum=0)
+        commit_tokens = rf.field(body, "commit_tokens", int, None, minimum=0)
         args = dict(tokens=await self.tokens_of(body, required=True),
                     strategy=_name(body, "strategy"),
                     version=rf.field(body, "version", int, minimum=0),
                     source_signature=_name(body, "source_signature", ""),
                     promote=rf.field(body, "promote", bool, False), window_s=window_s,
-                    later_window_s=later_window_s)
+                    later_window_s=later_window_s, commit_tokens=commit_tokens)
         return await self.call("prepare", rf.field(body, "wait", bool, False),
                                session_id=session_id, **args)
 
