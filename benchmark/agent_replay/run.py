@@ -67,7 +67,9 @@ from benchmark.agent_replay.targets import (
     regime_verdicts,
     target_table,
 )
+from agentrt.lookahead.job_length import write_history
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
+from benchmark.agent_replay.traces.population import other_job_lengths
 from benchmark.agent_replay.traces.stats import trace_stats
 from benchmark.agent_replay.traces.tokens import tokenizer_counter
 from benchmark.common import RESULTS, append_result, table
@@ -322,7 +324,7 @@ def replay(system: System, model, traces, args, counter, label: str,
     return {**record, "tbt_tail": gap_causes(record)}
 
 
-def message_counter(model):
+def chat_template_counter(model):
     """Tokens of a message list with the served chat template (what the budget counts)."""
     from transformers import AutoTokenizer
 
@@ -333,6 +335,12 @@ def message_counter(model):
         with lock:
             text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
             return len(tok.encode(text, add_special_tokens=False))
+    return count_now
+
+
+def message_counter(model):
+    """``chat_template_counter`` off the event loop."""
+    count_now = chat_template_counter(model)
 
     async def count(messages):
         # off the event loop: a 6k-token encode would stall every agent's stream reader and
@@ -409,6 +417,9 @@ class RegimeRun:
         self.records: dict[str, list[dict]] = {}
         self.calibrations: list[dict] = []      # (tool scale, ttl_only busy share) tried first
         self.rescale(cfg.tool_scale)
+        self.job_lengths = None if args.job_history == "none" else other_job_lengths(
+            args.workload, self.traces, tokenizer_counter(model), chat_template_counter(model))
+        self.extra["job_history"] = None if self.job_lengths is None else len(self.job_lengths)
 
     def rescale(self, scale: float) -> None:
         self.scale = scale
@@ -421,7 +432,7 @@ class RegimeRun:
 
     def system(self, name: str, repeat: int) -> dict:
         system = with_agentrt_flags(with_pool(SYSTEMS[name], self.cfg.max_total_tokens),
-                                    self.args.agentrt_flags)
+                                    tuple(self.args.agentrt_flags) + self.history_flags(name))
         summary = replay(system, self.model, self.traces, self.args, self.counter,
                          f"{name} ({self.cfg.regime})", self.extra["start_offsets_s"])
         record = {"system": name, **base_record(self.args, self.cfg.agents), **self.extra,
@@ -429,6 +440,16 @@ class RegimeRun:
         append_result("agent_replay", record)
         self.records.setdefault(name, []).append(record)
         return record
+
+    def history_flags(self, name: str) -> tuple[str, ...]:
+        """``--agentrt-job-history`` for an agentrt server (a fresh copy of the workload's
+        other jobs for each replay, so a repeat does not learn from the one before; closes of
+        the replay's own agents are appended as a server would): traces/population.py."""
+        if self.job_lengths is None or SYSTEMS[name].module != "agentrt.launch_server":
+            return ()
+        path = f"/tmp/agentrt-bench-jobs-{self.run_id}-{name}.jsonl"
+        write_history(path, self.job_lengths)
+        return ("--agentrt-job-history", path)
 
     def calibrate(self) -> None:
         """ttl_only at the regime's scale; while its busy share is outside the setting's range,
@@ -503,6 +524,10 @@ def main(argv=None) -> int:
                     help="comma-separated agent counts: run the lookahead-on/off interference "
                          "benchmark instead (e.g. 1,2,4,8)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--job-history", default="others", choices=["others", "none"],
+                    help="with --regime: agentrt's server starts knowing the lengths of the "
+                         "workload's other jobs (others; real traces only: "
+                         "traces/population.py) or none")
     ap.add_argument("--agentrt-flags", default="", type=shlex.split,
                     help="agentrt server flags added to every system agentrt serves (e.g. "
                          "\"--agentrt-fg-max-chunk-ms 500\"); plain SGLang systems unchanged")

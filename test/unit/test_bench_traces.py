@@ -239,3 +239,30 @@ def test_real_traces_fit_the_caps_and_keep_real_text(name):
         assert out[0][0] == '{"current_working_directory": "document"}'   # the real backend
         assert sum(len(o) for turn in out for o in turn) > 10000          # long-context mode
 
+
+
+def test_a_servers_job_history_holds_the_workloads_other_jobs_at_their_last_call():
+    """traces/population.py: every nemo-gym rollout but the run's own, each measured at its
+    last model call (what follows it cannot bring a commit); synthetic traces get none."""
+    from benchmark.agent_replay.traces.population import last_call_context, other_job_lengths
+
+    from benchmark.agent_replay.traces import DEFAULT_CAPS
+
+    wheel = _wheel_or_skip("nemo_gym")
+    caps = DEFAULT_CAPS["nemo_gym"]
+    run = load_workload("nemo_gym", 2, 0, count_tokens=approx_tokens)
+    everyone = [t for t in (nemo_gym.to_trace(r, "a", 0, caps, approx_tokens)
+                            for r in nemo_gym.iter_rollouts(wheel)
+                            if len(r.steps) >= caps.min_steps) if t is not None]
+
+    def count(messages):
+        return sum(approx_tokens(m["content"]) for m in messages)
+
+    others = other_job_lengths("nemo_gym", run, approx_tokens, count)
+    assert len(others) == len(everyone) - 2
+    assert sorted(others) == sorted(count(last_call_context(t)) for t in everyone
+                                    if t.source not in {r.source for r in run})
+    last = last_call_context(run[0])
+    assert len(last) == 2 + 2 * (len(run[0].steps) - 1)
+    assert last[-1]["content"] == run[0].steps[-2].tool_output
+    assert other_job_lengths("miniagent", run, approx_tokens, count) is None

@@ -1,0 +1,51 @@
+"""The jobs a server that served a workload before has seen: the lengths of the workload's
+other traces, for ``--agentrt-job-history`` (python/agentrt/lookahead/job_length.py).
+
+A fleet serving nemo-gym rollouts has closed many of them before a benchmark's four start; a
+server started for the benchmark has closed none. The benchmark gives agentrt's server the
+history the first would have: every rollout of the wheel, scaled as the benchmark scales its
+agents, but the run's own (their lengths are what the check must not know). A job's length is
+the context of its last model call as the replay sends it (system, task, then each earlier
+step's assistant and tool messages) counted with the served chat template: the context it
+reaches with no transform, as the server measures it (from the requests it serves; a commit
+comes only with a model call, so what follows the last one cannot bring one).
+Synthetic MiniAgent traces announce their end (a step limit), so they get no history.
+"""
+from collections.abc import Callable
+
+from benchmark.agent_replay.traces import DEFAULT_CAPS, nemo_gym
+from benchmark.agent_replay.traces.fetch import fetch_wheel
+from benchmark.agent_replay.traces.scaling import Counter
+from benchmark.agent_replay.workload import AgentTrace
+
+WITH_HISTORY = ("nemo_gym",)     # workloads whose population the wheel holds
+
+
+def other_job_lengths(workload: str, run_traces: list[AgentTrace], count: Counter,
+                      count_messages: Callable[[list[dict]], int],
+                      cache_dir: str | None = None) -> list[int] | None:
+    """The lengths of ``workload``'s traces other than ``run_traces`` (None: no history for
+    this workload); ``count`` scales them, ``count_messages`` measures them."""
+    if workload not in WITH_HISTORY:
+        return None
+    caps = DEFAULT_CAPS[workload]
+    own = {t.source for t in run_traces}
+    lengths = []
+    for i, rollout in enumerate(nemo_gym.iter_rollouts(fetch_wheel(workload, cache_dir))):
+        if len(rollout.steps) < caps.min_steps or f"nemo_gym:{rollout.source}" in own:
+            continue
+        trace = nemo_gym.to_trace(rollout, f"job-{i}", i, caps, count)
+        if trace is not None:
+            lengths.append(count_messages(last_call_context(trace)))
+    return lengths
+
+
+def last_call_context(trace: AgentTrace) -> list[dict]:
+    """The messages of the trace's last model call (run.py's ``Replay``: a call, then the
+    step's assistant message and tool output)."""
+    messages = [{"role": "system", "content": trace.system},
+                {"role": "user", "content": trace.task}]
+    for step in trace.steps[:-1]:
+        messages += [{"role": "assistant", "content": step.assistant},
+                     {"role": "tool", "content": step.tool_output}]
+    return messages
