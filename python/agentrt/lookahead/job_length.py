@@ -79,18 +79,27 @@ class JobLengths:
         if self.path:
             self._append(int(job_tokens))
 
+    def to_json(self) -> dict:
+        """What ``/agentrt/scheduler`` shows: how many ended jobs are known, their median."""
+        lengths = self._ordered()
+        return {"jobs": len(lengths), "median_tokens": lengths[len(lengths) // 2] if lengths
+                else None, "history": self.path or None}
+
     def end_risk(self, reached: int, needed: int) -> Optional[EndRisk]:
         """How many of the ended jobs that reached ``reached`` ended below ``needed`` (None:
         fewer than MIN_JOBS reached it)."""
-        if self._sorted is None:
-            self._sorted = sorted(self._lengths)
-        lengths = self._sorted
+        lengths = self._ordered()
         at_least = len(lengths) - bisect.bisect_left(lengths, reached)
         if at_least < MIN_JOBS:
             return None
         ended = bisect.bisect_left(lengths, max(needed, reached)) - bisect.bisect_left(
             lengths, reached)
         return EndRisk(ended / at_least, reached, needed, at_least)
+
+    def _ordered(self) -> list[int]:
+        if self._sorted is None:
+            self._sorted = sorted(self._lengths)
+        return self._sorted
 
     def _load(self, path: str) -> None:
         try:

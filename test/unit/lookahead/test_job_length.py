@@ -23,6 +23,7 @@ def test_the_risk_counts_the_jobs_that_reached_the_length_and_ended_below_the_co
     assert jobs.end_risk(4200, 4800) == EndRisk(2 / 8, 4200, 4800, 8)
     # a context already at its commit size cannot end before it
     assert jobs.end_risk(4200, 4200).risk == 0.0
+    assert jobs.to_json() == {"jobs": 20, "median_tokens": 3900, "history": None}
 
 
 def test_too_few_jobs_that_long_leave_the_risk_unknown():

@@ -227,6 +227,7 @@ def scheduler_status(cache, a):
             "held_by_lookahead": cache.held_tokens(), "promoted_branches": sorted(cache.promoted),
             "backlog_tokens": cache.book.backlog_tokens(),
             "ledger": cache.ledger.to_json(),
+            "ended_jobs": cache.job_lengths.to_json(),
             "kv": {"total": cache.token_to_kv_pool_allocator.size,
                    "available": cache.token_to_kv_pool_allocator.available_size(),
                    "evictable": cache.evictable_size(), "protected": cache.protected_size()}}
