@@ -23,8 +23,10 @@ Rules:
 - A transform that changes nothing prepares and commits nothing (``noop_transforms``).
 - Capacity-aware start (capacity.py): a background preparation sends its branch only when the
   server's idle time before the hard threshold fits its prefill, and not while the agent's next
-  boundary would still leave ``LATER_MARGIN`` times the time it needs; otherwise it is deferred
-  (retried at the next boundary) and a commit with nothing prepared is recorded as
+  boundary would still leave ``LATER_MARGIN`` times the time it needs, nor while the jobs the
+  server saw end that reached this one's length more often ended before the size its commit
+  comes at (job_length.py; the prepare carries that size, the hard threshold); otherwise it is
+  deferred (retried at the next boundary) and a commit with nothing prepared is recorded as
   ``deferred``.
 - A commit that finds the transform done but its branch not sent yet does not send it: the
   commit request prefills the transformed context (``deferred``), one request instead of two.
