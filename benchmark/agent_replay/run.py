@@ -35,6 +35,7 @@ import httpx
 
 from agentrt.client.managed_server import ManagedServer
 from agentrt.lookahead.client import AgentrtClient
+from agentrt.lookahead.job_length import write_history
 from agentrt.lookahead.runtime import LookaheadRuntime
 from agentrt.lookahead.strategies import ClearToolResults, Offload, SlidingWindow
 from agentrt.lookahead.strategies.offload import OffloadStore
@@ -67,7 +68,6 @@ from benchmark.agent_replay.targets import (
     regime_verdicts,
     target_table,
 )
-from agentrt.lookahead.job_length import write_history
 from benchmark.agent_replay.traces import WORKLOADS, load_workload
 from benchmark.agent_replay.traces.population import other_job_lengths
 from benchmark.agent_replay.traces.stats import trace_stats

@@ -15,13 +15,17 @@ has, the lengths of the jobs it has served:
 
 The rule (``decide_start``): a preparation starts only while ``end_risk <= max_end_risk``. The
 default, 0.5, is the break-even of the tokens (it saves its tokens with chance 1 - end_risk and
-wastes them with end_risk): on average lookahead never prefills more than it saves. A lower
+wastes them with end_risk): a preparation it starts is not more likely to waste its tokens
+than to save them. A lower
 bound trades ready commits for less waste: a deferred preparation is asked again at the next
 boundary, when the job is longer and its risk lower (the jobs that ended below it no longer
 count), or the commit goes synchronous having spent nothing. In the nemo-gym rollouts (179
-real ones, scaled as the benchmark scales them) 29 % of the jobs that reach 3,600 tokens end
-below 4,800; of those that reach 4,400, 7 %; of those that commit at 4,800, few grow the 2,000
-more a second commit would need: a second preparation after a commit is almost always waste.
+real ones, scaled as the benchmark scales them, each at its last model call) 29 % of the jobs
+that reach 3,600 tokens end below 4,800, 20-21 % of those that reach 4,200, 10-12 % of those
+that reach 4,400; after a commit at 4,800, none grows far enough for a second one (in the
+runs: 100 % of the jobs that reached 5,964-6,281 tokens ended below the 7,196-7,513 needed):
+a second preparation after a commit is waste. How low a bound would keep waste
+under 5 % on such jobs, and what it costs in ready commits: benchmark/README.md, 4 Dec 22:02.
 
 Unknowns leave the preparation to the capacity check alone, as before this rule: fewer than
 ``MIN_JOBS`` ended jobs reached the running job's length, or the caller sent no commit size.

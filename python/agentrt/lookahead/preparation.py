@@ -45,7 +45,8 @@ class Preparer:
         committed form is final (the runtime's one rule for it); ``windows`` gives the idle
         time the agent expects before its commit, from now and from its next boundary, and the
         context size its commit comes at (None: unknown, or the check is off), sent with a
-        background preparation so the server can defer it (capacity.py, job_length.py); ``admitted`` hears the server's decision."""
+        background preparation so the server can defer it (capacity.py, job_length.py);
+        ``admitted`` hears the server's decision."""
         self.client, self.session_id = client, session_id
         self.before_send, self.session_lost = before_send, session_lost
         self.tail_of, self.windows, self.admitted = tail_of, windows, admitted
