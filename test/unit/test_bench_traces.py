@@ -266,3 +266,30 @@ def test_a_servers_job_history_holds_the_workloads_other_jobs_at_their_last_call
     assert len(last) == 2 + 2 * (len(run[0].steps) - 1)
     assert last[-1]["content"] == run[0].steps[-2].tool_output
     assert other_job_lengths("miniagent", run, approx_tokens, count) is None
+
+
+def test_a_bfcl_servers_job_history_holds_every_other_task_it_could_pick():
+    """BFCL's population: every long-context task with at least ``min_steps`` calls, the run's
+    own left out, each at its last model call."""
+    from benchmark.agent_replay.traces.population import last_call_context, other_job_lengths
+
+    from benchmark.agent_replay.traces import DEFAULT_CAPS
+
+    wheel = _wheel_or_skip("bfcl")
+    caps = DEFAULT_CAPS["bfcl"]
+    tasks, docs = bfcl.read_tasks(wheel)
+    outputs = bfcl.run_backends(wheel, tasks)
+    run = load_workload("bfcl", 2, 0, count_tokens=approx_tokens)
+    own = {t.source for t in run}
+    everyone = [bfcl.to_trace(t, outputs[t.id], docs, "a", 0, caps, approx_tokens)
+                for t in tasks if sum(len(c) for c in t.calls) >= caps.min_steps]
+    everyone = [t for t in everyone if t is not None]
+
+    def count(messages):
+        return sum(approx_tokens(m["content"]) for m in messages)
+
+    others = other_job_lengths("bfcl", run, approx_tokens, count)
+    assert len(own) == 2 and own <= {t.source for t in everyone}
+    assert sorted(others) == sorted(count(last_call_context(t)) for t in everyone
+                                    if t.source not in own)
+    assert len(others) == len(everyone) - 2 > 100
